@@ -1,0 +1,21 @@
+/**
+ * AWS SDK clients, created once per container. Region, credentials and endpoint come from
+ * the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...) unless given here,
+ * which is how the embedded backend points them at its local endpoint.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+export interface ClientOptions {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient({ ...options, maxAttempts: 3 });
+}
+
+export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient({ ...options, maxAttempts: 3 });
+}

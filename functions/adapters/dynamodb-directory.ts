@@ -1,0 +1,167 @@
+/**
+ * The Directory port on one DynamoDB table (`pk`, `sk`). Every replace is conditional on the
+ * record's version; uniqueness of realm names and usernames is kept by claim items written
+ * before the record they point to.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { ConflictError, UnavailableError, VersionConflictError } from '#core/errors.ts';
+import type { DatabaseInstance, Realm, User } from '#core/model.ts';
+import type { Directory } from '#core/ports.ts';
+
+/** Item keys, in one place so the sweeper and the CLI agree with the directory. */
+export const keys = {
+  realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
+  realmName: (name: string) => ({ pk: `REALMNAME#${name.toLowerCase()}`, sk: 'REALMNAME' }),
+  user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' }),
+  username: (username: string, realmId: string) => ({
+    pk: `USERNAME#${username.toLowerCase()}`,
+    sk: `REALM#${realmId}`,
+  }),
+  instance: (instanceId: string) => ({ pk: `INSTANCE#${instanceId}`, sk: 'INSTANCE' }),
+};
+
+type Item = Record<string, unknown>;
+
+export class DynamoDbDirectory implements Directory {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  getRealm(realmId: string): Promise<Realm | undefined> {
+    return this.get<Realm>(keys.realm(realmId));
+  }
+
+  async findRealm(idOrName: string): Promise<Realm | undefined> {
+    const byId = await this.getRealm(idOrName);
+    if (byId) return byId;
+    const claim = await this.get<{ realmId: string }>(keys.realmName(idOrName));
+    return claim ? this.getRealm(claim.realmId) : undefined;
+  }
+
+  async createRealm(realm: Realm): Promise<void> {
+    await this.claim(keys.realmName(realm.name), { realmId: realm.realmId }, `realm name ${realm.name}`);
+    try {
+      await this.putNew({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }, `realm ${realm.realmId}`);
+    } catch (error) {
+      await this.remove(keys.realmName(realm.name));
+      throw error;
+    }
+  }
+
+  getUser(userId: string): Promise<User | undefined> {
+    return this.get<User>(keys.user(userId));
+  }
+
+  async findUsersByUsername(username: string): Promise<User[]> {
+    const claims = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.username(username, '').pk },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const users = await Promise.all((claims.Items ?? []).map((claim) => this.getUser(String(claim.userId))));
+    return users.filter((user): user is User => user !== undefined);
+  }
+
+  async createUser(user: User): Promise<void> {
+    const claim = keys.username(user.username, user.realmId);
+    await this.claim(claim, { userId: user.userId }, `username ${user.username} in realm ${user.realmId}`);
+    try {
+      await this.putNew({ ...keys.user(user.userId), kind: 'user', ...user }, `user ${user.userId}`);
+    } catch (error) {
+      await this.remove(claim);
+      throw error;
+    }
+  }
+
+  saveUser(next: User, expectedVersion: number): Promise<void> {
+    return this.putVersioned({ ...keys.user(next.userId), kind: 'user', ...next }, expectedVersion);
+  }
+
+  getInstance(instanceId: string): Promise<DatabaseInstance | undefined> {
+    return this.get<DatabaseInstance>(keys.instance(instanceId));
+  }
+
+  saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void> {
+    const item = { ...keys.instance(next.instanceId), kind: 'instance', ...next };
+    return expectedVersion === undefined
+      ? this.putNew(item, `instance ${next.instanceId}`)
+      : this.putVersioned(item, expectedVersion);
+  }
+
+  private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
+    const out = await this.call(() =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, kind: _kind, ...record } = out.Item;
+    return record as T;
+  }
+
+  private async claim(key: { pk: string; sk: string }, attributes: Item, what: string): Promise<void> {
+    await this.putNew({ ...key, kind: 'claim', ...attributes }, what);
+  }
+
+  private async putNew(item: Item, what: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new ConflictError(`The ${what} already exists.`, { reason: 'AlreadyExists', cause: error });
+      }
+      throw unavailable(error);
+    }
+  }
+
+  private async putVersioned(item: Item, expectedVersion: number): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException)
+        throw new VersionConflictError(undefined, { cause: error });
+      throw unavailable(error);
+    }
+  }
+
+  private async remove(key: { pk: string; sk: string }): Promise<void> {
+    await this.call(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key })));
+  }
+
+  private async call<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}
+
+function unavailable(error: unknown): UnavailableError {
+  return new UnavailableError('The directory is unavailable; retry later.', { cause: error });
+}

@@ -1,0 +1,68 @@
+/**
+ * Wiring: the real adapters behind the ports, built once per container from the standard
+ * environment. The Lambda entry points and the local gateway both come through here; only
+ * the client options (a local endpoint) and the notifier differ.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { cryptoRandom } from '#core/generator.ts';
+import { argon2idHasher } from '#core/hashing.ts';
+import type { CoreDeps } from '#core/ports.ts';
+import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { DynamoDbDirectory } from './dynamodb-directory.ts';
+import { asLog, createLogger } from './logger.ts';
+import { SecretsManagerVault } from './secrets-manager-vault.ts';
+import { randomIds, systemClock } from './system.ts';
+
+/** The settings a function reads from its environment, with the defaults `npm start` uses. */
+export interface RekeySettings {
+  tableName: string;
+  temporarySecretPrefix: string;
+  databaseSecretPrefix: string;
+  kmsKeyId: string | undefined;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySettings {
+  return {
+    tableName: env.REKEY_TABLE || 'rekey',
+    temporarySecretPrefix: env.REKEY_TEMP_SECRET_PREFIX || 'rekey/temp/',
+    databaseSecretPrefix: env.REKEY_DDM_SECRET_PREFIX || 'rekey/ddm/',
+    kmsKeyId: env.REKEY_KMS_KEY_ID || undefined,
+  };
+}
+
+/** A function's runtime: its logger, its table client (idempotency uses it too) and its deps. */
+export interface Runtime {
+  logger: Logger;
+  dynamoDb: DynamoDBClient;
+  settings: RekeySettings;
+  deps: CoreDeps;
+}
+
+/** Builds the runtime for one function (`service`), against AWS or a compatible endpoint. */
+export function createRuntime(
+  service: string,
+  options: { clients?: ClientOptions; settings?: RekeySettings; logger?: Logger } = {},
+): Runtime {
+  const settings = options.settings ?? settingsFromEnv();
+  const logger = options.logger ?? createLogger(service);
+  const dynamoDb = createDynamoDbClient(options.clients);
+  const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const deps: CoreDeps = {
+    directory: new DynamoDbDirectory(documentClient, settings.tableName),
+    vault: new SecretsManagerVault(createSecretsManagerClient(options.clients), settings.kmsKeyId),
+    hasher: argon2idHasher,
+    clock: systemClock,
+    ids: randomIds,
+    random: cryptoRandom,
+    log: asLog(logger),
+    config: {
+      temporarySecretPrefix: settings.temporarySecretPrefix,
+      databaseSecretPrefix: settings.databaseSecretPrefix,
+    },
+  };
+  return { logger, dynamoDb, settings, deps };
+}

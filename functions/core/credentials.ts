@@ -1,0 +1,187 @@
+/**
+ * The credential life cycle every operation shares: find the user an admin may touch, put a
+ * new password in place in an order that never strands a user, and issue temporary passwords.
+ */
+import {
+  ConflictError,
+  NotFoundError,
+  RekeyError,
+  UnavailableError,
+  VersionConflictError,
+} from './errors.ts';
+import { generatePassword } from './generator.ts';
+import type { AdminPrincipal, Credential, Realm, TemporaryPasswordSecret, User } from './model.ts';
+import { resolvePolicy } from './policy.ts';
+import type { CoreDeps, NewSecret } from './ports.ts';
+
+/** How many previous password hashes a user record keeps, whatever the policy asks for. */
+export const MAX_HISTORY = 24;
+
+/**
+ * The user and its realm, if the admin's realm holds them. A user of another realm is
+ * "not found", exactly like a user that does not exist, so realms cannot probe each other.
+ */
+export async function loadUserForAdmin(
+  deps: Pick<CoreDeps, 'directory'>,
+  admin: AdminPrincipal,
+  userId: string,
+): Promise<{ user: User; realm: Realm }> {
+  const user = await deps.directory.getUser(userId);
+  if (!user || user.realmId !== admin.realmId) {
+    throw new NotFoundError('User', `User ${userId} does not exist or is not authorized.`);
+  }
+  const realm = await deps.directory.getRealm(user.realmId);
+  if (!realm) throw new NotFoundError('Realm', `The realm of user ${userId} does not exist.`);
+  return { user, realm };
+}
+
+/** Refuses federated users: their identity provider owns their password. */
+export function assertPasswordManagedHere(user: User): void {
+  if (user.federated) {
+    throw new ConflictError(
+      `User ${user.userId} is federated: its password is managed by its identity provider, not by rekey.`,
+      { reason: 'Federated' },
+    );
+  }
+}
+
+/**
+ * Puts `credential` in place with a conditional write, and only then deletes the temporary
+ * secret it replaces.
+ *
+ * If the write fails, the new secret (if any) is deleted — but only once a fresh read shows
+ * the write did not land: a timeout can hide a write that succeeded, and deleting the secret
+ * of a live credential would leave a password nobody holds. When even that read fails the
+ * secret stays, and the sweeper removes it once no credential refers to it.
+ */
+export async function switchCredential(
+  deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
+  user: User,
+  credential: Credential,
+): Promise<User> {
+  const next: User = {
+    ...user,
+    credential,
+    passwordHistory: user.credential
+      ? [user.credential.hash, ...user.passwordHistory].slice(0, MAX_HISTORY)
+      : user.passwordHistory,
+    failedAttempts: 0,
+    version: user.version + 1,
+  };
+  delete next.lockedUntil;
+  try {
+    await deps.directory.saveUser(next, user.version);
+  } catch (error) {
+    if (await writeLanded(deps, user.userId, credential)) return afterSwitch(deps, user, next);
+    if (credential.secretId) await deleteQuietly(deps, credential.secretId, 'compensation');
+    if (error instanceof VersionConflictError) {
+      throw new ConflictError(`User ${user.userId} was changed by another request at the same time; retry.`, {
+        reason: 'ConcurrentUpdate',
+        cause: error,
+      });
+    }
+    throw asUnavailable(error);
+  }
+  return afterSwitch(deps, user, next);
+}
+
+async function afterSwitch(deps: Pick<CoreDeps, 'vault' | 'log'>, previous: User, next: User): Promise<User> {
+  const replaced = previous.credential?.secretId;
+  if (replaced && replaced !== next.credential?.secretId) await deleteQuietly(deps, replaced, 'replaced');
+  return next;
+}
+
+async function writeLanded(
+  deps: Pick<CoreDeps, 'directory'>,
+  userId: string,
+  credential: Credential,
+): Promise<boolean> {
+  try {
+    const current = await deps.directory.getUser(userId);
+    return current?.credential?.hash === credential.hash;
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes a secret; a failure is logged and left to the sweeper (the secret is unreferenced). */
+export async function deleteQuietly(
+  deps: Pick<CoreDeps, 'vault' | 'log'>,
+  secretId: string,
+  why: string,
+): Promise<void> {
+  try {
+    await deps.vault.delete(secretId);
+  } catch (error) {
+    deps.log.warn('secret not deleted; the sweeper will remove it', {
+      secretId,
+      why,
+      error: errorName(error),
+    });
+  }
+}
+
+export interface IssuedTemporaryPassword {
+  user: User;
+  password: string;
+  secretId: string;
+  timeCreated: string;
+  expiresAt: string;
+}
+
+/**
+ * Generates a temporary password under the realm's policy, stores it in the vault, then
+ * switches the user's credential to it (TEMPORARY, expiring after the realm's lifetime).
+ * The returned password is for the notifier only; it must never reach a response.
+ */
+export async function issueTemporaryPassword(
+  deps: CoreDeps,
+  user: User,
+  realm: Realm,
+  requestId: string,
+): Promise<IssuedTemporaryPassword> {
+  assertPasswordManagedHere(user);
+  const password = generatePassword(resolvePolicy(realm.policy), { username: user.username }, deps.random);
+  const hash = await deps.hasher.hash(password);
+  const now = deps.clock.now();
+  const timeCreated = now.toISOString();
+  const expiresAt = new Date(now.getTime() + realm.temporaryPasswordLifetimeSeconds * 1000).toISOString();
+  const value: TemporaryPasswordSecret = {
+    userId: user.userId,
+    username: user.username,
+    password,
+    expiresAt,
+  };
+  const { secretId } = await storeSecret(deps, {
+    name: `${deps.config.temporarySecretPrefix}${realm.realmId}/${user.userId}/${requestId}`,
+    value: JSON.stringify(value),
+    description: 'rekey temporary password',
+    tags: { 'rekey:realm': realm.realmId, 'rekey:user': user.userId, 'rekey:expires-at': expiresAt },
+  });
+  const next = await switchCredential(deps, user, {
+    hash,
+    kind: 'TEMPORARY',
+    setAt: timeCreated,
+    expiresAt,
+    secretId,
+  });
+  return { user: next, password, secretId, timeCreated, expiresAt };
+}
+
+async function storeSecret(deps: Pick<CoreDeps, 'vault'>, secret: NewSecret) {
+  try {
+    return await deps.vault.create(secret);
+  } catch (error) {
+    throw asUnavailable(error);
+  }
+}
+
+/** Wraps a dependency's failure; RekeyErrors (already meant for the caller) pass through. */
+export function asUnavailable(error: unknown): Error {
+  if (error instanceof RekeyError) return error;
+  return new UnavailableError('A backing service failed; retry later.', { cause: error });
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

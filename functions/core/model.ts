@@ -1,0 +1,88 @@
+/**
+ * The directory's model: realms, users, their one credential, and DDM instances.
+ * Plain data, serialisable as-is into the table and back.
+ */
+import type { PasswordPolicy, PolicyPresetName } from './policy.ts';
+
+/** How long a generated temporary password lives unless the realm says otherwise. */
+export const DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+/** Lock-out defaults for change-password: 10 consecutive failures lock for 15 minutes. */
+export const DEFAULT_LOCKOUT = { maxFailedAttempts: 10, lockSeconds: 15 * 60 } as const;
+
+/**
+ * The tenant scope of every dialect. One id serves as the OCI tenancy OCID, the Huawei
+ * `project_id` and the Alibaba `DirectoryId`; `name` is the OCI tenancy name.
+ */
+export interface Realm {
+  realmId: string;
+  name: string;
+  /** A named preset, or a policy of the realm's own. */
+  policy: PolicyPresetName | PasswordPolicy;
+  temporaryPasswordLifetimeSeconds: number;
+  /** Alibaba CloudSSO: once SSO logon is enabled, passwords cannot be reset. */
+  ssoEnabled: boolean;
+  lockout: { maxFailedAttempts: number; lockSeconds: number };
+  createdAt: string;
+}
+
+export type CredentialKind = 'PERMANENT' | 'TEMPORARY';
+
+/** The one password a user can sign in with, as an argon2id PHC string and its state. */
+export interface Credential {
+  hash: string;
+  kind: CredentialKind;
+  setAt: string;
+  /** Only for TEMPORARY credentials. */
+  expiresAt?: string;
+  /** The vault secret holding a TEMPORARY password, deleted as soon as it is replaced. */
+  secretId?: string;
+}
+
+export type UserStatus = 'ACTIVE' | 'INACTIVE';
+
+export interface User {
+  userId: string;
+  realmId: string;
+  username: string;
+  email?: string;
+  phone?: string;
+  /** Passwords of federated users belong to their identity provider; rekey refuses them. */
+  federated: boolean;
+  status: UserStatus;
+  credential?: Credential;
+  /** PHC strings of recent passwords, newest first (the current one is not included). */
+  passwordHistory: string[];
+  failedAttempts: number;
+  lockedUntil?: string;
+  /** Incremented on every credential change; the `etag` and the conditional-write guard. */
+  version: number;
+  createdAt: string;
+}
+
+/** A Huawei DDM instance and its single administrator account. */
+export interface DatabaseInstance {
+  instanceId: string;
+  realmId: string;
+  engine: string;
+  host: string;
+  port: number;
+  adminName?: string;
+  adminSecretId?: string;
+  version: number;
+  createdAt: string;
+}
+
+/** The JSON value of a temporary-password secret. */
+export interface TemporaryPasswordSecret {
+  userId: string;
+  username: string;
+  password: string;
+  expiresAt: string;
+}
+
+/** The caller of an admin route, as proven by its token. */
+export interface AdminPrincipal {
+  subject: string;
+  realmId: string;
+}

@@ -1,0 +1,200 @@
+/**
+ * Password policies: what a password must and must not contain, checked the same way for a
+ * password a caller gives and a password rekey generates.
+ */
+
+export type CharacterClass = 'lower' | 'upper' | 'digit' | 'special';
+
+export interface PasswordPolicy {
+  name: string;
+  minLength: number;
+  maxLength: number;
+  /** The special characters this policy allows (letters and digits are always allowed). */
+  specials: string;
+  /** Classes that must each appear at least once. */
+  required: CharacterClass[];
+  /** At least this many different classes must appear (Huawei IAM: two). */
+  minClasses: number;
+  /** Allow printable characters outside the four classes, Unicode included (NIST). */
+  allowOtherCharacters: boolean;
+  /** Refuse a password that contains the username (case-insensitive), or its reverse. */
+  forbidUsername: boolean;
+  /** How many previous passwords may not be reused (the current one never may). */
+  historyDepth: number;
+  /** Length of the passwords rekey generates under this policy. */
+  generatedLength: number;
+}
+
+export const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+export const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+export const DIGITS = '0123456789';
+/** Every printable ASCII character that is not a letter, a digit or a space. */
+export const ASCII_SPECIALS = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+const ALL_CLASSES: CharacterClass[] = ['lower', 'upper', 'digit', 'special'];
+
+/**
+ * Named presets. Where a seed states rules they are copied here; where it states none the
+ * values are rekey's choice, recorded in docs/decisions.md.
+ */
+export const POLICY_PRESETS = {
+  /** Oracle IAM (seeds 000/001 state no rules): 12–40, upper, lower and digit, no username. */
+  oci: {
+    name: 'oci',
+    minLength: 12,
+    maxLength: 40,
+    specials: ASCII_SPECIALS,
+    required: ['lower', 'upper', 'digit'],
+    minClasses: 3,
+    allowOtherCharacters: false,
+    forbidUsername: true,
+    historyDepth: 4,
+    generatedLength: 20,
+  },
+  /** Huawei IAM (seed 002 states none): Huawei's default of 8–32 and at least two classes. */
+  'huawei-iam': {
+    name: 'huawei-iam',
+    minLength: 8,
+    maxLength: 32,
+    specials: ASCII_SPECIALS,
+    required: [],
+    minClasses: 2,
+    allowOtherCharacters: false,
+    forbidUsername: true,
+    historyDepth: 1,
+    generatedLength: 20,
+  },
+  /** Alibaba CloudSSO (seed 003): 8–32 with upper, lower, digit and special characters. */
+  'alibaba-cloudsso': {
+    name: 'alibaba-cloudsso',
+    minLength: 8,
+    maxLength: 32,
+    specials: ASCII_SPECIALS,
+    required: ['lower', 'upper', 'digit', 'special'],
+    minClasses: 4,
+    allowOtherCharacters: false,
+    forbidUsername: false,
+    historyDepth: 1,
+    generatedLength: 20,
+  },
+  /** Huawei DDM administrator (seed 004): 8–32, all four classes, specials from ~!@#%^*-_=+? only. */
+  'huawei-ddm': {
+    name: 'huawei-ddm',
+    minLength: 8,
+    maxLength: 32,
+    specials: '~!@#%^*-_=+?',
+    required: ['lower', 'upper', 'digit', 'special'],
+    minClasses: 4,
+    allowOtherCharacters: false,
+    forbidUsername: false,
+    historyDepth: 0,
+    generatedLength: 20,
+  },
+  /** NIST SP 800-63B rev. 4, single-factor: length over composition, 15–64, any printable. */
+  'nist-800-63b': {
+    name: 'nist-800-63b',
+    minLength: 15,
+    maxLength: 64,
+    specials: ASCII_SPECIALS,
+    required: [],
+    minClasses: 0,
+    allowOtherCharacters: true,
+    forbidUsername: true,
+    historyDepth: 0,
+    generatedLength: 20,
+  },
+} as const satisfies Record<string, PasswordPolicy>;
+
+export type PolicyPresetName = keyof typeof POLICY_PRESETS;
+
+export const POLICY_PRESET_NAMES = Object.keys(POLICY_PRESETS) as PolicyPresetName[];
+
+/** The policy a realm uses: a preset by name, or its own. */
+export function resolvePolicy(policy: PolicyPresetName | PasswordPolicy): PasswordPolicy {
+  return typeof policy === 'string' ? (POLICY_PRESETS[policy] as PasswordPolicy) : policy;
+}
+
+/** A rule a password broke, named so a caller can fix it; never includes the password. */
+export interface PolicyViolation {
+  rule: 'length' | 'character' | 'required-class' | 'class-count' | 'username';
+  message: string;
+}
+
+/** The class of one character, or undefined when it is in none of the four. */
+export function classOf(ch: string, policy: PasswordPolicy): CharacterClass | undefined {
+  if (LOWER.includes(ch)) return 'lower';
+  if (UPPER.includes(ch)) return 'upper';
+  if (DIGITS.includes(ch)) return 'digit';
+  if (policy.specials.includes(ch)) return 'special';
+  return undefined;
+}
+
+// Control, format (bidi overrides, zero-width), surrogate and private-use code points are
+// never part of a password, whatever the policy: they hide what a password really is.
+const NEVER_ALLOWED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+
+/** The alphabet a generator draws from under this policy. */
+export function generationAlphabet(policy: PasswordPolicy): string {
+  return LOWER + UPPER + DIGITS + policy.specials;
+}
+
+/**
+ * Checks a password against a policy and returns the first rule it breaks, or undefined.
+ * Lengths count code points, as a person would.
+ */
+export function checkPassword(
+  policy: PasswordPolicy,
+  password: string,
+  context: { username?: string } = {},
+): PolicyViolation | undefined {
+  const chars = Array.from(password);
+  if (chars.length < policy.minLength || chars.length > policy.maxLength) {
+    return {
+      rule: 'length',
+      message: `must be ${policy.minLength} to ${policy.maxLength} characters long`,
+    };
+  }
+  const present = new Set<CharacterClass>();
+  for (const ch of chars) {
+    const cls = classOf(ch, policy);
+    if (cls) present.add(cls);
+    else if (!policy.allowOtherCharacters || ch === ' ' || NEVER_ALLOWED.test(ch)) {
+      return { rule: 'character', message: `may contain only ${describeAllowed(policy)}` };
+    }
+  }
+  for (const cls of policy.required) {
+    if (!present.has(cls)) {
+      return { rule: 'required-class', message: `must contain ${describeClasses(policy.required, policy)}` };
+    }
+  }
+  if (present.size < policy.minClasses) {
+    return {
+      rule: 'class-count',
+      message: `must combine at least ${policy.minClasses} of: ${describeClasses(ALL_CLASSES, policy)}`,
+    };
+  }
+  const username = context.username?.toLowerCase();
+  if (policy.forbidUsername && username && username.length >= 3) {
+    const lowered = password.toLowerCase();
+    const reversed = Array.from(username).reverse().join('');
+    if (lowered.includes(username) || lowered.includes(reversed)) {
+      return { rule: 'username', message: 'must not contain the username' };
+    }
+  }
+  return undefined;
+}
+
+function describeClasses(classes: readonly CharacterClass[], policy: PasswordPolicy): string {
+  const names: Record<CharacterClass, string> = {
+    lower: 'lowercase letters',
+    upper: 'uppercase letters',
+    digit: 'digits',
+    special: `special characters (${policy.specials})`,
+  };
+  return classes.map((c) => names[c]).join(', ');
+}
+
+function describeAllowed(policy: PasswordPolicy): string {
+  if (policy.allowOtherCharacters) return 'printable characters, without spaces or control characters';
+  return `letters, digits and ${policy.specials}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * The ports the use cases drive. Adapters implement them with the AWS SDK or local stores;
+ * tests implement them with fakes.
+ */
+import type { RandomSource } from './generator.ts';
+import type { PasswordHasher } from './hashing.ts';
+import type { DatabaseInstance, Realm, User } from './model.ts';
+
+/** The user directory. Writes are conditional on the record's version. */
+export interface Directory {
+  getRealm(realmId: string): Promise<Realm | undefined>;
+  /** Looks a realm up by its id or, failing that, its name (OCI `tenancy` is either). */
+  findRealm(idOrName: string): Promise<Realm | undefined>;
+  /** Creates a realm; throws ConflictError if the id or the name is taken. */
+  createRealm(realm: Realm): Promise<void>;
+  getUser(userId: string): Promise<User | undefined>;
+  /** Every user with this username, one per realm at most. */
+  findUsersByUsername(username: string): Promise<User[]>;
+  /** Creates a user; throws ConflictError if the id, or the username in its realm, is taken. */
+  createUser(user: User): Promise<void>;
+  /**
+   * Replaces a user record if its stored version is still `expectedVersion`, else throws
+   * VersionConflictError. `next.version` must be `expectedVersion + 1`.
+   */
+  saveUser(next: User, expectedVersion: number): Promise<void>;
+  getInstance(instanceId: string): Promise<DatabaseInstance | undefined>;
+  /** Creates (expectedVersion undefined) or replaces an instance, conditionally like saveUser. */
+  saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void>;
+}
+
+export interface NewSecret {
+  /** Nothing secret in the name, the description or the tags. */
+  name: string;
+  value: string;
+  description: string;
+  tags: Record<string, string>;
+}
+
+/** Where generated passwords live. Ids are the secrets' ARNs. */
+export interface SecretVault {
+  create(secret: NewSecret): Promise<{ secretId: string }>;
+  /** The secret's current value; throws SecretNotFoundError if it does not exist. */
+  read(secretId: string): Promise<string>;
+  /** Writes a new version of an existing secret. */
+  putValue(secretId: string, value: string): Promise<void>;
+  /** Deletes at once, without a recovery window. A secret already gone is not an error. */
+  delete(secretId: string): Promise<void>;
+}
+
+export type NotificationChannel = 'email' | 'phone';
+
+export interface Notification {
+  channel: NotificationChannel;
+  /** An e-mail address or an E.164 phone number. */
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** Tells a user something through one channel (SES, SNS, a local outbox). */
+export interface Notifier {
+  send(notification: Notification): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdSource {
+  /** A fresh unique id, safe in a secret name and a header. */
+  next(): string;
+}
+
+/** The little logging the use cases do: compensations that failed, for operators. */
+export interface Log {
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface RekeyConfig {
+  /** Name prefix of temporary-password secrets, e.g. `rekey/temp/`. */
+  temporarySecretPrefix: string;
+  /** Name prefix of DDM administrator secrets, e.g. `rekey/ddm/`. */
+  databaseSecretPrefix: string;
+}
+
+/** What every use case may touch. */
+export interface CoreDeps {
+  directory: Directory;
+  vault: SecretVault;
+  hasher: PasswordHasher;
+  clock: Clock;
+  ids: IdSource;
+  random: RandomSource;
+  log: Log;
+  config: RekeyConfig;
+}
+
+/** The deps of use cases that also tell users something. */
+export interface UseCaseDeps extends CoreDeps {
+  notifier: Notifier;
+}

@@ -1,0 +1,56 @@
+/**
+ * Lambda entry point of `POST /20160918/users/{userId}/uiPassword` (Oracle IAM, seed 000).
+ * Parse → (once per opc-retry-token) use case → UIPassword without its password.
+ */
+
+import { idempotent } from '#adapters/idempotency.ts';
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import type { AdminPrincipal } from '#core/model.ts';
+import {
+  createOrResetUiPassword,
+  type UiPasswordResult,
+} from '#core/use-cases/create-or-reset-ui-password.ts';
+import { oci } from '#dialects/oci.ts';
+import { adminPrincipal } from '#http/admin.ts';
+import { httpHandler } from '#http/http-handler.ts';
+import { header, jsonBody, parseInput } from '#http/request.ts';
+import { uiPasswordRequest } from './schema.ts';
+
+interface ResetInput {
+  key: string;
+  fingerprint: string;
+  admin: AdminPrincipal;
+  userId: string;
+  requestId: string;
+}
+
+/** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
+export function createHandler(runtime: Runtime) {
+  const { deps, logger } = runtime;
+  const reset = (input: Omit<ResetInput, 'key' | 'fingerprint'>) =>
+    createOrResetUiPassword(deps, input.admin, input);
+  const resetOnce = idempotent((input: ResetInput) => reset(input), {
+    client: runtime.dynamoDb,
+    tableName: runtime.settings.tableName,
+    scope: 'oci-ui-password',
+    keyName: 'opc-retry-token',
+  });
+
+  return httpHandler({ dialect: oci, logger }, async ({ event, context, requestId }) => {
+    const admin = adminPrincipal(event);
+    const request = parseInput(uiPasswordRequest, {
+      userId: event.pathParameters?.userId,
+      'opc-retry-token': header(event, 'opc-retry-token'),
+      body: jsonBody(event),
+    });
+    const input = { admin, userId: request.userId, requestId };
+    const token = request['opc-retry-token'];
+    const result: UiPasswordResult = token
+      ? await resetOnce({ ...input, key: `${admin.realmId}/${token}`, fingerprint: request.userId }, context)
+      : await reset(input);
+    const { etag, ...body } = result;
+    return { body, headers: { etag } };
+  });
+}
+
+export const handler = createHandler(createRuntime('create-or-reset-ui-password'));

@@ -1,0 +1,40 @@
+/**
+ * Request and response schemas of `POST /20160918/users/{userId}/uiPassword` (seed 000).
+ */
+import * as z from 'zod/mini';
+
+/** Ids in paths: an OCID or any id of letters, digits, `.`, `_` and `-`, as secret names allow. */
+export const resourceId = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
+  );
+
+/** `opc-retry-token`: 1–64 printable ASCII characters (it is echoed nowhere, but logged ids must be clean). */
+export const retryToken = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
+  );
+
+export const uiPasswordRequest = z.strictObject({
+  userId: resourceId,
+  'opc-retry-token': z.optional(retryToken),
+  /** The seed defines no body; an empty object is tolerated, anything else is refused. */
+  body: z.optional(z.strictObject({})),
+});
+
+export type UiPasswordRequest = z.infer<typeof uiPasswordRequest>;
+
+/** The UIPassword object, without `password`: rekey answers with the secret's id instead. */
+export const uiPasswordResponse = z.strictObject({
+  userId: z.string(),
+  timeCreated: z.iso.datetime(),
+  lifecycleState: z.literal('ACTIVE'),
+  passwordSecretId: z.string(),
+  timeExpires: z.iso.datetime(),
+});

@@ -1,0 +1,36 @@
+/**
+ * Alibaba Cloud: `{"RequestId", "Code", "Message"}` bodies, the request id inside every body,
+ * success or error. Codes follow Alibaba's `Kind.Detail` style.
+ */
+import type { RekeyError } from '#core/errors.ts';
+import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
+
+const CODES: Record<RekeyError['kind'], string> = {
+  InvalidInput: 'InvalidParameter',
+  NotAuthenticated: 'InvalidSecurityToken',
+  Forbidden: 'NoPermission',
+  NotFound: 'EntityNotExists',
+  MethodNotAllowed: 'UnsupportedHTTPMethod',
+  Conflict: 'OperationConflict',
+  PreconditionFailed: 'OperationFailed',
+  Throttled: 'Throttling.User',
+  Unavailable: 'ServiceUnavailable',
+};
+
+export const alibaba: Dialect = {
+  name: 'alibaba',
+  internal: { status: 500, code: 'InternalError' },
+  mapError(error) {
+    const base = CODES[error.kind];
+    // A reason refines the code: InvalidParameter.Password, EntityNotExists.User, ...
+    const code = error.reason && error.kind !== 'Throttled' ? `${base}.${error.reason}` : base;
+    return { status: DEFAULT_STATUS[error.kind], code };
+  },
+  errorBody: (mapping, message, requestId) => ({
+    RequestId: requestId,
+    Code: mapping.code,
+    Message: message,
+  }),
+  headers: () => ({}),
+  successBody: (body, requestId) => ({ RequestId: requestId, ...body }),
+};

@@ -1,0 +1,53 @@
+/**
+ * A dialect is one vendor's wire conventions: where the request id goes, what an error body
+ * looks like, and which status code each domain error gets.
+ */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ErrorKind, RekeyError } from '#core/errors.ts';
+
+export type DialectName = 'oci' | 'huawei' | 'alibaba';
+
+export interface ErrorMapping {
+  status: number;
+  code: string;
+}
+
+export interface Dialect {
+  name: DialectName;
+  /** What an unexpected failure becomes: a generic 500 that reveals nothing. */
+  internal: ErrorMapping;
+  /** Status and vendor error code for a domain error. */
+  mapError(error: RekeyError): ErrorMapping;
+  /** The error body in the vendor's shape. */
+  errorBody(mapping: ErrorMapping, message: string, requestId: string): Record<string, string>;
+  /** Headers every response of this dialect carries (the request id, where the vendor puts it). */
+  headers(requestId: string): Record<string, string>;
+  /** A body's success payload, with the request id where the vendor puts it. */
+  successBody<T extends object>(body: T, requestId: string): T | (T & { RequestId: string });
+}
+
+/** Every kind has a status; a dialect overrides codes (and the odd status) in its own words. */
+export const DEFAULT_STATUS: Record<ErrorKind, number> = {
+  InvalidInput: 400,
+  NotAuthenticated: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  MethodNotAllowed: 405,
+  Conflict: 409,
+  PreconditionFailed: 412,
+  Throttled: 429,
+  Unavailable: 503,
+};
+
+/** Builds a JSON response. Every response is uncacheable: these routes move credentials. */
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string>,
+): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+    body: body === undefined ? '' : JSON.stringify(body),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Development tokens: an ES256 key pair kept in the data folder (0600), admin tokens signed
+ * with it, and the verification the local gateway does in place of API Gateway's JWT
+ * authorizer — the same checks (signature, issuer, audience, expiry), the same claims.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
+
+export const DEV_ISSUER = process.env.REKEY_JWT_ISSUER || 'https://rekey.local/dev';
+export const DEV_AUDIENCE = process.env.REKEY_JWT_AUDIENCE || 'rekey-api';
+
+type SigningKey = Awaited<ReturnType<typeof importJWK>>;
+
+export interface DevKey {
+  privateKey: SigningKey;
+  publicKey: SigningKey;
+  kid: string;
+}
+
+/** Loads the data folder's signing key, creating it on first use. */
+export async function loadDevKey(dataDir: string): Promise<DevKey> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const path = join(dataDir, 'dev-jwt-key.json');
+  if (!existsSync(path)) {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(privateKey)), kid: `rekey-dev-${Date.now()}`, alg: 'ES256' };
+    writeFileSync(path, JSON.stringify(jwk), { mode: 0o600 });
+  }
+  chmodSync(path, 0o600);
+  const jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK & { kid: string };
+  const { d: _d, ...publicJwk } = jwk;
+  return {
+    privateKey: await importJWK(jwk, 'ES256'),
+    publicKey: await importJWK(publicJwk, 'ES256'),
+    kid: jwk.kid,
+  };
+}
+
+export interface TokenOptions {
+  realmId: string;
+  subject?: string;
+  scopes?: string[];
+  ttlSeconds?: number;
+  issuer?: string;
+  audience?: string;
+}
+
+/** Signs an admin token for one realm. */
+export function mintToken(key: DevKey, options: TokenOptions): Promise<string> {
+  return new SignJWT({
+    scope: (options.scopes ?? [ADMIN_SCOPE]).join(' '),
+    [REALM_CLAIM]: options.realmId,
+  })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+    .setSubject(options.subject ?? `admin@${options.realmId}`)
+    .setIssuer(options.issuer ?? DEV_ISSUER)
+    .setAudience(options.audience ?? DEV_AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${options.ttlSeconds ?? 12 * 3600}s`)
+    .sign(key.privateKey);
+}
+
+/** Verifies a token as the JWT authorizer would; resolves to its claims or rejects. */
+export async function verifyToken(key: DevKey, token: string): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(token, key.publicKey, {
+    issuer: DEV_ISSUER,
+    audience: DEV_AUDIENCE,
+    algorithms: ['ES256'],
+  });
+  return payload;
+}

@@ -1,0 +1,283 @@
+/**
+ * The local stand-in for API Gateway (HTTP API, payload format 2.0). It matches the route
+ * table, verifies tokens like the JWT authorizer (refusing with API Gateway's own bodies),
+ * builds the same event and Lambda context, and calls the very same handler functions.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { JWTPayload } from 'jose';
+import type { RouteDefinition } from '#functions/routes.ts';
+import type { HttpEvent } from '#http/request.ts';
+
+export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface GatewayOptions {
+  port: number;
+  routes: readonly RouteDefinition[];
+  handlers: ReadonlyMap<string, RouteHandler>;
+  /** Verifies a bearer token; rejects when it is not valid. */
+  verifyToken: (token: string) => Promise<JWTPayload>;
+  /** One line per request (route template and status, never a query string). */
+  accessLog?: (line: string) => void;
+}
+
+/** API Gateway's own payload limit for HTTP APIs. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/** Lambda timeout of every HTTP function (the CDK stack sets the same). */
+export const FUNCTION_TIMEOUT_MS = 10_000;
+
+export interface Gateway {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+interface Match {
+  route: RouteDefinition;
+  pathParameters: Record<string, string>;
+}
+
+/** Starts the gateway on 127.0.0.1:`port` (0 picks a free port). */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const matchers = options.routes.map((route) => ({ route, ...compile(route.path) }));
+
+  const server = createServer((req, res) => {
+    const started = performance.now();
+    void serve(req, options, matchers)
+      .catch(() => ({ result: gatewayError(500, 'Internal Server Error'), routeKey: 'failed' }))
+      .then(({ result, routeKey }) => {
+        write(res, result);
+        options.accessLog?.(`${routeKey} ${result.statusCode} ${Math.round(performance.now() - started)}ms`);
+      });
+  });
+  // Keep-alive connections from load tools must not hold the process open on close.
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function serve(
+  req: IncomingMessage,
+  options: GatewayOptions,
+  matchers: Array<{ route: RouteDefinition; regex: RegExp; names: string[] }>,
+): Promise<{ result: APIGatewayProxyStructuredResultV2; routeKey: string }> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const method = (req.method ?? 'GET').toUpperCase();
+  const match = findRoute(matchers, url.pathname, method);
+  if (!match) return { result: gatewayError(404, 'Not Found'), routeKey: `${method} (no route)` };
+  if (match === 'bad-path')
+    return { result: gatewayError(400, 'Bad Request'), routeKey: `${method} (bad path)` };
+  const { route, pathParameters } = match;
+  const routeKey = `${route.methods.includes(method as never) ? method : 'ANY'} ${route.path}`;
+
+  const body = await readBody(req);
+  if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
+
+  let claims: JWTPayload | undefined;
+  if (route.auth === 'admin') {
+    claims = await authorize(req, route, options);
+    if (!claims) return { result: gatewayError(401, 'Unauthorized'), routeKey };
+  }
+
+  const handler = options.handlers.get(route.operation);
+  if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey };
+  const requestId = randomBytes(12).toString('base64url');
+  const event = buildEvent(req, url, method, routeKey, pathParameters, body, requestId, claims);
+  const result = await withTimeout(handler(event, lambdaContext(route, requestId)));
+  return { result: { ...result, headers: { ...result.headers, 'apigw-requestid': requestId } }, routeKey };
+}
+
+function compile(path: string): { regex: RegExp; names: string[] } {
+  const names: string[] = [];
+  const pattern = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { regex: new RegExp(`^${pattern}$`), names };
+}
+
+function findRoute(
+  matchers: Array<{ route: RouteDefinition; regex: RegExp; names: string[] }>,
+  pathname: string,
+  method: string,
+): Match | 'bad-path' | undefined {
+  for (const { route, regex, names } of matchers) {
+    const found = regex.exec(pathname);
+    if (!found) continue;
+    if (!route.methods.includes(method as never) && !route.answersOtherMethods) continue;
+    const pathParameters: Record<string, string> = {};
+    try {
+      names.forEach((name, i) => {
+        pathParameters[name] = decodeURIComponent(found[i + 1] ?? '');
+      });
+    } catch {
+      return 'bad-path';
+    }
+    return { route, pathParameters };
+  }
+  return undefined;
+}
+
+/** Like the JWT authorizer: a bearer token in `Authorization` (Huawei routes: or `X-Auth-Token`). */
+async function authorize(
+  req: IncomingMessage,
+  route: RouteDefinition,
+  options: GatewayOptions,
+): Promise<JWTPayload | undefined> {
+  const authorization = String(req.headers.authorization ?? '');
+  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  const huaweiToken = route.dialect === 'huawei' ? req.headers['x-auth-token'] : undefined;
+  const token = bearer ?? (typeof huaweiToken === 'string' ? huaweiToken : undefined);
+  if (!token) return undefined;
+  try {
+    return await options.verifyToken(token);
+  } catch {
+    return undefined;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_PAYLOAD_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript))/i;
+
+function buildEvent(
+  req: IncomingMessage,
+  url: URL,
+  method: string,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+  body: Buffer,
+  requestId: string,
+  claims: JWTPayload | undefined,
+): HttpEvent {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const queryStringParameters: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) {
+    queryStringParameters[key] =
+      key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
+  }
+  const contentType = headers['content-type'] ?? '';
+  const isText = contentType === '' || TEXT_TYPES.test(contentType);
+  const now = Date.now();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(url.search ? { queryStringParameters } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: '127.0.0.1',
+      domainPrefix: '127',
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey,
+      stage: '$default',
+      time: new Date(now).toISOString(),
+      timeEpoch: now,
+      authorizer: {
+        jwt: { claims: stringClaims(claims), scopes: scopesOf(claims) },
+        principalId: '',
+        integrationLatency: 0,
+      },
+    },
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: body.length > 0 && !isText,
+  } as HttpEvent;
+}
+
+/** API Gateway hands claims to the function as strings. */
+function stringClaims(claims: JWTPayload | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(claims ?? {})) {
+    out[key] =
+      typeof value === 'string' ? value : Array.isArray(value) ? `[${value.join(' ')}]` : String(value);
+  }
+  return out;
+}
+
+function scopesOf(claims: JWTPayload | undefined): string[] | null {
+  return typeof claims?.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : null;
+}
+
+function lambdaContext(route: RouteDefinition, requestId: string): Context {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  const functionName = `rekey-${route.operation}`;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** API Gateway's own error body, for requests it refuses before any function runs. */
+function gatewayError(statusCode: number, message: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message }) };
+}
+
+function write(res: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body ?? '', 'base64')
+    : Buffer.from(result.body ?? '');
+  res.writeHead(result.statusCode ?? 200, { ...result.headers, 'content-length': String(body.length) });
+  res.end(body);
+}
+
+/** Like Lambda, a function that runs past its timeout fails (API Gateway answers 503). */
+async function withTimeout(
+  run: Promise<APIGatewayProxyStructuredResultV2>,
+): Promise<APIGatewayProxyStructuredResultV2> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<APIGatewayProxyStructuredResultV2>((resolve) => {
+    timer = setTimeout(() => resolve(gatewayError(503, 'Service Unavailable')), FUNCTION_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([run, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The whole API on one machine: every route of the table served by the local gateway with
+ * the same handler modules Lambda runs, over the embedded backend or (REKEY_BACKEND=aws)
+ * over the real AWS SDK environment.
+ */
+import { join } from 'node:path';
+import type { ClientOptions } from '#adapters/aws-clients.ts';
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
+import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
+import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
+import { type Gateway, type RouteHandler, startGateway } from './gateway.ts';
+
+export interface LocalApiOptions {
+  port?: number;
+  endpointPort?: number;
+  dataDir?: string;
+  backend?: 'embedded' | 'aws';
+  /** Keep the table on disk (npm start) rather than in memory (tests). */
+  persist?: boolean;
+  accessLog?: (line: string) => void;
+  /** Lets tests swap a route's runtime (fault injection, a controlled clock). */
+  customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
+}
+
+export interface LocalApi {
+  gateway: Gateway;
+  backend: EmbeddedBackend | undefined;
+  devKey: DevKey;
+  clients: ClientOptions;
+  runtimes: ReadonlyMap<string, Runtime>;
+  close(): Promise<void>;
+}
+
+type HandlerModule = { createHandler(runtime: Runtime): RouteHandler };
+
+/** Starts the backend (unless AWS) and the gateway with every route. */
+export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
+  const backend =
+    options.backend === 'aws'
+      ? undefined
+      : await startEmbeddedBackend({
+          ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+          port: options.endpointPort ?? 0,
+          persist: options.persist ?? false,
+        });
+  const dataDir = backend?.dataDir ?? options.dataDir ?? '.rekey';
+  const clients = backend?.clients ?? {};
+  const devKey = await loadDevKey(join(dataDir, 'keys'));
+
+  const runtimes = new Map<string, Runtime>();
+  const handlers = new Map<string, RouteHandler>();
+  for (const route of ROUTES) {
+    const base = createRuntime(route.operation, { clients });
+    const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
+    runtimes.set(route.operation, runtime);
+    handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
+  }
+
+  const gateway = await startGateway({
+    port: options.port ?? 0,
+    routes: ROUTES,
+    handlers,
+    verifyToken: (token) => verifyToken(devKey, token),
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+  });
+  return {
+    gateway,
+    backend,
+    devKey,
+    clients,
+    runtimes,
+    close: async () => {
+      await gateway.close();
+      await backend?.close();
+    },
+  };
+}
+
+async function loadHandlerModule(route: RouteDefinition): Promise<HandlerModule> {
+  return (await import(`../../functions/${route.operation}/handler.ts`)) as HandlerModule;
+}

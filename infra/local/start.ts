@@ -1,0 +1,44 @@
+/**
+ * `npm start`: the whole API on http://127.0.0.1:3000 over the embedded backend (or, with
+ * REKEY_BACKEND=aws, over whatever the standard AWS environment points at), a demo realm and
+ * users, and an admin token to paste.
+ */
+import { createRuntime } from '#adapters/runtime.ts';
+import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
+import { mintToken } from './dev-tokens.ts';
+import { startLocalApi } from './local-api.ts';
+
+const backendKind = process.env.REKEY_BACKEND === 'aws' ? 'aws' : 'embedded';
+const api = await startLocalApi({
+  port: Number(process.env.PORT ?? 3000),
+  endpointPort: Number(process.env.REKEY_LOCAL_ENDPOINT_PORT ?? 4566),
+  dataDir: process.env.REKEY_DATA_DIR ?? '.rekey',
+  backend: backendKind,
+  persist: true,
+  accessLog: (line) => console.log(`[gateway] ${line}`),
+});
+
+const { deps } = createRuntime('start', { clients: api.clients });
+const seeded = await seedDemo(deps.directory);
+const token = await mintToken(api.devKey, { realmId: DEMO_REALM_ID });
+const [alice] = DEMO_USERS;
+
+console.log(`
+rekey is listening on ${api.gateway.url}  (backend: ${backendKind}${api.backend ? `, data in ${api.backend.dataDir}, AWS-compatible endpoint ${api.backend.endpoint.url}` : ''})
+${seeded ? 'Created' : 'Found'} demo realm "${DEMO_REALM_ID}" with users ${DEMO_USERS.map((u) => `${u.userId} (${u.username})`).join(', ')}.
+
+Admin token for realm "${DEMO_REALM_ID}" (valid 12 h):
+${token}
+
+Try:
+  export REKEY_TOKEN=${token}
+  curl -s -X POST ${api.gateway.url}/20160918/users/${alice.userId}/uiPassword -H "Authorization: Bearer $REKEY_TOKEN"
+  npx rekey secret get <passwordSecretId from the answer>
+`);
+
+const stop = async () => {
+  await api.close();
+  process.exit(0);
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

@@ -1,0 +1,51 @@
+/**
+ * The rekey table's shape (also declared by the CDK stateful stack), and creating it where
+ * it is missing: on the embedded backend at start, on AWS through `rekey bootstrap`.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+
+/** The attribute DynamoDB's TTL reads (epoch seconds): idempotency records and other short-lived items. */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** Creates the table (on-demand, `pk`/`sk`, TTL on `ttl`) if it does not exist. Returns whether it did. */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return false;
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      }),
+    );
+  } catch (error) {
+    // dynalite does not implement TTL; nothing in rekey relies on TTL deletion for correctness
+    // (expiry is always checked on read), only for tidiness.
+    if ((error as Error).name !== 'UnknownOperationException') throw error;
+  }
+  return true;
+}
