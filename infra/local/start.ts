@@ -3,6 +3,7 @@
  * REKEY_BACKEND=aws, over whatever the standard AWS environment points at), a demo realm and
  * users, and an admin token to paste.
  */
+import './node-warnings.ts';
 import { createRuntime } from '#adapters/runtime.ts';
 import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';

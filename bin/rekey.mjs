@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The operator CLI. It runs the TypeScript sources through tsx, like `npm start`.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../infra/local/node-warnings.ts');
+const { main } = await import('../infra/local/cli.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,241 @@
+/**
+ * `rekey`, the operator CLI. It talks to the running embedded backend (through its
+ * AWS-compatible endpoint) or, with REKEY_BACKEND=aws, to AWS or any compatible endpoint
+ * through the standard SDK environment. Results go to stdout alone; messages to stderr.
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ClientOptions } from '#adapters/aws-clients.ts';
+import { createDynamoDbClient } from '#adapters/aws-clients.ts';
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
+import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
+import { newRealm, newUser } from './demo.ts';
+import { loadDevKey, mintToken } from './dev-tokens.ts';
+import { localClientOptions } from './embedded-backend.ts';
+import { ensureTable } from './table.ts';
+
+const HELP = `rekey — operate a rekey directory
+
+Usage: rekey <command> [options]
+
+Commands:
+  bootstrap                                   create the table where it is missing
+  realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
+                                              presets: ${POLICY_PRESET_NAMES.join(', ')}
+  user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]
+  token --realm ID [--subject S] [--ttl SECONDS]
+                                              print a development admin token (local gateway key)
+  secret get SECRET_ID                        print a secret's JSON value
+
+Environment:
+  REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
+  REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566)
+  REKEY_DATA_DIR           the local data folder (default .rekey)
+  REKEY_TABLE              the table name (default rekey)
+`;
+
+export class UsageError extends Error {}
+
+const NOUNS = new Set(['realm', 'user', 'secret']);
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const stdio: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Runs one CLI invocation; resolves to the exit code. */
+export async function main(
+  argv: string[],
+  io: Io = stdio,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') {
+      io.out(HELP);
+      return 0;
+    }
+    await run(command, rest, io, env);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`rekey: ${error.message}\n\n${HELP}`);
+      return 2;
+    }
+    io.err(`rekey: ${describe(error)}`);
+    return 1;
+  }
+}
+
+async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<void> {
+  const context = new CliContext(env);
+  // Nouns take a verb (`realm create`); the rest are verbs of their own (`token`).
+  const withVerb = NOUNS.has(command);
+  const name = withVerb ? `${command} ${args[0] ?? ''}` : command;
+  const rest = withVerb ? args.slice(1) : args;
+  switch (name) {
+    case 'bootstrap': {
+      const created = await ensureTable(
+        createDynamoDbClient(await context.clients()),
+        context.runtime.settings.tableName,
+      );
+      io.err(
+        created
+          ? `created table ${context.runtime.settings.tableName}`
+          : `table ${context.runtime.settings.tableName} exists`,
+      );
+      return;
+    }
+    case 'realm create': {
+      const { values } = usage(() =>
+        parseArgs({
+          args: rest,
+          strict: true,
+          allowPositionals: false,
+          options: {
+            id: { type: 'string' },
+            name: { type: 'string' },
+            policy: { type: 'string' },
+            'sso-enabled': { type: 'boolean' },
+          },
+        }),
+      );
+      const policy = (values.policy ?? 'oci') as PolicyPresetName;
+      if (!POLICY_PRESET_NAMES.includes(policy)) throw new UsageError(`unknown policy preset ${policy}`);
+      const realm = newRealm(required(values.id, '--id'), required(values.name, '--name'), {
+        policy,
+        ssoEnabled: values['sso-enabled'] ?? false,
+      });
+      await (await context.deps()).directory.createRealm(realm);
+      io.out(JSON.stringify(realm, null, 2));
+      return;
+    }
+    case 'user create': {
+      const { values } = usage(() =>
+        parseArgs({
+          args: rest,
+          strict: true,
+          allowPositionals: false,
+          options: {
+            realm: { type: 'string' },
+            id: { type: 'string' },
+            username: { type: 'string' },
+            email: { type: 'string' },
+            phone: { type: 'string' },
+            federated: { type: 'boolean' },
+          },
+        }),
+      );
+      const deps = await context.deps();
+      const realmId = required(values.realm, '--realm');
+      if (!(await deps.directory.getRealm(realmId))) throw new Error(`realm ${realmId} does not exist`);
+      const user = newUser({
+        realmId,
+        userId: required(values.id, '--id'),
+        username: required(values.username, '--username'),
+        ...(values.email ? { email: values.email } : {}),
+        ...(values.phone ? { phone: values.phone } : {}),
+        federated: values.federated ?? false,
+      });
+      await deps.directory.createUser(user);
+      io.out(JSON.stringify(user, null, 2));
+      return;
+    }
+    case 'token': {
+      const { values } = usage(() =>
+        parseArgs({
+          args: rest,
+          strict: true,
+          allowPositionals: false,
+          options: { realm: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' } },
+        }),
+      );
+      const key = await loadDevKey(join(context.dataDir, 'keys'));
+      io.out(
+        await mintToken(key, {
+          realmId: required(values.realm, '--realm'),
+          ...(values.subject ? { subject: values.subject } : {}),
+          ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}),
+        }),
+      );
+      return;
+    }
+    case 'secret get': {
+      const secretId = rest[0];
+      if (!secretId) throw new UsageError('secret get needs a SECRET_ID');
+      const value = await (await context.deps()).vault.read(secretId);
+      io.out(JSON.stringify(JSON.parse(value), null, 2));
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command: ${name}`);
+  }
+}
+
+/** Where the CLI's clients point, resolved once per invocation. */
+class CliContext {
+  readonly dataDir: string;
+  private options: ClientOptions | undefined;
+  private built: Runtime | undefined;
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {
+    this.dataDir = env.REKEY_DATA_DIR ?? '.rekey';
+  }
+
+  get runtime(): Runtime {
+    this.built ??= createRuntime('cli', { clients: this.options ?? {} });
+    return this.built;
+  }
+
+  /** Client options; for the local backend, only once it answers. */
+  async clients(): Promise<ClientOptions> {
+    if (this.options) return this.options;
+    if (this.env.REKEY_BACKEND === 'aws') {
+      this.options = {};
+      return this.options;
+    }
+    const url = this.env.REKEY_LOCAL_ENDPOINT ?? 'http://127.0.0.1:4566';
+    try {
+      await fetch(url, { method: 'POST', signal: AbortSignal.timeout(2000) });
+    } catch {
+      throw new Error(
+        `no embedded backend answers at ${url}; start it with "npm start" (or set REKEY_BACKEND=aws)`,
+      );
+    }
+    this.options = localClientOptions(url);
+    this.built = undefined;
+    return this.options;
+  }
+
+  async deps() {
+    await this.clients();
+    return this.runtime.deps;
+  }
+}
+
+/** Turns parseArgs' complaints into usage errors (exit code 2, with the help text). */
+function usage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new UsageError(`${flag} is required`);
+  return value;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof SecretNotFoundError) return `${error.message}`;
+  if (error instanceof RekeyError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
