@@ -22,19 +22,25 @@ function fetchOne(name) {
   if (!entry) throw new Error(`${name} is not in package-lock.json`);
   const dest = join(target, name);
   const manifest = join(dest, 'package.json');
-  if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).version === entry.version) return 'present';
+  if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).version === entry.version)
+    return 'present';
 
   const work = mkdtempSync(join(tmpdir(), 'rekey-natives-'));
   try {
-    const out = execFileSync('npm', ['pack', `${name}@${entry.version}`, '--json', '--pack-destination', work], {
-      cwd: work,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const out = execFileSync(
+      'npm',
+      ['pack', `${name}@${entry.version}`, '--json', '--pack-destination', work],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const [{ filename }] = JSON.parse(out);
     const tarball = join(work, filename);
     const digest = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    if (digest !== entry.integrity) throw new Error(`${name}: tarball sha512 does not match package-lock.json`);
+    if (digest !== entry.integrity)
+      throw new Error(`${name}: tarball sha512 does not match package-lock.json`);
     rmSync(dest, { recursive: true, force: true });
     mkdirSync(dest, { recursive: true });
     execFileSync('tar', ['-xzf', tarball, '-C', dest, '--strip-components=1']);
@@ -48,5 +54,7 @@ try {
   for (const name of LAMBDA_NATIVES) console.log(`lambda natives: ${name} ${fetchOne(name)}`);
 } catch (error) {
   // Never break `npm ci` offline; `cdk synth` names this script if the binary is missing.
-  console.warn(`lambda natives: not fetched (${error.message}); run "npm run fetch-natives" before cdk synth`);
+  console.warn(
+    `lambda natives: not fetched (${error.message}); run "npm run fetch-natives" before cdk synth`,
+  );
 }

@@ -6,9 +6,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import { argon2idHasher } from '#core/hashing.ts';
-import type { CoreDeps } from '#core/ports.ts';
+import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger } from './logger.ts';
@@ -37,13 +38,18 @@ export interface Runtime {
   logger: Logger;
   dynamoDb: DynamoDBClient;
   settings: RekeySettings;
-  deps: CoreDeps;
+  deps: UseCaseDeps;
 }
+
+/** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
+const noNotifier: Notifier = {
+  send: () => Promise.reject(new UnavailableError('This function has no notifier.')),
+};
 
 /** Builds the runtime for one function (`service`), against AWS or a compatible endpoint. */
 export function createRuntime(
   service: string,
-  options: { clients?: ClientOptions; settings?: RekeySettings; logger?: Logger } = {},
+  options: { clients?: ClientOptions; settings?: RekeySettings; logger?: Logger; notifier?: Notifier } = {},
 ): Runtime {
   const settings = options.settings ?? settingsFromEnv();
   const logger = options.logger ?? createLogger(service);
@@ -51,13 +57,14 @@ export function createRuntime(
   const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const deps: CoreDeps = {
+  const deps: UseCaseDeps = {
     directory: new DynamoDbDirectory(documentClient, settings.tableName),
     vault: new SecretsManagerVault(createSecretsManagerClient(options.clients), settings.kmsKeyId),
     hasher: argon2idHasher,
     clock: systemClock,
     ids: randomIds,
     random: cryptoRandom,
+    notifier: options.notifier ?? noNotifier,
     log: asLog(logger),
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
+import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
@@ -27,6 +28,9 @@ Commands:
   token --realm ID [--subject S] [--ttl SECONDS]
                                               print a development admin token (local gateway key)
   secret get SECRET_ID                        print a secret's JSON value
+  instance create --realm ID --id ID [--host H] [--port P] [--engine E]
+                                              register a DDM instance (its admin is created by the API)
+  outbox                                      print the local outbox (notifications sent), as JSON lines
 
 Environment:
   REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
@@ -37,7 +41,7 @@ Environment:
 
 export class UsageError extends Error {}
 
-const NOUNS = new Set(['realm', 'user', 'secret']);
+const NOUNS = new Set(['realm', 'user', 'secret', 'instance']);
 
 interface Io {
   out: (text: string) => void;
@@ -171,6 +175,48 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       if (!secretId) throw new UsageError('secret get needs a SECRET_ID');
       const value = await (await context.deps()).vault.read(secretId);
       io.out(JSON.stringify(JSON.parse(value), null, 2));
+      return;
+    }
+    case 'instance create': {
+      const { values } = usage(() =>
+        parseArgs({
+          args: rest,
+          strict: true,
+          allowPositionals: false,
+          options: {
+            realm: { type: 'string' },
+            project: { type: 'string' },
+            id: { type: 'string' },
+            host: { type: 'string' },
+            port: { type: 'string' },
+            engine: { type: 'string' },
+          },
+        }),
+      );
+      const deps = await context.deps();
+      // Huawei calls the realm a project: --project is accepted as a synonym of --realm.
+      const realmId = required(values.realm ?? values.project, '--realm');
+      if (!(await deps.directory.getRealm(realmId))) throw new Error(`realm ${realmId} does not exist`);
+      const instanceId = required(values.id, '--id');
+      const port = Number(values.port ?? 3306);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1-65535');
+      const instance = {
+        instanceId,
+        realmId,
+        engine: values.engine ?? 'mysql',
+        host: values.host ?? `${instanceId}.ddm.local`,
+        port,
+        version: 1,
+        createdAt: new Date().toISOString(),
+      };
+      await deps.directory.saveInstance(instance, undefined);
+      io.out(JSON.stringify(instance, null, 2));
+      return;
+    }
+    case 'outbox': {
+      for (const entry of new OutboxNotifier(join(context.dataDir, 'outbox.jsonl')).read()) {
+        io.out(JSON.stringify(entry));
+      }
       return;
     }
     default:

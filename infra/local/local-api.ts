@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
+import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
@@ -28,6 +29,7 @@ export interface LocalApi {
   backend: EmbeddedBackend | undefined;
   devKey: DevKey;
   clients: ClientOptions;
+  outbox: OutboxNotifier;
   runtimes: ReadonlyMap<string, Runtime>;
   close(): Promise<void>;
 }
@@ -50,8 +52,10 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
 
   const runtimes = new Map<string, Runtime>();
   const handlers = new Map<string, RouteHandler>();
+  // Locally, every notification goes to the outbox; in AWS only notifying functions get SES/SNS.
+  const outbox = new OutboxNotifier(join(dataDir, 'outbox.jsonl'));
   for (const route of ROUTES) {
-    const base = createRuntime(route.operation, { clients });
+    const base = createRuntime(route.operation, { clients, notifier: outbox });
     const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
     runtimes.set(route.operation, runtime);
     handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
@@ -69,6 +73,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     backend,
     devKey,
     clients,
+    outbox,
     runtimes,
     close: async () => {
       await gateway.close();

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['infra/local/node-warnings.ts'],
+    // Logs of passing tests are noise; a failing test shows its own.
+    silent: 'passed-only',
+    // Native argon2 and real sockets: separate processes, two at a time on CI's two cores.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Lambda and the local tools never see the Node 20 notice; neither do test logs.
+    env: { POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1' },
+  },
+});
