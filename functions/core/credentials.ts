@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from './errors.ts';
 import { generatePassword } from './generator.ts';
-import type { AdminPrincipal, Credential, Realm, TemporaryPasswordSecret, User } from './model.ts';
+import type { AdminPrincipal, Credential, CredentialKind, Realm, TemporaryPasswordSecret, User } from './model.ts';
 import { resolvePolicy } from './policy.ts';
 import type { CoreDeps, NewSecret } from './ports.ts';
 
@@ -130,8 +130,9 @@ export interface IssuedTemporaryPassword {
 }
 
 /**
- * Generates a temporary password under the realm's policy, stores it in the vault, then
- * switches the user's credential to it (TEMPORARY, expiring after the realm's lifetime).
+ * Generates a password under the realm's policy, stores it in the vault, then switches the
+ * user's credential to it: TEMPORARY by default (must be changed at next sign-in, expires
+ * after the realm's lifetime). The secret itself always expires after that lifetime.
  * The returned password is for the notifier only; it must never reach a response.
  */
 export async function issueTemporaryPassword(
@@ -139,6 +140,7 @@ export async function issueTemporaryPassword(
   user: User,
   realm: Realm,
   requestId: string,
+  options: { kind?: CredentialKind } = {},
 ): Promise<IssuedTemporaryPassword> {
   assertPasswordManagedHere(user);
   const password = generatePassword(resolvePolicy(realm.policy), { username: user.username }, deps.random);
@@ -158,11 +160,13 @@ export async function issueTemporaryPassword(
     description: 'rekey temporary password',
     tags: { 'rekey:realm': realm.realmId, 'rekey:user': user.userId, 'rekey:expires-at': expiresAt },
   });
+  const kind = options.kind ?? 'TEMPORARY';
   const next = await switchCredential(deps, user, {
     hash,
-    kind: 'TEMPORARY',
+    kind,
     setAt: timeCreated,
-    expiresAt,
+    // A PERMANENT credential does not expire; its secret still does (the sweeper deletes it).
+    ...(kind === 'TEMPORARY' ? { expiresAt } : {}),
     secretId,
   });
   return { user: next, password, secretId, timeCreated, expiresAt };

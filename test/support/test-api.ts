@@ -13,6 +13,7 @@ export interface TestResponse {
   headers: Headers;
   text: string;
   /** The body parsed as JSON, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
   json: any;
 }
 
