@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import type { RouteDefinition } from '#functions/routes.ts';
+import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
 import type { HttpEvent } from '#http/request.ts';
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -87,16 +88,13 @@ async function serve(
   const body = await readBody(req);
   if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
 
-  let claims: JWTPayload | undefined;
-  if (route.auth === 'admin') {
-    claims = await authorize(req, route, options);
-    if (!claims) return { result: gatewayError(401, 'Unauthorized'), routeKey };
-  }
+  const authorizer = route.auth === 'admin' ? await authorize(req, route, options) : undefined;
+  if (authorizer === 'unauthorized') return { result: gatewayError(401, 'Unauthorized'), routeKey };
 
   const handler = options.handlers.get(route.operation);
   if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey };
   const requestId = randomBytes(12).toString('base64url');
-  const event = buildEvent(req, url, method, routeKey, pathParameters, body, requestId, claims);
+  const event = buildEvent(req, url, method, routeKey, pathParameters, body, requestId, authorizer);
   const result = await withTimeout(handler(event, lambdaContext(route, requestId)));
   return { result: { ...result, headers: { ...result.headers, 'apigw-requestid': requestId } }, routeKey };
 }
@@ -132,22 +130,41 @@ function findRoute(
   return undefined;
 }
 
-/** Like the JWT authorizer: a bearer token in `Authorization` (Huawei routes: or `X-Auth-Token`). */
+type Authorizer =
+  | { jwt: { claims: Record<string, string>; scopes: string[] | null } }
+  | { lambda: Record<string, string> };
+
+/**
+ * As in the stack: Huawei routes run rekey's token authorizer (the very same function, over
+ * the development key) and pass its context on; the others get API Gateway's JWT authorizer,
+ * which refuses a missing or invalid bearer token itself.
+ */
 async function authorize(
   req: IncomingMessage,
   route: RouteDefinition,
   options: GatewayOptions,
-): Promise<JWTPayload | undefined> {
-  const authorization = String(req.headers.authorization ?? '');
-  const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
-  const huaweiToken = route.dialect === 'huawei' ? req.headers['x-auth-token'] : undefined;
-  const token = bearer ?? (typeof huaweiToken === 'string' ? huaweiToken : undefined);
-  if (!token) return undefined;
-  try {
-    return await options.verifyToken(token);
-  } catch {
-    return undefined;
+): Promise<Authorizer | 'unauthorized'> {
+  const headers = lowerCaseHeaders(req);
+  if (route.dialect === 'huawei') {
+    const { context } = await createTokenAuthorizer(options.verifyToken)({ headers });
+    return { lambda: context ?? { authenticated: 'false' } };
   }
+  const token = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
+  if (!token) return 'unauthorized';
+  try {
+    const claims = await options.verifyToken(token);
+    return { jwt: { claims: stringClaims(claims), scopes: scopesOf(claims) } };
+  } catch {
+    return 'unauthorized';
+  }
+}
+
+function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return headers;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -171,12 +188,9 @@ function buildEvent(
   pathParameters: Record<string, string>,
   body: Buffer,
   requestId: string,
-  claims: JWTPayload | undefined,
+  authorizer: Authorizer | undefined,
 ): HttpEvent {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
+  const headers = lowerCaseHeaders(req);
   const queryStringParameters: Record<string, string> = {};
   for (const [key, value] of url.searchParams) {
     queryStringParameters[key] =
@@ -210,11 +224,7 @@ function buildEvent(
       stage: '$default',
       time: new Date(now).toISOString(),
       timeEpoch: now,
-      authorizer: {
-        jwt: { claims: stringClaims(claims), scopes: scopesOf(claims) },
-        principalId: '',
-        integrationLatency: 0,
-      },
+      ...(authorizer ? { authorizer } : {}),
     },
     ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: body.length > 0 && !isText,
