@@ -1,0 +1,175 @@
+/**
+ * The HTTP API: one Lambda function per row of the route table, each with a role that can do
+ * only what its operation needs. Admin routes sit behind a JWT authorizer (issuer and
+ * audience are stack properties); Huawei routes behind rekey's token authorizer, which also
+ * reads Huawei's `X-Auth-Token` header.
+ */
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpJwtAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
+import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
+
+export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
+export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
+
+export interface ApiStackProps extends StackProps {
+  table: ITable;
+  /** The customer-managed key of every secret rekey writes. */
+  secretsKey: IKey;
+  /** The token issuer (`iss`), e.g. a Cognito user pool or an OIDC provider URL. */
+  jwtIssuer: string;
+  /** Accepted audiences (`aud`). */
+  jwtAudience: string[];
+  /** The issuer's JWKS URL, for the Huawei token authorizer. Default: `{issuer}/.well-known/jwks.json`. */
+  jwksUrl?: string;
+  /** The verified SES identity (domain or address) notifications are sent from. */
+  emailIdentity: string;
+  /** The From address, inside `emailIdentity`. */
+  emailSender: string;
+}
+
+/** What each operation may touch. An operation missing here cannot be deployed. */
+interface OperationAccess {
+  table: readonly TableAction[];
+  secrets?: { prefix: 'temporary' | 'database'; actions: readonly string[] };
+  notifies?: readonly ('email' | 'phone')[];
+}
+
+const ISSUE_TEMPORARY = ['CreateSecret', 'TagResource', 'DeleteSecret'] as const;
+
+export const OPERATION_ACCESS: Record<string, OperationAccess> = {
+  // Idempotency records are written, completed (UpdateItem) and dropped on failure (DeleteItem).
+  'create-or-reset-ui-password': {
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+  },
+  // Finds the user by username (Query); deletes the temporary secret a new password replaces.
+  'change-password': {
+    table: ['GetItem', 'PutItem', 'Query'],
+    secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
+    notifies: ['email'],
+  },
+  'reset-random-password': {
+    table: ['GetItem', 'PutItem'],
+    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+    notifies: ['email', 'phone'],
+  },
+  'reset-user-password': {
+    table: ['GetItem', 'PutItem'],
+    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+  },
+  // Creates the administrator's secret once, then writes new versions of it.
+  'manage-ddm-admin': {
+    table: ['GetItem', 'PutItem'],
+    secrets: {
+      prefix: 'database',
+      actions: ['CreateSecret', 'TagResource', 'PutSecretValue', 'DeleteSecret'],
+    },
+  },
+};
+
+export class ApiStack extends Stack {
+  readonly api: HttpApi;
+  readonly functions = new Map<string, RekeyFunction>();
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    this.api = new HttpApi(this, 'Api', {
+      apiName: 'rekey',
+      description: 'rekey: password operations in five vendor dialects',
+      createDefaultStage: true,
+    });
+
+    const jwtAuthorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
+      jwtAudience: props.jwtAudience,
+      identitySource: ['$request.header.Authorization'],
+    });
+    const tokenAuthorizerFunction = new RekeyFunction(this, 'TokenAuthorizer', {
+      entry: 'functions/token-authorizer/handler.ts',
+      description: 'rekey: verifies X-Auth-Token or Bearer tokens for the Huawei routes',
+      argon2: false,
+      memorySize: 256,
+      environment: {
+        REKEY_JWT_ISSUER: props.jwtIssuer,
+        REKEY_JWT_AUDIENCE: props.jwtAudience.join(','),
+        ...(props.jwksUrl ? { REKEY_JWKS_URL: props.jwksUrl } : {}),
+      },
+    });
+    const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', tokenAuthorizerFunction.function, {
+      responseTypes: [HttpLambdaResponseType.SIMPLE],
+      // No identity source: the token may sit in either of two headers, and a request with
+      // neither must still reach the function to get a 401 in Huawei's body.
+      identitySource: [],
+      resultsCacheTtl: Duration.seconds(0),
+    });
+
+    for (const route of ROUTES) {
+      const fn = this.operationFunction(route, props);
+      this.api.addRoutes({
+        path: route.path,
+        methods: route.answersOtherMethods ? [HttpMethod.ANY] : route.methods.map((m) => HttpMethod[m]),
+        integration: new HttpLambdaIntegration(`${pascal(route.operation)}Integration`, fn.function),
+        ...authorizerFor(route, jwtAuthorizer, tokenAuthorizer),
+      });
+    }
+  }
+
+  private operationFunction(route: RouteDefinition, props: ApiStackProps): RekeyFunction {
+    const access = OPERATION_ACCESS[route.operation];
+    if (!access) throw new Error(`no access rules for operation ${route.operation}`);
+    const fn = new RekeyFunction(this, pascal(route.operation), {
+      entry: handlerEntry(route),
+      description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
+    }).bindTable(props.table, access.table);
+    if (access.secrets) {
+      const temporary = access.secrets.prefix === 'temporary';
+      fn.bindSecrets({
+        prefix: temporary ? TEMPORARY_SECRET_PREFIX : DATABASE_SECRET_PREFIX,
+        environmentVariable: temporary ? 'REKEY_TEMP_SECRET_PREFIX' : 'REKEY_DDM_SECRET_PREFIX',
+        actions: access.secrets.actions,
+        key: props.secretsKey,
+      });
+    }
+    if (access.notifies?.includes('email')) {
+      fn.function.addEnvironment('REKEY_EMAIL_FROM', props.emailSender);
+      fn.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.emailIdentity }),
+          ],
+        }),
+      );
+    }
+    if (access.notifies?.includes('phone')) {
+      // SMS to a phone number has no resource ARN: SNS only accepts "*" for direct publishing.
+      fn.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    }
+    this.functions.set(route.operation, fn);
+    return fn;
+  }
+}
+
+function authorizerFor(
+  route: RouteDefinition,
+  jwt: IHttpRouteAuthorizer,
+  token: IHttpRouteAuthorizer,
+): { authorizer?: IHttpRouteAuthorizer } {
+  if (route.auth !== 'admin') return {};
+  return { authorizer: route.dialect === 'huawei' ? token : jwt };
+}
+
+/** `create-or-reset-ui-password` → `CreateOrResetUiPassword` (construct ids are a contract). */
+export function pascal(operation: string): string {
+  return operation.replace(/(^|-)(\w)/g, (_m, _dash, c: string) => c.toUpperCase());
+}
