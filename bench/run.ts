@@ -1,0 +1,57 @@
+/**
+ * `npm run bench`: bundle sizes and load times of the synthesized functions, and argon2id
+ * latency, printed as tables. Medians; these machines are noisy, so compare ratios.
+ */
+import '../infra/local/node-warnings.ts';
+import { measureArgon2 } from './argon2.ts';
+import { cdkDefaultLoadMs, measureBundles } from './bundles.ts';
+import { table } from './stats.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const LIMIT_KB = 350;
+const LIMIT_LOAD_MS = 45;
+
+console.log(`rekey bench — node ${process.version}, ${RUNS} runs per figure, medians\n`);
+
+const bundles = measureBundles(RUNS);
+const reference = cdkDefaultLoadMs(RUNS);
+console.log('## Functions (as synthesized by `cdk synth`)\n');
+console.log(
+  table(
+    [
+      'function',
+      'bundle (KB, minified)',
+      `≤ ${LIMIT_KB} KB`,
+      'load over bare node (ms)',
+      `≤ ${LIMIT_LOAD_MS} ms`,
+    ],
+    [
+      ...bundles.map((b) => [
+        b.name,
+        b.minifiedKb.toFixed(1),
+        b.minifiedKb <= LIMIT_KB ? 'yes' : 'NO',
+        b.loadMs.toFixed(1),
+        b.loadMs <= LIMIT_LOAD_MS ? 'yes' : 'NO',
+      ]),
+      [
+        '(CDK default bundling of CreateOrResetUiPassword)',
+        reference.kb.toFixed(1),
+        '-',
+        reference.loadMs.toFixed(1),
+        '-',
+      ],
+    ],
+  ),
+);
+
+const argon2 = await measureArgon2(Number(process.env.BENCH_HASHES ?? 40));
+console.log('\n## argon2id (m=19456 KiB, t=2, p=1)\n');
+console.log(
+  table(
+    ['operation', 'median (ms)', '≤ 20 ms'],
+    [
+      ['hash', argon2.hashMs.toFixed(1), argon2.hashMs <= 20 ? 'yes' : 'NO'],
+      ['verify', argon2.verifyMs.toFixed(1), argon2.verifyMs <= 20 ? 'yes' : 'NO'],
+    ],
+  ),
+);
