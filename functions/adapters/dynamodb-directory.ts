@@ -3,14 +3,15 @@
  * record's version; uniqueness of realm names and usernames is kept by claim items written
  * before the record they point to.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
   QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, UnavailableError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, User } from '#core/model.ts';
 import type { Directory } from '#core/ports.ts';
@@ -31,7 +32,7 @@ type Item = Record<string, unknown>;
 
 export class DynamoDbDirectory implements Directory {
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
 
@@ -66,12 +67,14 @@ export class DynamoDbDirectory implements Directory {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.username(username, '').pk },
+          ExpressionAttributeValues: marshall({ ':pk': keys.username(username, '').pk }),
           ConsistentRead: true,
         }),
       ),
     );
-    const users = await Promise.all((claims.Items ?? []).map((claim) => this.getUser(String(claim.userId))));
+    const users = await Promise.all(
+      (claims.Items ?? []).map((claim) => this.getUser(String(unmarshall(claim).userId))),
+    );
     return users.filter((user): user is User => user !== undefined);
   }
 
@@ -103,10 +106,12 @@ export class DynamoDbDirectory implements Directory {
 
   private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
     const out = await this.call(() =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+      this.client.send(
+        new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
+      ),
     );
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, kind: _kind, ...record } = out.Item;
+    const { pk: _pk, sk: _sk, kind: _kind, ...record } = unmarshall(out.Item);
     return record as T;
   }
 
@@ -117,9 +122,9 @@ export class DynamoDbDirectory implements Directory {
   private async putNew(item: Item, what: string): Promise<void> {
     try {
       await this.client.send(
-        new PutCommand({
+        new PutItemCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: toItem(item),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -134,12 +139,12 @@ export class DynamoDbDirectory implements Directory {
   private async putVersioned(item: Item, expectedVersion: number): Promise<void> {
     try {
       await this.client.send(
-        new PutCommand({
+        new PutItemCommand({
           TableName: this.tableName,
-          Item: item,
+          Item: toItem(item),
           ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':expected': expectedVersion },
+          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
         }),
       );
     } catch (error) {
@@ -150,7 +155,9 @@ export class DynamoDbDirectory implements Directory {
   }
 
   private async remove(key: { pk: string; sk: string }): Promise<void> {
-    await this.call(() => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key })));
+    await this.call(() =>
+      this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall(key) })),
+    );
   }
 
   private async call<T>(send: () => Promise<T>): Promise<T> {
@@ -160,6 +167,11 @@ export class DynamoDbDirectory implements Directory {
       throw unavailable(error);
     }
   }
+}
+
+/** Optional fields are left out of the item rather than stored as nulls. */
+function toItem(item: Item) {
+  return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
 }
 
 function unavailable(error: unknown): UnavailableError {

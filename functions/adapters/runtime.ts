@@ -5,7 +5,6 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import { argon2idHasher } from '#core/hashing.ts';
@@ -54,11 +53,8 @@ export function createRuntime(
   const settings = options.settings ?? settingsFromEnv();
   const logger = options.logger ?? createLogger(service);
   const dynamoDb = createDynamoDbClient(options.clients);
-  const documentClient = DynamoDBDocumentClient.from(dynamoDb, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   const deps: UseCaseDeps = {
-    directory: new DynamoDbDirectory(documentClient, settings.tableName),
+    directory: new DynamoDbDirectory(dynamoDb, settings.tableName),
     vault: new SecretsManagerVault(createSecretsManagerClient(options.clients), settings.kmsKeyId),
     hasher: argon2idHasher,
     clock: systemClock,
