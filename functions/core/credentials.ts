@@ -10,7 +10,14 @@ import {
   VersionConflictError,
 } from './errors.ts';
 import { generatePassword } from './generator.ts';
-import type { AdminPrincipal, Credential, CredentialKind, Realm, TemporaryPasswordSecret, User } from './model.ts';
+import type {
+  AdminPrincipal,
+  Credential,
+  CredentialKind,
+  Realm,
+  TemporaryPasswordSecret,
+  User,
+} from './model.ts';
 import { resolvePolicy } from './policy.ts';
 import type { CoreDeps, NewSecret } from './ports.ts';
 
@@ -72,8 +79,17 @@ export async function switchCredential(
   try {
     await deps.directory.saveUser(next, user.version);
   } catch (error) {
-    if (await writeLanded(deps, user.userId, credential)) return afterSwitch(deps, user, next);
-    if (credential.secretId) await deleteQuietly(deps, credential.secretId, 'compensation');
+    const landed = await writeLanded(deps, user.userId, credential);
+    if (landed === true) return afterSwitch(deps, user, next);
+    // Only a write known not to have landed gives its secret up. When the re-read failed
+    // too, the outcome is unknown: the secret stays, for the sweeper to judge later.
+    if (landed === false && credential.secretId) {
+      await deleteQuietly(deps, credential.secretId, 'compensation');
+    } else if (landed === undefined && credential.secretId) {
+      deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
+        secretId: credential.secretId,
+      });
+    }
     if (error instanceof VersionConflictError) {
       throw new ConflictError(`User ${user.userId} was changed by another request at the same time; retry.`, {
         reason: 'ConcurrentUpdate',
@@ -91,16 +107,17 @@ async function afterSwitch(deps: Pick<CoreDeps, 'vault' | 'log'>, previous: User
   return next;
 }
 
+/** Whether the user record now holds `credential`; undefined when that cannot be known. */
 async function writeLanded(
   deps: Pick<CoreDeps, 'directory'>,
   userId: string,
   credential: Credential,
-): Promise<boolean> {
+): Promise<boolean | undefined> {
   try {
     const current = await deps.directory.getUser(userId);
     return current?.credential?.hash === credential.hash;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

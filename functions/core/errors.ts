@@ -65,7 +65,7 @@ export class MethodNotAllowedError extends RekeyError {
 
 /**
  * The request is valid but the directory's state refuses it. Reasons: `Federated`,
- * `RetryTokenReuse`, `RequestInProgress`, `ConcurrentUpdate`, `PasswordReuse`, `SsoEnabled`,
+ * `RetryTokenReuse`, `RequestInProgress`, `ConcurrentUpdate`, `PasswordReuse`, `SSOEnabled`,
  * `AdminNameMismatch`.
  */
 export class ConflictError extends RekeyError {

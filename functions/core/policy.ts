@@ -129,9 +129,10 @@ export function classOf(ch: string, policy: PasswordPolicy): CharacterClass | un
   return undefined;
 }
 
-// Control, format (bidi overrides, zero-width), surrogate and private-use code points are
-// never part of a password, whatever the policy: they hide what a password really is.
-const NEVER_ALLOWED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u;
+// Control, format (bidi overrides, zero-width), surrogate and private-use code points, and
+// spaces of every kind (a no-break space looks like a space but is not one), are never part
+// of a password, whatever the policy: they hide what a password really is.
+const NEVER_ALLOWED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
 /** The alphabet a generator draws from under this policy. */
 export function generationAlphabet(policy: PasswordPolicy): string {
@@ -158,7 +159,7 @@ export function checkPassword(
   for (const ch of chars) {
     const cls = classOf(ch, policy);
     if (cls) present.add(cls);
-    else if (!policy.allowOtherCharacters || ch === ' ' || NEVER_ALLOWED.test(ch)) {
+    else if (!policy.allowOtherCharacters || NEVER_ALLOWED.test(ch)) {
       return { rule: 'character', message: `may contain only ${describeAllowed(policy)}` };
     }
   }

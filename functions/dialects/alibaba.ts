@@ -2,7 +2,7 @@
  * Alibaba Cloud: `{"RequestId", "Code", "Message"}` bodies, the request id inside every body,
  * success or error. Codes follow Alibaba's `Kind.Detail` style.
  */
-import type { RekeyError } from '#core/errors.ts';
+import { InvalidInputError, type RekeyError } from '#core/errors.ts';
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
 
 const CODES: Record<RekeyError['kind'], string> = {
@@ -21,6 +21,10 @@ export const alibaba: Dialect = {
   name: 'alibaba',
   internal: { status: 500, code: 'InternalError' },
   mapError(error) {
+    // A missing parameter is its own family of Alibaba codes: MissingParameter.UserId.
+    if (error instanceof InvalidInputError && error.reason === 'MissingParameter') {
+      return { status: 400, code: error.field ? `MissingParameter.${error.field}` : 'MissingParameter' };
+    }
     const base = CODES[error.kind];
     // A reason refines the code: InvalidParameter.Password, EntityNotExists.User, ...
     const code = error.reason && error.kind !== 'Throttled' ? `${base}.${error.reason}` : base;

@@ -34,8 +34,10 @@ export interface HttpRouteOptions {
 /** Wraps a route's logic in the shared pipeline. */
 export function httpHandler(options: HttpRouteOptions, handle: (request: HttpRequest) => Promise<HttpReply>) {
   const { dialect, logger } = options;
+  // The event is never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says: bodies and query
+  // strings carry passwords.
   return middy<HttpEvent, HttpResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
     .use(dialectErrors(options))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event);
