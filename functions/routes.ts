@@ -31,6 +31,45 @@ export const ROUTES: readonly RouteDefinition[] = [
     answersOtherMethods: false,
     seed: '000',
   },
+  {
+    operation: 'reset-random-password',
+    methods: ['GET'],
+    path: '/v2/{project_id}/users/{user_id}/random-password',
+    dialect: 'huawei',
+    auth: 'admin',
+    // Other methods reach the function, which answers 405 in Huawei's body.
+    answersOtherMethods: true,
+    seed: '002',
+  },
+  {
+    operation: 'reset-user-password',
+    methods: ['POST'],
+    path: '/cloudsso/2021-05-15/ResetUserPassword',
+    dialect: 'alibaba',
+    auth: 'admin',
+    answersOtherMethods: false,
+    seed: '003',
+  },
+  {
+    operation: 'manage-ddm-admin',
+    // The seed's URI says PUT, its own example POST: both are served.
+    methods: ['PUT', 'POST'],
+    path: '/v3/{project_id}/instances/{instance_id}/admin-user',
+    dialect: 'huawei',
+    auth: 'admin',
+    answersOtherMethods: false,
+    seed: '004',
+  },
+  {
+    operation: 'change-password',
+    methods: ['PUT'],
+    path: '/20160918/changepassword',
+    dialect: 'oci',
+    // The caller proves the current password; no token.
+    auth: 'public',
+    answersOtherMethods: false,
+    seed: '001',
+  },
 ];
 
 /** The handler module of a route, relative to the repository root. */

@@ -5,6 +5,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
 
 export interface ClientOptions {
   region?: string;
@@ -18,4 +20,14 @@ export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClien
 
 export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient({ ...options, maxAttempts: 3 });
+}
+
+/** SES v2, for e-mail notifications. */
+export function createSesClient(options: ClientOptions = {}): SESClient {
+  return new SESClient({ ...options, maxAttempts: 3 });
+}
+
+/** SNS, for SMS notifications (direct publish to a phone number). */
+export function createSnsClient(options: ClientOptions = {}): SNSClient {
+  return new SNSClient({ ...options, maxAttempts: 3 });
 }

@@ -68,12 +68,13 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
     table: ['GetItem', 'PutItem'],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
-  // Creates the administrator's secret once, then writes new versions of it.
+  // Creates the administrator's secret once, then writes new versions of it (reading the
+  // current one first, so keys a rotation function added, like `dbname`, are kept).
   'manage-ddm-admin': {
     table: ['GetItem', 'PutItem'],
     secrets: {
       prefix: 'database',
-      actions: ['CreateSecret', 'TagResource', 'PutSecretValue', 'DeleteSecret'],
+      actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],
     },
   },
 };

@@ -1,0 +1,39 @@
+/**
+ * The Notifier that notifying Lambda functions use in AWS: e-mail through SES, SMS through
+ * SNS, each client created once per container.
+ */
+import type { Notification, NotificationChannel, Notifier } from '#core/ports.ts';
+import { type ClientOptions, createSesClient, createSnsClient } from './aws-clients.ts';
+import { SesNotifier } from './ses-notifier.ts';
+import { SnsNotifier } from './sns-notifier.ts';
+
+/** Sends each notification through the notifier of its channel. */
+export class ChannelNotifier implements Notifier {
+  constructor(private readonly channels: Readonly<Record<NotificationChannel, Notifier>>) {}
+
+  send(notification: Notification): Promise<void> {
+    return this.channels[notification.channel].send(notification);
+  }
+}
+
+/**
+ * SES for `email`, SNS for `phone`. The sender address defaults to `REKEY_EMAIL_FROM`; when it
+ * is unset, e-mail sends fail (as UnavailableErrors) while SMS still work.
+ */
+export function createAwsNotifier(
+  options: ClientOptions = {},
+  emailFrom: string | undefined = process.env.REKEY_EMAIL_FROM || undefined,
+): Notifier {
+  return new ChannelNotifier({
+    email: new SesNotifier(createSesClient(options), emailFrom),
+    phone: new SnsNotifier(createSnsClient(options)),
+  });
+}
+
+/** E-mail only (SES), for functions that never send SMS: the SNS client stays out of their bundle. */
+export function createEmailNotifier(
+  options: ClientOptions = {},
+  emailFrom: string | undefined = process.env.REKEY_EMAIL_FROM || undefined,
+): Notifier {
+  return new SesNotifier(createSesClient(options), emailFrom);
+}

@@ -1,0 +1,107 @@
+/**
+ * Telling a user their new temporary password through the channels an admin names. The
+ * notification is the one place a generated password may go besides the vault: to the
+ * user's own e-mail address or phone, never to the caller.
+ */
+import { InvalidInputError, UnavailableError } from './errors.ts';
+import type { User } from './model.ts';
+import type { Notification, NotificationChannel, Notifier, UseCaseDeps } from './ports.ts';
+
+/** Where one notification goes. */
+export interface Recipient {
+  channel: NotificationChannel;
+  to: string;
+}
+
+const CHANNEL_WORDS: Record<NotificationChannel, string> = { email: 'e-mail address', phone: 'phone number' };
+
+/**
+ * The user's address on each channel. A channel the user has no address on is a 400 naming
+ * `field`, raised before anything is generated or written.
+ */
+export function recipientsFor(
+  user: User,
+  channels: readonly NotificationChannel[],
+  field: string,
+): Recipient[] {
+  return channels.map((channel) => {
+    const to = channel === 'email' ? user.email : user.phone;
+    if (!to) {
+      throw new InvalidInputError(
+        `User ${user.userId} has no ${CHANNEL_WORDS[channel]}, so it cannot be notified by ${channel}.`,
+        { field, reason: 'NoNotificationAddress' },
+      );
+    }
+    return { channel, to };
+  });
+}
+
+/** What the user reads: the password, when it expires, and that it must be changed. */
+export function temporaryPasswordNotification(
+  recipient: Recipient,
+  user: Pick<User, 'username'>,
+  password: string,
+  expiresAt: string,
+): Notification {
+  const subject = 'Your new temporary password';
+  const text =
+    recipient.channel === 'phone'
+      ? `Temporary password for ${user.username}: ${password} (expires ${expiresAt}; change it at your next sign-in).`
+      : [
+          `Hello ${user.username},`,
+          '',
+          'An administrator has reset your password. Your temporary password is:',
+          '',
+          `    ${password}`,
+          '',
+          `It expires at ${expiresAt}. You will be asked to choose a new password when you next sign in.`,
+        ].join('\n');
+  return { channel: recipient.channel, to: recipient.to, subject, text };
+}
+
+/** The result of notifying every recipient: the channels that could not be reached. */
+export interface NotificationOutcome {
+  failed: NotificationChannel[];
+}
+
+/**
+ * Sends the password to every recipient, each independently: one channel failing does not
+ * keep the other from being tried. Failures are logged (channel and error name only) and
+ * returned; deciding what they mean is the caller's business.
+ */
+export async function sendTemporaryPassword(
+  deps: Pick<UseCaseDeps, 'log'> & { notifier: Notifier },
+  recipients: readonly Recipient[],
+  user: Pick<User, 'userId' | 'username'>,
+  password: string,
+  expiresAt: string,
+): Promise<NotificationOutcome> {
+  const results = await Promise.allSettled(
+    recipients.map((r) => deps.notifier.send(temporaryPasswordNotification(r, user, password, expiresAt))),
+  );
+  const failed: NotificationChannel[] = [];
+  results.forEach((result, i) => {
+    const channel = recipients[i]?.channel;
+    if (result.status === 'fulfilled' || !channel) return;
+    failed.push(channel);
+    deps.log.warn('notification not sent', { userId: user.userId, channel, error: errorName(result.reason) });
+  });
+  return { failed };
+}
+
+/** The 503 of a reset whose password is safe in the vault but could not be delivered. */
+export function undeliveredPasswordError(
+  userId: string,
+  secretId: string,
+  failed: readonly NotificationChannel[],
+): UnavailableError {
+  return new UnavailableError(
+    `The password of user ${userId} was reset, but it could not be sent by ${failed.join(' and ')}. ` +
+      `The new password is held in the vault as secret ${secretId}; read it from there, or reset again.`,
+    { reason: 'NotificationFailed' },
+  );
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

@@ -1,0 +1,180 @@
+/**
+ * Huawei DDM "Managing the Administrator Password" (seed 004): the first call creates the
+ * instance's administrator, later calls only change its password. The credential lives in
+ * the vault as an RDS-style secret, so AWS's rotation functions can rotate it like any other.
+ */
+import { asUnavailable, deleteQuietly } from '../credentials.ts';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  VersionConflictError,
+} from '../errors.ts';
+import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
+import { checkPassword, type PasswordPolicy, POLICY_PRESETS } from '../policy.ts';
+import type { CoreDeps } from '../ports.ts';
+
+/** The seed's rules: 8–32, all four classes, specials from `~!@#%^*-_=+?` only. */
+export const DDM_ADMIN_PASSWORD_POLICY: PasswordPolicy = POLICY_PRESETS['huawei-ddm'];
+
+export interface ManageDdmAdminInput {
+  projectId: string;
+  instanceId: string;
+  name: string;
+  password: string;
+  requestId: string;
+}
+
+/** The secret's value: the keys AWS's RDS rotation functions read. */
+export interface DatabaseAdminSecret {
+  engine: string;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  dbInstanceIdentifier: string;
+}
+
+export type ManageDdmAdminResult = { created: true; secretId: string } | { created: false; secretId: string };
+
+/**
+ * Creates the administrator, or changes its password. Refusals come before any write:
+ * another project (403), a password the seed refuses (400), an unknown instance (404),
+ * another administrator name than the one created (409).
+ */
+export async function manageDdmAdmin(
+  deps: CoreDeps,
+  admin: AdminPrincipal,
+  input: ManageDdmAdminInput,
+): Promise<ManageDdmAdminResult> {
+  if (input.projectId !== admin.realmId) {
+    throw new ForbiddenError(`The token does not grant access to project ${input.projectId}.`);
+  }
+  const violation = checkPassword(DDM_ADMIN_PASSWORD_POLICY, input.password);
+  if (violation) {
+    throw new InvalidInputError(`Parameter password ${violation.message}.`, { field: 'password' });
+  }
+  const instance = await deps.directory.getInstance(input.instanceId);
+  if (!instance || instance.realmId !== input.projectId) {
+    throw new NotFoundError('Instance', `Instance ${input.instanceId} does not exist in this project.`);
+  }
+  if (instance.adminName === undefined || instance.adminSecretId === undefined) {
+    return { created: true, secretId: await createAdministrator(deps, instance, input) };
+  }
+  if (instance.adminName !== input.name) {
+    throw new ConflictError(
+      `Instance ${instance.instanceId} already has an administrator with another name; only its password can change.`,
+      { reason: 'AdminNameMismatch' },
+    );
+  }
+  await changeAdministratorPassword(deps, instance, instance.adminSecretId, input.password);
+  deps.log.info('DDM administrator password changed', {
+    instanceId: instance.instanceId,
+    secretId: instance.adminSecretId,
+  });
+  return { created: false, secretId: instance.adminSecretId };
+}
+
+/**
+ * Stores the secret first, then records it on the instance with a conditional write. If
+ * that write fails the secret is deleted — unless a fresh read shows the write landed (a
+ * timeout can hide a success). The secret's name carries the request id, so a crash between
+ * the two steps leaves an orphan that never blocks the next attempt.
+ */
+async function createAdministrator(
+  deps: CoreDeps,
+  instance: DatabaseInstance,
+  input: ManageDdmAdminInput,
+): Promise<string> {
+  const { secretId } = await vaultCall(() =>
+    deps.vault.create({
+      name: `${deps.config.databaseSecretPrefix}${instance.realmId}/${instance.instanceId}/admin/${input.requestId}`,
+      value: JSON.stringify(secretValue(instance, input.name, input.password)),
+      description: 'rekey DDM administrator credential',
+      tags: { 'rekey:realm': instance.realmId, 'rekey:instance': instance.instanceId },
+    }),
+  );
+  const next: DatabaseInstance = {
+    ...instance,
+    adminName: input.name,
+    adminSecretId: secretId,
+    version: instance.version + 1,
+  };
+  try {
+    await deps.directory.saveInstance(next, instance.version);
+  } catch (error) {
+    const landed = await adminRecorded(deps, instance.instanceId, secretId);
+    if (landed === 'no') await deleteQuietly(deps, secretId, 'compensation');
+    if (landed !== 'yes') {
+      if (landed === 'no' && error instanceof VersionConflictError) {
+        throw new ConflictError(
+          `Instance ${instance.instanceId} was changed by another request at the same time; retry.`,
+          { reason: 'ConcurrentUpdate', cause: error },
+        );
+      }
+      throw asUnavailable(error);
+    }
+  }
+  deps.log.info('DDM administrator created', { instanceId: instance.instanceId, secretId });
+  return secretId;
+}
+
+/** Whether the instance now points at `secretId`; 'unknown' when even the read fails. */
+async function adminRecorded(
+  deps: Pick<CoreDeps, 'directory'>,
+  instanceId: string,
+  secretId: string,
+): Promise<'yes' | 'no' | 'unknown'> {
+  try {
+    return (await deps.directory.getInstance(instanceId))?.adminSecretId === secretId ? 'yes' : 'no';
+  } catch {
+    // Keep the secret: an orphan costs cents, a deleted live credential locks everyone out.
+    return 'unknown';
+  }
+}
+
+/**
+ * Writes a new version of the administrator's secret. Keys someone added beside ours (a
+ * rotation function's `dbname`, say) are kept; ours are refreshed from the instance record.
+ */
+async function changeAdministratorPassword(
+  deps: CoreDeps,
+  instance: DatabaseInstance,
+  secretId: string,
+  password: string,
+): Promise<void> {
+  const current = parseObject(await vaultCall(() => deps.vault.read(secretId)));
+  const value = { ...current, ...secretValue(instance, instance.adminName ?? '', password) };
+  await vaultCall(() => deps.vault.putValue(secretId, JSON.stringify(value)));
+}
+
+function secretValue(instance: DatabaseInstance, username: string, password: string): DatabaseAdminSecret {
+  return {
+    engine: instance.engine,
+    host: instance.host,
+    port: instance.port,
+    username,
+    password,
+    dbInstanceIdentifier: instance.instanceId,
+  };
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+async function vaultCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asUnavailable(error);
+  }
+}

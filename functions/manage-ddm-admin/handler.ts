@@ -1,0 +1,38 @@
+/**
+ * Lambda entry point of `PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user`
+ * (Huawei DDM, seed 004). Parse → use case → 200 with no body and `X-Request-Id`.
+ */
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { manageDdmAdmin } from '#core/use-cases/manage-ddm-admin.ts';
+import { huawei } from '#dialects/huawei.ts';
+import { adminPrincipal } from '#http/admin.ts';
+import { httpHandler } from '#http/http-handler.ts';
+import { jsonBody, parseInput } from '#http/request.ts';
+import { manageDdmAdminRequest } from './schema.ts';
+
+const ddm = huawei('DDM');
+
+/** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
+export function createHandler(runtime: Runtime) {
+  const { deps, logger } = runtime;
+  return httpHandler({ dialect: ddm, logger }, async ({ event, requestId }) => {
+    const admin = adminPrincipal(event);
+    const request = parseInput(manageDdmAdminRequest, {
+      project_id: event.pathParameters?.project_id,
+      instance_id: event.pathParameters?.instance_id,
+      body: jsonBody(event),
+    });
+    await manageDdmAdmin(deps, admin, {
+      projectId: request.project_id,
+      instanceId: request.instance_id,
+      name: request.body.name,
+      password: request.body.password,
+      requestId,
+    });
+    // The seed answers 200 with no body; whether the call created the administrator or
+    // changed its password is not part of its contract.
+    return {};
+  });
+}
+
+export const handler = createHandler(createRuntime('manage-ddm-admin'));

@@ -1,0 +1,35 @@
+/**
+ * Request schema of `PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user` (seed 004).
+ * The response has no body (the seed's "Example Response: None").
+ */
+import * as z from 'zod/mini';
+
+/** Project and instance ids: letters, digits, `.`, `_` and `-`, as secret names allow. */
+const pathId = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
+  );
+
+/** The seed: 1–32 characters, starts with a letter, letters, digits and underscores only. */
+export const adminName = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(32),
+    z.regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'must start with a letter and contain only letters, digits and "_"'),
+  );
+
+export const manageDdmAdminRequest = z.strictObject({
+  project_id: pathId,
+  instance_id: pathId,
+  body: z.strictObject({
+    name: adminName,
+    /** The policy check names the real rules (8–32, four classes); this bound keeps work small. */
+    password: z.string().check(z.maxLength(256)),
+  }),
+});
+
+export type ManageDdmAdminRequest = z.infer<typeof manageDdmAdminRequest>;

@@ -1,0 +1,46 @@
+/**
+ * Lambda entry point of `GET /v2/{project_id}/users/{user_id}/random-password` (Huawei IAM,
+ * seed 002). Method → admin → parse → use case → the secret's id and expiry, never the password.
+ */
+import { createAwsNotifier } from '#adapters/aws-notifier.ts';
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { MethodNotAllowedError } from '#core/errors.ts';
+import { resetRandomPassword } from '#core/use-cases/reset-random-password.ts';
+import { huawei } from '#dialects/huawei.ts';
+import { adminPrincipal } from '#http/admin.ts';
+import { httpHandler } from '#http/http-handler.ts';
+import { jsonBody, parseInput, queryParameters, safeName } from '#http/request.ts';
+import { channelsOf, randomPasswordQuery, randomPasswordRequest } from './schema.ts';
+
+const IAM = huawei('IAM');
+
+/** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
+export function createHandler(runtime: Runtime) {
+  const { deps, logger } = runtime;
+  return httpHandler({ dialect: IAM, logger }, async ({ event, requestId }) => {
+    // The route receives every method so that the others get a 405 in Huawei's body.
+    const method = event.requestContext?.http?.method ?? '';
+    if (method !== 'GET') {
+      throw new MethodNotAllowedError(`The method ${safeName(method)} is not allowed here; use GET.`);
+    }
+    const admin = adminPrincipal(event);
+    const request = parseInput(randomPasswordRequest, {
+      project_id: event.pathParameters?.project_id,
+      user_id: event.pathParameters?.user_id,
+      body: jsonBody(event),
+    });
+    const query = parseInput(randomPasswordQuery, queryParameters(event));
+    const result = await resetRandomPassword(deps, admin, {
+      projectId: request.project_id,
+      userId: request.user_id,
+      channels: channelsOf(query.notification_type),
+      requestId,
+    });
+    // `Cache-Control: no-store` is on every response (jsonResponse): this GET changes state.
+    return { body: { password_secret_id: result.passwordSecretId, expires_at: result.expiresAt } };
+  });
+}
+
+export const handler = createHandler(
+  createRuntime('reset-random-password', { notifier: createAwsNotifier() }),
+);
