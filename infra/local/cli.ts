@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
-import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { newRealm, newUser } from './demo.ts';
@@ -174,7 +174,7 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       const secretId = rest[0];
       if (!secretId) throw new UsageError('secret get needs a SECRET_ID');
       const value = await (await context.deps()).vault.read(secretId);
-      io.out(JSON.stringify(JSON.parse(value), null, 2));
+      io.out(prettyJson(value));
       return;
     }
     case 'instance create': {
@@ -235,7 +235,9 @@ class CliContext {
   }
 
   get runtime(): Runtime {
-    this.built ??= createRuntime('cli', { clients: this.options ?? {} });
+    // The invocation's environment, not the process's: `main(argv, io, env)` must honour
+    // REKEY_TABLE and the prefixes it is given, like it honours REKEY_DATA_DIR.
+    this.built ??= createRuntime('cli', { clients: this.options ?? {}, settings: settingsFromEnv(this.env) });
     return this.built;
   }
 
@@ -271,6 +273,18 @@ function usage<T>(parse: () => T): T {
     return parse();
   } catch (error) {
     throw new UsageError((error as Error).message);
+  }
+}
+
+/**
+ * A secret's value, indented when it is JSON and as it is otherwise: JSON.parse's error
+ * quotes its input, and a secret's value must never end up in an error message.
+ */
+function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
   }
 }
 

@@ -1,0 +1,171 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime } from '#adapters/runtime.ts';
+import { ConflictError, VersionConflictError } from '#core/errors.ts';
+import type { DatabaseInstance } from '#core/model.ts';
+import { POLICY_PRESETS } from '#core/policy.ts';
+import type { Directory } from '#core/ports.ts';
+import { newRealm, newUser } from '#infra/local/demo.ts';
+import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+
+let backend: EmbeddedBackend;
+let directory: Directory;
+let destroy: () => void;
+
+beforeAll(async () => {
+  backend = await startEmbeddedBackend();
+  const runtime = createRuntime('test', { clients: backend.clients });
+  directory = runtime.deps.directory;
+  destroy = () => runtime.dynamoDb.destroy();
+});
+afterAll(async () => {
+  destroy();
+  await backend.close();
+  rmSync(backend.dataDir, { recursive: true, force: true });
+});
+
+/** A fresh id per test, so tests share one table without seeing each other. */
+let n = 0;
+const fresh = (prefix: string) => `${prefix}-${++n}`;
+
+describe('DynamoDbDirectory', () => {
+  describe('realms', () => {
+    it('creates a realm and finds it by id, by name and by name in any case', async () => {
+      const realm = newRealm(fresh('r'), fresh('Acme-Corp'));
+      await directory.createRealm(realm);
+      expect(await directory.getRealm(realm.realmId)).toEqual(realm);
+      expect(await directory.findRealm(realm.realmId)).toEqual(realm);
+      expect(await directory.findRealm(realm.name)).toEqual(realm);
+      expect(await directory.findRealm(realm.name.toUpperCase())).toEqual(realm);
+    });
+
+    it('finds nothing for an unknown id or name', async () => {
+      expect(await directory.getRealm('no-such-realm')).toBeUndefined();
+      expect(await directory.findRealm('no-such-realm')).toBeUndefined();
+    });
+
+    it('keeps a realm’s own policy object as it was written', async () => {
+      const realm = {
+        ...newRealm(fresh('r'), fresh('own')),
+        policy: { ...POLICY_PRESETS.oci, name: 'own', minLength: 16 },
+      };
+      await directory.createRealm(realm);
+      expect(await directory.getRealm(realm.realmId)).toEqual(realm);
+    });
+
+    it('refuses a second realm with the same name, in any case', async () => {
+      const name = fresh('Taken');
+      await directory.createRealm(newRealm(fresh('r'), name));
+      await expect(directory.createRealm(newRealm(fresh('r'), name.toLowerCase()))).rejects.toBeInstanceOf(
+        ConflictError,
+      );
+    });
+
+    it('refuses a second realm with the same id, and releases the name it tried to claim', async () => {
+      const realmId = fresh('r');
+      await directory.createRealm(newRealm(realmId, fresh('first')));
+      const second = fresh('second');
+      await expect(directory.createRealm(newRealm(realmId, second))).rejects.toBeInstanceOf(ConflictError);
+      // The failed attempt left no claim behind: the name is free for another realm.
+      await expect(directory.createRealm(newRealm(fresh('r'), second))).resolves.toBeUndefined();
+    });
+  });
+
+  describe('users', () => {
+    it('creates a user and reads it back as written', async () => {
+      const realmId = fresh('r');
+      const user = newUser({ realmId, userId: fresh('u'), username: 'alice', email: 'a@example.com' });
+      await directory.createUser(user);
+      expect(await directory.getUser(user.userId)).toEqual(user);
+      expect(await directory.getUser('no-such-user')).toBeUndefined();
+    });
+
+    it('refuses a second user with the same id, and releases the username it tried to claim', async () => {
+      const realmId = fresh('r');
+      const userId = fresh('u');
+      await directory.createUser(newUser({ realmId, userId, username: 'first' }));
+      await expect(
+        directory.createUser(newUser({ realmId, userId, username: 'second' })),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        directory.createUser(newUser({ realmId, userId: fresh('u'), username: 'second' })),
+      ).resolves.toBeUndefined();
+    });
+
+    it('refuses a username taken in the same realm, in any case, but not in another realm', async () => {
+      const realmId = fresh('r');
+      await directory.createUser(newUser({ realmId, userId: fresh('u'), username: 'bob' }));
+      await expect(
+        directory.createUser(newUser({ realmId, userId: fresh('u'), username: 'BOB' })),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(
+        directory.createUser(newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'bob' })),
+      ).resolves.toBeUndefined();
+    });
+
+    it('finds every user with a username, across realms, whatever the case', async () => {
+      const username = fresh('carol');
+      const a = newUser({ realmId: fresh('r'), userId: fresh('u'), username });
+      const b = newUser({ realmId: fresh('r'), userId: fresh('u'), username: username.toUpperCase() });
+      await directory.createUser(a);
+      await directory.createUser(b);
+      const found = await directory.findUsersByUsername(username);
+      expect(found.map((u) => u.userId).sort()).toEqual([a.userId, b.userId].sort());
+      expect(await directory.findUsersByUsername(fresh('nobody'))).toEqual([]);
+    });
+
+    it('saves a user only while its stored version is the expected one', async () => {
+      const user = newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'dave' });
+      await directory.createUser(user);
+      const next = { ...user, failedAttempts: 3, version: user.version + 1 };
+      await directory.saveUser(next, user.version);
+      expect(await directory.getUser(user.userId)).toEqual(next);
+
+      // A second writer that read the old version loses, and changes nothing.
+      const stale = { ...user, failedAttempts: 9, version: user.version + 1 };
+      await expect(directory.saveUser(stale, user.version)).rejects.toBeInstanceOf(VersionConflictError);
+      expect(await directory.getUser(user.userId)).toEqual(next);
+    });
+
+    it('removes attributes a save leaves out (the record is replaced, not merged)', async () => {
+      const user = {
+        ...newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'erin' }),
+        lockedUntil: 'x',
+      };
+      await directory.createUser(user);
+      const { lockedUntil: _dropped, ...unlocked } = { ...user, version: user.version + 1 };
+      await directory.saveUser(unlocked, user.version);
+      expect(await directory.getUser(user.userId)).not.toHaveProperty('lockedUntil');
+    });
+
+    it('refuses to save a user that does not exist', async () => {
+      const ghost = newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'ghost' });
+      await expect(directory.saveUser({ ...ghost, version: 2 }, 1)).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
+      expect(await directory.getUser(ghost.userId)).toBeUndefined();
+    });
+  });
+
+  describe('instances', () => {
+    it('creates an instance once, then replaces it only at the expected version', async () => {
+      const instance: DatabaseInstance = {
+        instanceId: fresh('i'),
+        realmId: fresh('r'),
+        engine: 'mysql',
+        host: 'db.local',
+        port: 3306,
+        version: 1,
+        createdAt: new Date().toISOString(),
+      };
+      await directory.saveInstance(instance, undefined);
+      await expect(directory.saveInstance(instance, undefined)).rejects.toBeInstanceOf(ConflictError);
+      const named = { ...instance, adminName: 'root', version: 2 };
+      await directory.saveInstance(named, 1);
+      await expect(directory.saveInstance({ ...instance, version: 2 }, 1)).rejects.toBeInstanceOf(
+        VersionConflictError,
+      );
+      expect(await directory.getInstance(instance.instanceId)).toEqual(named);
+    });
+  });
+});

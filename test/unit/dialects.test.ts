@@ -1,0 +1,211 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidInputError,
+  MethodNotAllowedError,
+  NotAuthenticatedError,
+  NotFoundError,
+  PreconditionFailedError,
+  type RekeyError,
+  ThrottledError,
+  UnavailableError,
+} from '#core/errors.ts';
+import { alibaba } from '#dialects/alibaba.ts';
+import type { Dialect } from '#dialects/dialect.ts';
+import { huawei } from '#dialects/huawei.ts';
+import { oci } from '#dialects/oci.ts';
+import { httpHandler } from '#http/http-handler.ts';
+import type { HttpEvent } from '#http/request.ts';
+
+/** One error of each kind, without a reason unless the case is about one. */
+const errors = {
+  InvalidInput: new InvalidInputError('bad input'),
+  NotAuthenticated: new NotAuthenticatedError('who are you'),
+  Forbidden: new ForbiddenError('not yours'),
+  NotFound: new NotFoundError('User', 'no such user'),
+  MethodNotAllowed: new MethodNotAllowedError('not this method'),
+  Conflict: new ConflictError('changed meanwhile'),
+  PreconditionFailed: new PreconditionFailedError('expired'),
+  Throttled: new ThrottledError('slow down'),
+  Unavailable: new UnavailableError('backend down'),
+} satisfies Record<RekeyError['kind'], RekeyError>;
+
+type Kind = keyof typeof errors;
+
+function expectMapping(dialect: Dialect, table: Record<Kind, [number, string]>) {
+  for (const [kind, [status, code]] of Object.entries(table) as Array<[Kind, [number, string]]>) {
+    expect(dialect.mapError(errors[kind]), `${dialect.name} ${kind}`).toEqual({ status, code });
+  }
+}
+
+describe('oci dialect', () => {
+  it('maps each kind of error to OCI’s status and code', () => {
+    expectMapping(oci, {
+      InvalidInput: [400, 'InvalidParameter'],
+      NotAuthenticated: [401, 'NotAuthenticated'],
+      Forbidden: [403, 'NotAuthorized'],
+      NotFound: [404, 'NotAuthorizedOrNotFound'],
+      MethodNotAllowed: [405, 'MethodNotAllowed'],
+      Conflict: [409, 'Conflict'],
+      PreconditionFailed: [412, 'PreconditionFailed'],
+      Throttled: [429, 'TooManyRequests'],
+      // OCI documents no 503 for these operations: a failing dependency is its 500.
+      Unavailable: [500, 'InternalServerError'],
+    });
+  });
+
+  it('refines codes by reason where OCI has a code of its own', () => {
+    expect(oci.mapError(new ConflictError('x', { reason: 'Federated' }))).toEqual({
+      status: 409,
+      code: 'IncorrectState',
+    });
+    expect(oci.mapError(new ConflictError('x', { reason: 'RetryTokenReuse' }))).toEqual({
+      status: 409,
+      code: 'IdempotencyConflict',
+    });
+    expect(oci.mapError(new InvalidInputError('x', { reason: 'MissingParameter' }))).toEqual({
+      status: 400,
+      code: 'MissingParameter',
+    });
+    expect(oci.mapError(new NotFoundError('Tenancy', 'x'))).toEqual({ status: 404, code: 'NotFound' });
+  });
+
+  it('writes {code, message} bodies and the opc-request-id header', () => {
+    const mapping = oci.mapError(errors.NotFound);
+    expect(oci.errorBody(mapping, 'no such user', 'req-1')).toEqual({
+      code: 'NotAuthorizedOrNotFound',
+      message: 'no such user',
+    });
+    expect(oci.headers('req-1')).toEqual({ 'opc-request-id': 'req-1' });
+    expect(oci.successBody({ a: 1 }, 'req-1')).toEqual({ a: 1 });
+    expect(oci.internal).toEqual({ status: 500, code: 'InternalServerError' });
+  });
+});
+
+describe('huawei dialect', () => {
+  it('maps each kind of error to a status and an IAM.NNNN code', () => {
+    expectMapping(huawei('IAM'), {
+      InvalidInput: [400, 'IAM.0011'],
+      NotAuthenticated: [401, 'IAM.0001'],
+      Forbidden: [403, 'IAM.0003'],
+      NotFound: [404, 'IAM.0004'],
+      MethodNotAllowed: [405, 'IAM.0005'],
+      Conflict: [409, 'IAM.0009'],
+      PreconditionFailed: [412, 'IAM.0012'],
+      Throttled: [429, 'IAM.0013'],
+      Unavailable: [503, 'IAM.0015'],
+    });
+  });
+
+  it('prefixes codes with the service it speaks for', () => {
+    expect(huawei('DDM').mapError(errors.NotFound)).toEqual({ status: 404, code: 'DDM.0004' });
+    expect(huawei('DDM').internal).toEqual({ status: 500, code: 'DDM.0500' });
+    expect(huawei('IAM').internal).toEqual({ status: 500, code: 'IAM.0500' });
+  });
+
+  it('writes {error_code, error_msg} bodies and the X-Request-Id header', () => {
+    const iam = huawei('IAM');
+    expect(iam.errorBody(iam.mapError(errors.Forbidden), 'not yours', 'req-2')).toEqual({
+      error_code: 'IAM.0003',
+      error_msg: 'not yours',
+    });
+    expect(iam.headers('req-2')).toEqual({ 'x-request-id': 'req-2' });
+    expect(iam.successBody({ a: 1 }, 'req-2')).toEqual({ a: 1 });
+  });
+});
+
+describe('alibaba dialect', () => {
+  it('maps each kind of error to a status and an Alibaba code', () => {
+    expectMapping(alibaba, {
+      InvalidInput: [400, 'InvalidParameter'],
+      NotAuthenticated: [401, 'InvalidSecurityToken'],
+      Forbidden: [403, 'NoPermission'],
+      // A NotFoundError always names its entity, which refines the code.
+      NotFound: [404, 'EntityNotExists.User'],
+      MethodNotAllowed: [405, 'UnsupportedHTTPMethod'],
+      Conflict: [409, 'OperationConflict'],
+      PreconditionFailed: [412, 'OperationFailed'],
+      Throttled: [429, 'Throttling.User'],
+      Unavailable: [503, 'ServiceUnavailable'],
+    });
+  });
+
+  it('refines a code by its reason, Alibaba style, except for throttling', () => {
+    expect(alibaba.mapError(new InvalidInputError('x', { reason: 'Password' })).code).toBe(
+      'InvalidParameter.Password',
+    );
+    expect(alibaba.mapError(new ConflictError('x', { reason: 'Federated' })).code).toBe(
+      'OperationConflict.Federated',
+    );
+    expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling.User');
+  });
+
+  it('puts the request id in every body, error or success, and in no header', () => {
+    expect(alibaba.errorBody(alibaba.mapError(errors.Forbidden), 'not yours', 'req-3')).toEqual({
+      RequestId: 'req-3',
+      Code: 'NoPermission',
+      Message: 'not yours',
+    });
+    expect(alibaba.successBody({ Ok: true }, 'req-3')).toEqual({ RequestId: 'req-3', Ok: true });
+    expect(alibaba.headers('req-3')).toEqual({});
+    expect(alibaba.internal).toEqual({ status: 500, code: 'InternalError' });
+  });
+});
+
+describe('httpHandler error boundary', () => {
+  const event = {
+    routeKey: 'POST /test',
+    requestContext: { requestId: 'req-9' },
+  } as unknown as HttpEvent;
+  const context = {
+    functionName: 'test',
+    awsRequestId: 'req-9',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:test',
+    memoryLimitInMB: '128',
+    getRemainingTimeInMillis: () => 1000,
+  } as unknown as Context;
+  const logger = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+  it.each([
+    ['oci', oci, { code: 'NotAuthorized', message: 'not yours' }, { 'opc-request-id': 'req-9' }],
+    [
+      'huawei',
+      huawei('IAM'),
+      { error_code: 'IAM.0003', error_msg: 'not yours' },
+      { 'x-request-id': 'req-9' },
+    ],
+    ['alibaba', alibaba, { RequestId: 'req-9', Code: 'NoPermission', Message: 'not yours' }, {}],
+  ])('answers a domain error in the %s shape', async (_name, dialect, body, headers) => {
+    const handler = httpHandler({ dialect, logger }, async () => {
+      throw new ForbiddenError('not yours');
+    });
+    const result = await handler(event, context);
+    expect(result.statusCode).toBe(403);
+    expect(JSON.parse(result.body ?? '')).toEqual(body);
+    expect(result.headers).toMatchObject({ 'cache-control': 'no-store', ...headers });
+  });
+
+  it.each([
+    ['oci', oci],
+    ['huawei', huawei('IAM')],
+    ['alibaba', alibaba],
+  ])('answers any other error (%s) with a generic 500 that reveals nothing of it', async (_name, dialect) => {
+    const handler = httpHandler({ dialect, logger }, async () => {
+      throw new TypeError('secret internals: Hunter2-password at /var/task/x.js');
+    });
+    const result = await handler(event, context);
+    expect(result.statusCode).toBe(500);
+    expect(result.body).toContain(dialect.internal.code);
+    expect(result.body).not.toMatch(/Hunter2|internals|TypeError/);
+  });
+
+  it('adds the request id where the dialect puts it on success', async () => {
+    const handler = httpHandler({ dialect: alibaba, logger }, async () => ({ body: { Done: true } }));
+    const result = await handler(event, context);
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body ?? '')).toEqual({ RequestId: 'req-9', Done: true });
+  });
+});
