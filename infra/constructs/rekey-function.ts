@@ -5,11 +5,11 @@
  */
 
 import { join } from 'node:path';
-import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type IDestination, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -28,6 +28,8 @@ export interface RekeyFunctionProps {
   environment?: Record<string, string>;
   /** Caps concurrency (protects a downstream quota). Default: unreserved. */
   reservedConcurrentExecutions?: number;
+  /** For asynchronously invoked functions: where failed invocations go, and retries. */
+  asyncFailures?: { destination: IDestination; retryAttempts: number };
 }
 
 /** The DynamoDB actions a function may be granted, by name. */
@@ -43,7 +45,19 @@ export class RekeyFunction extends Construct {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    // A role of its own instead of AWSLambdaBasicExecutionRole: logs only to this log group.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `rekey ${id}: only what its operation needs`,
+    });
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
     this.function = new NodejsFunction(this, 'Function', {
+      role,
       entry: join(PROJECT_ROOT, props.entry),
       handler: 'handler',
       description: props.description,
@@ -60,11 +74,26 @@ export class RekeyFunction extends Construct {
       ...(props.reservedConcurrentExecutions !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
+      ...(props.asyncFailures
+        ? { onFailure: props.asyncFailures.destination, retryAttempts: props.asyncFailures.retryAttempts }
+        : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: id,
         ...props.environment,
       },
     });
+    Validations.of(this).acknowledge(
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'rekey targets nodejs22.x, the runtime it is built and tested for (esbuild target node22).',
+      },
+      { id: 'Serverless-LambdaLatestVersion', reason: 'rekey targets nodejs22.x, as AwsSolutions-L1.' },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no resource-level permissions; SNS SMS to a phone number (notifying functions) has no resource ARN.',
+      },
+    );
   }
 
   /** Sets REKEY_TABLE and allows exactly `actions` on the table (no Scan, no batch, no index). */
@@ -88,7 +117,10 @@ export class RekeyFunction extends Construct {
   }): this {
     const stack = Stack.of(this);
     this.function.addEnvironment(options.environmentVariable, options.prefix);
-    this.function.addEnvironment('REKEY_KMS_KEY_ID', options.key.keyArn);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${options.prefix}*]`,
+      reason: `Secrets are created per request (their names end with a request id), so the grant is the ${options.prefix} name prefix, never all secrets.`,
+    });
     this.function.addToRolePolicy(
       new PolicyStatement({
         actions: options.actions.map((a) => `secretsmanager:${a}`),
@@ -102,6 +134,12 @@ export class RekeyFunction extends Construct {
         ],
       }),
     );
+    // Only actions that read or write a secret's value touch the key (DeleteSecret does not).
+    const usesKey = options.actions.some((a) =>
+      ['CreateSecret', 'PutSecretValue', 'GetSecretValue'].includes(a),
+    );
+    if (!usesKey) return this;
+    this.function.addEnvironment('REKEY_KMS_KEY_ID', options.key.keyArn);
     this.function.addToRolePolicy(
       new PolicyStatement({
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],

@@ -1,0 +1,132 @@
+/**
+ * The background half of rekey: ticketing systems' events on the `rekey` bus, drained by a
+ * worker through a queue with a dead-letter queue, and the sweeper that deletes every
+ * temporary secret that outlived its password.
+ */
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { RekeyFunction } from '../constructs/rekey-function.ts';
+import { TEMPORARY_SECRET_PREFIX } from './api-stack.ts';
+
+export interface OperationsStackProps extends StackProps {
+  table: ITable;
+  secretsKey: IKey;
+  emailIdentity: string;
+  emailSender: string;
+  /** Worker concurrency cap. Default 5: with a batch of 10 and ~3 vault calls per reset, bursts stay far under Secrets Manager's write quota (50/s). */
+  workerConcurrency?: number;
+  /** How often the sweeper runs. Default 15 minutes. */
+  sweepEvery?: Duration;
+}
+
+/** Receives before a ticketing message goes to the dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 5;
+const WORKER_TIMEOUT = Duration.seconds(60);
+
+export class OperationsStack extends Stack {
+  readonly bus: EventBus;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly worker: RekeyFunction;
+  readonly sweeper: RekeyFunction;
+
+  constructor(scope: Construct, id: string, props: OperationsStackProps) {
+    super(scope, id, props);
+    this.bus = new EventBus(this, 'Bus', { eventBusName: 'rekey' });
+
+    this.deadLetterQueue = new Queue(this, 'TicketsDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new Queue(this, 'Tickets', {
+      // Six times the worker's timeout, as Lambda's SQS guidance asks, so a slow batch is
+      // not handed to a second worker while the first still runs.
+      visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+    new Rule(this, 'PasswordResetRequested', {
+      eventBus: this.bus,
+      description: 'rekey: ticketing requests to the worker queue',
+      eventPattern: { detailType: ['PasswordResetRequested'] },
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
+    });
+    new Alarm(this, 'TicketsDeadLettersAlarm', {
+      alarmDescription: 'rekey: ticketing messages failed every retry and wait in the dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    this.worker = new RekeyFunction(this, 'TicketWorker', {
+      entry: 'functions/ticket-worker/handler.ts',
+      description: 'rekey: runs PasswordResetRequested events and puts the result events back',
+      timeout: WORKER_TIMEOUT,
+      reservedConcurrentExecutions: props.workerConcurrency ?? 5,
+      environment: { REKEY_EVENT_BUS_NAME: this.bus.eventBusName, REKEY_EMAIL_FROM: props.emailSender },
+    })
+      .bindTable(props.table, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'])
+      .bindSecrets({
+        prefix: TEMPORARY_SECRET_PREFIX,
+        environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
+        actions: ['CreateSecret', 'TagResource', 'DeleteSecret'],
+        key: props.secretsKey,
+      });
+    this.bus.grantPutEventsTo(this.worker.function);
+    this.worker.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.emailIdentity }),
+        ],
+      }),
+    );
+    // SMS to a phone number has no resource ARN: SNS only accepts "*" for direct publishing.
+    this.worker.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+
+    const sweeperFailures = new Queue(this, 'SweeperFailures', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.sweeper = new RekeyFunction(this, 'Sweeper', {
+      entry: 'functions/sweeper/handler.ts',
+      description: 'rekey: deletes expired and orphan temporary secrets',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      reservedConcurrentExecutions: 1,
+      // The next run retries anything this one missed; failures are kept for inspection.
+      asyncFailures: { destination: new SqsDestination(sweeperFailures), retryAttempts: 0 },
+    })
+      .bindTable(props.table, ['GetItem', 'PutItem', 'Query', 'DeleteItem'])
+      .bindSecrets({
+        prefix: TEMPORARY_SECRET_PREFIX,
+        environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
+        actions: ['DeleteSecret'],
+        key: props.secretsKey,
+      });
+    new Rule(this, 'SweepSchedule', {
+      description: 'rekey: runs the temporary-secret sweeper',
+      schedule: Schedule.rate(props.sweepEvery ?? Duration.minutes(15)),
+      targets: [
+        new LambdaFunction(this.sweeper.function, { retryAttempts: 2, deadLetterQueue: sweeperFailures }),
+      ],
+    });
+  }
+}
