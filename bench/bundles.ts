@@ -39,14 +39,18 @@ export function synthesizedAssets(): Map<string, string> {
   return assets;
 }
 
-/** A copy of the asset that loads on this machine: the host's argon2 binary added beside. */
-function loadableCopy(assetDir: string): string {
+/**
+ * A copy of the asset that loads on this machine: the host's argon2 binary added beside, and
+ * the environment variable the stack sets on Lambda pointed at it instead.
+ */
+function loadableCopy(assetDir: string): { dir: string; env: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'rekey-load-'));
   cpSync(assetDir, dir, { recursive: true });
-  if (readdirSync(dir).includes('node_modules')) {
-    cpSync(join('node_modules', HOST_ARGON2), join(dir, 'node_modules', HOST_ARGON2), { recursive: true });
-  }
-  return dir;
+  if (!readdirSync(dir).includes('node_modules')) return { dir, env: {} };
+  const target = join(dir, 'node_modules', HOST_ARGON2);
+  cpSync(join('node_modules', HOST_ARGON2), target, { recursive: true });
+  const binary = readdirSync(target).find((name) => name.endsWith('.node')) ?? '';
+  return { dir, env: { NAPI_RS_NATIVE_LIBRARY_PATH: join(target, binary) } };
 }
 
 const LAMBDA_LIKE_ENV = {
@@ -59,10 +63,10 @@ const LAMBDA_LIKE_ENV = {
   NODE_NO_WARNINGS: '1',
 };
 
-function wallMs(args: string[]): number {
+function wallMs(args: string[], env: Record<string, string> = {}): number {
   const started = performance.now();
   const out = spawnSync(process.execPath, args, {
-    env: LAMBDA_LIKE_ENV,
+    env: { ...LAMBDA_LIKE_ENV, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   if (out.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${out.stderr.toString()}`);
@@ -70,14 +74,14 @@ function wallMs(args: string[]): number {
 }
 
 /** Median extra wall time of importing `file` in a fresh process, over a bare process. */
-export function loadTimeMs(file: string, runs: number): number {
+export function loadTimeMs(file: string, runs: number, env: Record<string, string> = {}): number {
   const bare: number[] = [];
   const loaded: number[] = [];
   // Both runs evaluate an ES module, so the ESM loader's own start-up cancels out.
   const importIt = ['--input-type=module', '-e', `await import(${JSON.stringify(file)})`];
   for (let i = 0; i < runs; i++) {
     bare.push(wallMs(['--input-type=module', '-e', '0']));
-    loaded.push(wallMs(importIt));
+    loaded.push(wallMs(importIt, env));
   }
   return median(loaded) - median(bare);
 }
@@ -91,7 +95,7 @@ export function measureBundles(runs: number): BundleResult[] {
     results.push({
       name,
       minifiedKb: statSync(bundle).size / 1024,
-      loadMs: loadTimeMs(join(copy, 'index.mjs'), runs),
+      loadMs: loadTimeMs(join(copy.dir, 'index.mjs'), runs, copy.env),
     });
   }
   return results;

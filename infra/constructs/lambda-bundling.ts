@@ -14,6 +14,8 @@ export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 /** The native package Lambda loads, fetched by scripts/fetch-lambda-natives.mjs on `npm ci`. */
 export const LAMBDA_ARGON2_PACKAGE = '@node-rs/argon2-linux-arm64-gnu';
 export const LAMBDA_NATIVES_DIR = join(PROJECT_ROOT, '.lambda-natives', 'node_modules');
+/** Where the binary sits in a deployed function (`/var/task` is the asset's root). */
+export const LAMBDA_ARGON2_BINARY = `/var/task/node_modules/${LAMBDA_ARGON2_PACKAGE}/argon2.linux-arm64-gnu.node`;
 
 export interface LambdaBundlingProps {
   /** Ship @node-rs/argon2 and its linux-arm64 binary (functions that hash). */

@@ -13,7 +13,7 @@ import { Architecture, type IDestination, LoggingFormat, Runtime, Tracing } from
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { lambdaBundling, PROJECT_ROOT } from './lambda-bundling.ts';
+import { LAMBDA_ARGON2_BINARY, lambdaBundling, PROJECT_ROOT } from './lambda-bundling.ts';
 
 export interface RekeyFunctionProps {
   /** The handler module, relative to the repository root. */
@@ -79,6 +79,9 @@ export class RekeyFunction extends Construct {
         : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: id,
+        // Points the argon2 loader straight at the binary: without it, napi-rs probes for musl
+        // libc, falling back to process.report.getReport() where /usr/bin/ldd is missing.
+        ...((props.argon2 ?? true) ? { NAPI_RS_NATIVE_LIBRARY_PATH: LAMBDA_ARGON2_BINARY } : {}),
         ...props.environment,
       },
     });
