@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, UnavailableError, VersionConflictError } from '#core/errors.ts';
-import type { DatabaseInstance, Realm, User } from '#core/model.ts';
-import type { Directory } from '#core/ports.ts';
+import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
+import type { Directory, TrackedSecretPage } from '#core/ports.ts';
 
 /** Item keys, in one place so the sweeper and the CLI agree with the directory. */
 export const keys = {
@@ -26,6 +26,8 @@ export const keys = {
     sk: `REALM#${realmId}`,
   }),
   instance: (instanceId: string) => ({ pk: `INSTANCE#${instanceId}`, sk: 'INSTANCE' }),
+  /** The index of temporary secrets: one partition, by secret name (no TTL: see trackSecret). */
+  trackedSecret: (name: string) => ({ pk: 'TEMPSECRET', sk: name }),
 };
 
 type Item = Record<string, unknown>;
@@ -102,6 +104,39 @@ export class DynamoDbDirectory implements Directory {
     return expectedVersion === undefined
       ? this.putNew(item, `instance ${next.instanceId}`)
       : this.putVersioned(item, expectedVersion);
+  }
+
+  /** No `ttl` on purpose: an entry that vanished by itself would leave its secret, paid for, forever. */
+  async trackSecret(secret: TrackedSecret): Promise<void> {
+    const item = toItem({ ...keys.trackedSecret(secret.name), kind: 'tracked-secret', ...secret });
+    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+  }
+
+  async untrackSecret(name: string): Promise<void> {
+    await this.remove(keys.trackedSecret(name));
+  }
+
+  /** Eventually consistent: an entry missed by one sweep is seen by the next. */
+  async listTrackedSecrets(page: { after?: string; limit?: number } = {}): Promise<TrackedSecretPage> {
+    const out = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': keys.trackedSecret('').pk }),
+          Limit: page.limit ?? 100,
+          ...(page.after === undefined
+            ? {}
+            : { ExclusiveStartKey: marshall(keys.trackedSecret(page.after)) }),
+        }),
+      ),
+    );
+    const secrets = (out.Items ?? []).map((item) => {
+      const { pk: _pk, sk: _sk, kind: _kind, ...secret } = unmarshall(item);
+      return secret as TrackedSecret;
+    });
+    const next = out.LastEvaluatedKey ? String(unmarshall(out.LastEvaluatedKey).sk) : undefined;
+    return next === undefined ? { secrets } : { secrets, next };
   }
 
   private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {

@@ -16,10 +16,12 @@ import type {
   CredentialKind,
   Realm,
   TemporaryPasswordSecret,
+  TrackedSecret,
   User,
 } from './model.ts';
 import { resolvePolicy } from './policy.ts';
 import type { CoreDeps, NewSecret } from './ports.ts';
+import { secretNameOf, temporarySecretName } from './temporary-secrets.ts';
 
 /** How many previous password hashes a user record keeps, whatever the policy asks for. */
 export const MAX_HISTORY = 24;
@@ -84,7 +86,7 @@ export async function switchCredential(
     // Only a write known not to have landed gives its secret up. When the re-read failed
     // too, the outcome is unknown: the secret stays, for the sweeper to judge later.
     if (landed === false && credential.secretId) {
-      await deleteQuietly(deps, credential.secretId, 'compensation');
+      await discardTemporarySecret(deps, credential.secretId, 'compensation');
     } else if (landed === undefined && credential.secretId) {
       deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
         secretId: credential.secretId,
@@ -101,9 +103,15 @@ export async function switchCredential(
   return afterSwitch(deps, user, next);
 }
 
-async function afterSwitch(deps: Pick<CoreDeps, 'vault' | 'log'>, previous: User, next: User): Promise<User> {
+async function afterSwitch(
+  deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
+  previous: User,
+  next: User,
+): Promise<User> {
   const replaced = previous.credential?.secretId;
-  if (replaced && replaced !== next.credential?.secretId) await deleteQuietly(deps, replaced, 'replaced');
+  if (replaced && replaced !== next.credential?.secretId) {
+    await discardTemporarySecret(deps, replaced, 'replaced');
+  }
   return next;
 }
 
@@ -121,18 +129,44 @@ async function writeLanded(
   }
 }
 
-/** Deletes a secret; a failure is logged and left to the sweeper (the secret is unreferenced). */
+/**
+ * Deletes a secret; a failure is logged and left to the sweeper (the secret is unreferenced).
+ * Resolves to whether the secret is gone.
+ */
 export async function deleteQuietly(
   deps: Pick<CoreDeps, 'vault' | 'log'>,
   secretId: string,
   why: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await deps.vault.delete(secretId);
+    return true;
   } catch (error) {
     deps.log.warn('secret not deleted; the sweeper will remove it', {
       secretId,
       why,
+      error: errorName(error),
+    });
+    return false;
+  }
+}
+
+/**
+ * Deletes an unreferenced temporary secret, then its index entry. The entry goes only with
+ * the secret: while it stays, the sweeper retries. An entry left behind a deleted secret
+ * costs nothing but a later, harmless second delete.
+ */
+export async function discardTemporarySecret(
+  deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
+  secretId: string,
+  why: string,
+): Promise<void> {
+  if (!(await deleteQuietly(deps, secretId, why))) return;
+  try {
+    await deps.directory.untrackSecret(secretNameOf(secretId));
+  } catch (error) {
+    deps.log.warn('secret deleted but still indexed; the sweeper will drop the entry', {
+      secretId,
       error: errorName(error),
     });
   }
@@ -171,8 +205,18 @@ export async function issueTemporaryPassword(
     password,
     expiresAt,
   };
+  const name = temporarySecretName(deps.config.temporarySecretPrefix, realm.realmId, user.userId, requestId);
+  // The index entry comes first: whatever fails after it, the sweeper knows the secret may exist.
+  // A failed create leaves the entry on purpose (the secret may exist all the same).
+  await indexed(deps, {
+    name,
+    realmId: realm.realmId,
+    userId: user.userId,
+    createdAt: timeCreated,
+    expiresAt,
+  });
   const { secretId } = await storeSecret(deps, {
-    name: `${deps.config.temporarySecretPrefix}${realm.realmId}/${user.userId}/${requestId}`,
+    name,
     value: JSON.stringify(value),
     description: 'rekey temporary password',
     tags: { 'rekey:realm': realm.realmId, 'rekey:user': user.userId, 'rekey:expires-at': expiresAt },
@@ -187,6 +231,14 @@ export async function issueTemporaryPassword(
     secretId,
   });
   return { user: next, password, secretId, timeCreated, expiresAt };
+}
+
+async function indexed(deps: Pick<CoreDeps, 'directory'>, secret: TrackedSecret): Promise<void> {
+  try {
+    await deps.directory.trackSecret(secret);
+  } catch (error) {
+    throw asUnavailable(error);
+  }
 }
 
 async function storeSecret(deps: Pick<CoreDeps, 'vault'>, secret: NewSecret) {

@@ -81,6 +81,20 @@ export interface TemporaryPasswordSecret {
   expiresAt: string;
 }
 
+/**
+ * An entry of the index of temporary secrets: written before the secret is created (an intent
+ * record), removed once the secret is deleted. The sweeper reads it instead of listing the vault.
+ */
+export interface TrackedSecret {
+  /** The secret's name (not its ARN: the ARN is unknown until the secret exists). */
+  name: string;
+  realmId: string;
+  userId: string;
+  createdAt: string;
+  /** When the password it holds expires, and with it the secret. */
+  expiresAt: string;
+}
+
 /** The caller of an admin route, as proven by its token. */
 export interface AdminPrincipal {
   subject: string;

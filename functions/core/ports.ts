@@ -4,7 +4,7 @@
  */
 import type { RandomSource } from './generator.ts';
 import type { PasswordHasher } from './hashing.ts';
-import type { DatabaseInstance, Realm, User } from './model.ts';
+import type { DatabaseInstance, Realm, TrackedSecret, User } from './model.ts';
 
 /** The user directory. Writes are conditional on the record's version. */
 export interface Directory {
@@ -26,6 +26,18 @@ export interface Directory {
   getInstance(instanceId: string): Promise<DatabaseInstance | undefined>;
   /** Creates (expectedVersion undefined) or replaces an instance, conditionally like saveUser. */
   saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void>;
+  /** Records a temporary secret about to be created (an overwrite of the same name is harmless). */
+  trackSecret(secret: TrackedSecret): Promise<void>;
+  /** Forgets a temporary secret once it is deleted; an entry already gone is not an error. */
+  untrackSecret(name: string): Promise<void>;
+  /** One page of the index, by name, after `after`; `next` is set while more remain. */
+  listTrackedSecrets(page?: { after?: string; limit?: number }): Promise<TrackedSecretPage>;
+}
+
+export interface TrackedSecretPage {
+  secrets: TrackedSecret[];
+  /** Pass as `after` for the next page; undefined on the last page. */
+  next?: string;
 }
 
 export interface NewSecret {
@@ -43,7 +55,10 @@ export interface SecretVault {
   read(secretId: string): Promise<string>;
   /** Writes a new version of an existing secret. */
   putValue(secretId: string, value: string): Promise<void>;
-  /** Deletes at once, without a recovery window. A secret already gone is not an error. */
+  /**
+   * Deletes at once, without a recovery window. A secret already gone is not an error.
+   * `secretId` may also be the secret's name (the sweeper knows only that of an orphan).
+   */
   delete(secretId: string): Promise<void>;
 }
 

@@ -5,9 +5,11 @@
  */
 import './node-warnings.ts';
 import { createRuntime } from '#adapters/runtime.ts';
+import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';
 import { startLocalApi } from './local-api.ts';
+import { startSweepTimer, sweepIntervalFromEnv } from './sweep-timer.ts';
 
 const backendKind = process.env.REKEY_BACKEND === 'aws' ? 'aws' : 'embedded';
 const api = await startLocalApi({
@@ -21,6 +23,13 @@ const api = await startLocalApi({
 
 const { deps } = createRuntime('start', { clients: api.clients });
 const seeded = await seedDemo(deps.directory);
+// The scheduled sweeper of the AWS stack, on a timer here (REKEY_SWEEP_INTERVAL_SECONDS).
+const sweeper = startSweepTimer({
+  deps,
+  settings: sweeperSettingsFromEnv(),
+  intervalSeconds: sweepIntervalFromEnv(),
+  print: (line) => console.log(line),
+});
 const token = await mintToken(api.devKey, { realmId: DEMO_REALM_ID });
 const [alice] = DEMO_USERS;
 
@@ -38,6 +47,7 @@ Try:
 `);
 
 const stop = async () => {
+  sweeper.stop();
   await api.close();
   process.exit(0);
 };

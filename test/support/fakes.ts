@@ -7,7 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConflictError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
-import type { DatabaseInstance, Realm, User } from '#core/model.ts';
+import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type {
   Clock,
   CoreDeps,
@@ -18,6 +18,7 @@ import type {
   Notification,
   Notifier,
   SecretVault,
+  TrackedSecretPage,
   UseCaseDeps,
 } from '#core/ports.ts';
 
@@ -67,6 +68,8 @@ export class InMemoryDirectory implements Directory {
   readonly realms = new Map<string, Realm>();
   readonly users = new Map<string, User>();
   readonly instances = new Map<string, DatabaseInstance>();
+  /** The index of temporary secrets, by name. */
+  readonly trackedSecrets = new Map<string, TrackedSecret>();
   readonly faults = new FaultPlan<DirectoryMethod>();
 
   /** `journal`, when given, records each call (`directory.saveUser`), shared with a vault to check order. */
@@ -140,6 +143,29 @@ export class InMemoryDirectory implements Directory {
     if (fault) throw fault.error ?? injectedError('saveInstance');
   }
 
+  async trackSecret(secret: TrackedSecret): Promise<void> {
+    const fault = this.enter('trackSecret', true);
+    this.trackedSecrets.set(secret.name, copy(secret));
+    if (fault) throw fault.error ?? injectedError('trackSecret');
+  }
+
+  async untrackSecret(name: string): Promise<void> {
+    const fault = this.enter('untrackSecret', true);
+    this.trackedSecrets.delete(name);
+    if (fault) throw fault.error ?? injectedError('untrackSecret');
+  }
+
+  async listTrackedSecrets(page: { after?: string; limit?: number } = {}): Promise<TrackedSecretPage> {
+    this.enter('listTrackedSecrets');
+    const names = [...this.trackedSecrets.keys()]
+      .sort()
+      .filter((name) => page.after === undefined || name > page.after);
+    const taken = names.slice(0, page.limit ?? 100);
+    const secrets = taken.map((name) => copy(this.trackedSecrets.get(name) as TrackedSecret));
+    const last = taken.at(-1);
+    return taken.length < names.length && last !== undefined ? { secrets, next: last } : { secrets };
+  }
+
   /**
    * Records the call and applies its fault: one that did not land throws here; one that
    * landed is handed back to a write, which applies itself first and then throws.
@@ -198,7 +224,9 @@ export class InMemorySecretVault implements SecretVault {
 
   async delete(secretId: string): Promise<void> {
     const fault = this.enter('delete');
-    this.secrets.delete(secretId);
+    // By ARN or, like Secrets Manager, by name.
+    const byName = [...this.secrets.values()].find((s) => s.name === secretId)?.secretId;
+    this.secrets.delete(byName ?? secretId);
     this.deleted.push(secretId);
     if (fault) throw fault.error ?? injectedError('delete');
   }

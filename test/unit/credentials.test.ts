@@ -163,7 +163,7 @@ describe('switchCredential', () => {
     await switchCredential(deps, user, credential);
 
     expect(deps.vault.has(previous)).toBe(false);
-    expect(deps.journal).toEqual(['directory.saveUser', 'vault.delete']);
+    expect(deps.journal).toEqual(['directory.saveUser', 'vault.delete', 'directory.untrackSecret']);
     await expectSignInPossible('u-1');
   });
 
@@ -279,11 +279,11 @@ describe('issueTemporaryPassword', () => {
   const readSecret = async (secretId: string) =>
     JSON.parse(await deps.vault.read(secretId)) as TemporaryPasswordSecret;
 
-  it('stores the secret first, then switches the credential', async () => {
+  it('indexes the secret, stores it, then switches the credential', async () => {
     const user = await userWithPermanentPassword();
     deps.journal.length = 0;
     await issueTemporaryPassword(deps, user, realm, 'req-1');
-    expect(deps.journal).toEqual(['vault.create', 'directory.saveUser']);
+    expect(deps.journal).toEqual(['directory.trackSecret', 'vault.create', 'directory.saveUser']);
   });
 
   it('stores {userId, username, password, expiresAt} and a TEMPORARY credential that verifies it', async () => {
@@ -366,14 +366,15 @@ describe('issueTemporaryPassword', () => {
     expect(deps.journal).toEqual([]);
   });
 
-  it('writes nothing when the vault fails to store the secret', async () => {
+  it('changes no credential when the vault fails to store the secret, and leaves the index entry for the sweeper', async () => {
     const user = await userWithPermanentPassword();
     deps.journal.length = 0;
     deps.vault.faults.fail('create');
 
     await expect(issueTemporaryPassword(deps, user, realm, 'req-1')).rejects.toBeInstanceOf(UnavailableError);
 
-    expect(deps.journal).toEqual(['vault.create']);
+    expect(deps.journal).toEqual(['directory.trackSecret', 'vault.create']);
+    expect([...deps.directory.trackedSecrets.keys()]).toEqual(['rekey/temp/acme/u-1/req-1']);
     expect(await deps.directory.getUser('u-1')).toEqual(user);
     expect(deps.vault.secrets.size).toBe(0);
     await expectSignInPossible('u-1');
@@ -435,7 +436,13 @@ describe('issueTemporaryPassword', () => {
     const { user, secretId: previous } = await userWithTemporaryPassword();
     const issued = await issueTemporaryPassword(deps, user, realm, 'req-1');
     expect(deps.vault.deleted).toEqual([previous]);
-    expect(deps.journal).toEqual(['vault.create', 'directory.saveUser', 'vault.delete']);
+    expect(deps.journal).toEqual([
+      'directory.trackSecret',
+      'vault.create',
+      'directory.saveUser',
+      'vault.delete',
+      'directory.untrackSecret',
+    ]);
     expect(deps.vault.has(issued.secretId)).toBe(true);
   });
 

@@ -34,6 +34,7 @@ describe('resetUserPassword', () => {
   it('stores a generated password before it switches the credential', async () => {
     const result = await resetUserPassword(deps, ADMIN, input({ newPassword: { generate: true } }));
     expect(deps.journal.filter((call) => !call.includes('.get'))).toEqual([
+      'directory.trackSecret',
       'vault.create',
       'directory.saveUser',
     ]);

@@ -1,0 +1,38 @@
+/**
+ * The sweeper's settings, read from its environment. Kept apart from the shared runtime so
+ * that the sweeper's bundle never pulls in the argon2id binding it has no use for.
+ */
+import { DEFAULT_SWEEPER_GRACE_SECONDS } from '#core/use-cases/sweep-temporary-secrets.ts';
+
+/**
+ * The shortest grace allowed: Lambda's longest timeout. No request that wrote an index
+ * entry can still be about to switch a credential to its secret after that long, so an
+ * unreferenced secret that old is an orphan for certain.
+ */
+export const MIN_SWEEPER_GRACE_SECONDS = 15 * 60;
+
+export interface SweeperSettings {
+  tableName: string;
+  temporarySecretPrefix: string;
+  graceSeconds: number;
+}
+
+/**
+ * REKEY_TABLE, REKEY_TEMP_SECRET_PREFIX and REKEY_SWEEPER_GRACE_SECONDS (optional). A grace
+ * that is not a whole number of seconds, or is shorter than the minimum, is refused: a
+ * sweeper that deleted the secret of a request still in flight would strand its user.
+ */
+export function sweeperSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SweeperSettings {
+  const raw = env.REKEY_SWEEPER_GRACE_SECONDS;
+  const graceSeconds = raw ? Number(raw) : DEFAULT_SWEEPER_GRACE_SECONDS;
+  if (!Number.isInteger(graceSeconds) || graceSeconds < MIN_SWEEPER_GRACE_SECONDS) {
+    throw new Error(
+      `REKEY_SWEEPER_GRACE_SECONDS must be a whole number of seconds, at least ${MIN_SWEEPER_GRACE_SECONDS}.`,
+    );
+  }
+  return {
+    tableName: env.REKEY_TABLE || 'rekey',
+    temporarySecretPrefix: env.REKEY_TEMP_SECRET_PREFIX || 'rekey/temp/',
+    graceSeconds,
+  };
+}
