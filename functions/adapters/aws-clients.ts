@@ -4,6 +4,7 @@
  * which is how the embedded backend points them at its local endpoint.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -30,4 +31,9 @@ export function createSesClient(options: ClientOptions = {}): SESClient {
 /** SNS, for SMS notifications (direct publish to a phone number). */
 export function createSnsClient(options: ClientOptions = {}): SNSClient {
   return new SNSClient({ ...options, maxAttempts: 3 });
+}
+
+/** EventBridge, for the ticket worker's result events and the CLI's `event send`. */
+export function createEventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
+  return new EventBridgeClient({ ...options, maxAttempts: 3 });
 }

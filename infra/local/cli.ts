@@ -11,9 +11,12 @@ import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
+import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
+import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { newRealm, newUser } from './demo.ts';
 import { loadDevKey, mintToken } from './dev-tokens.ts';
 import { localClientOptions } from './embedded-backend.ts';
+import { printEvents, sendEvents } from './event-commands.ts';
 import { ensureTable } from './table.ts';
 
 const HELP = `rekey — operate a rekey directory
@@ -31,17 +34,24 @@ Commands:
   instance create --realm ID --id ID [--host H] [--port P] [--engine E]
                                               register a DDM instance (its admin is created by the API)
   outbox                                      print the local outbox (notifications sent), as JSON lines
+  event send FILE.json                        put the ticketing event(s) in FILE (one event or an array)
+                                              on the bus; locally, print their result events
+  events                                      print the local events log (result events), as JSON lines
+  sweep                                       run the sweeper once: delete expired and orphan temporary
+                                              secrets; print what it did as JSON
 
 Environment:
   REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
   REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566)
   REKEY_DATA_DIR           the local data folder (default .rekey)
   REKEY_TABLE              the table name (default rekey)
+  REKEY_EVENT_BUS_NAME     the event bus of \`event send\` (default rekey)
+  REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)
 `;
 
 export class UsageError extends Error {}
 
-const NOUNS = new Set(['realm', 'user', 'secret', 'instance']);
+const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event']);
 
 interface Io {
   out: (text: string) => void;
@@ -213,10 +223,27 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       io.out(JSON.stringify(instance, null, 2));
       return;
     }
+    case 'sweep': {
+      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      const deps = await context.deps();
+      const report = await sweepTemporarySecrets(deps, sweeperSettingsFromEnv(env));
+      io.out(JSON.stringify(report, null, 2));
+      return;
+    }
     case 'outbox': {
       for (const entry of new OutboxNotifier(join(context.dataDir, 'outbox.jsonl')).read()) {
         io.out(JSON.stringify(entry));
       }
+      return;
+    }
+    case 'event send': {
+      const file = rest[0];
+      if (!file || rest.length > 1) throw new UsageError('event send needs one FILE');
+      await sendEvents(file, { clients: await context.clients(), env, dataDir: context.dataDir, io });
+      return;
+    }
+    case 'events': {
+      printEvents(context.dataDir, io);
       return;
     }
     default:

@@ -10,6 +10,7 @@ import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
+import { type LocalEventBus, startLocalEventBus } from './event-bus.ts';
 import { type Gateway, type RouteHandler, startGateway } from './gateway.ts';
 
 export interface LocalApiOptions {
@@ -30,6 +31,8 @@ export interface LocalApi {
   devKey: DevKey;
   clients: ClientOptions;
   outbox: OutboxNotifier;
+  /** The local event bus, ticket queue and worker (embedded backend only). */
+  bus: LocalEventBus | undefined;
   runtimes: ReadonlyMap<string, Runtime>;
   close(): Promise<void>;
 }
@@ -61,6 +64,18 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
   }
 
+  // Ticketing events: the bus lives on the embedded backend's endpoint; in AWS it is EventBridge's.
+  const bus = backend
+    ? startLocalEventBus({
+        endpoint: backend.endpoint,
+        dataDir,
+        clients,
+        notifier: outbox,
+        ...(options.customizeRuntime ? { customizeRuntime: options.customizeRuntime } : {}),
+      })
+    : undefined;
+  if (bus) runtimes.set('ticket-worker', bus.runtime);
+
   const gateway = await startGateway({
     port: options.port ?? 0,
     routes: ROUTES,
@@ -74,9 +89,11 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     devKey,
     clients,
     outbox,
+    bus,
     runtimes,
     close: async () => {
       await gateway.close();
+      await bus?.idle();
       await backend?.close();
     },
   };

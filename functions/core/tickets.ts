@@ -1,0 +1,137 @@
+/**
+ * Tickets: password resets a ticketing system asks for on the event bus, and the result
+ * events rekey puts back. Which failures a ticket hears about (a `PasswordResetFailed`
+ * result) and which are retried by the queue is decided here, once for every operation.
+ */
+import { type ErrorKind, InvalidInputError, NotFoundError, RekeyError } from './errors.ts';
+import type { NotificationChannel } from './ports.ts';
+
+/** The operations a ticket may ask for: the three that generate a password. */
+export const TICKET_OPERATIONS = [
+  'CreateOrResetUIPassword',
+  'ResetRandomPassword',
+  'ResetUserPassword',
+] as const;
+
+export type TicketOperation = (typeof TICKET_OPERATIONS)[number];
+
+/** A validated `PasswordResetRequested` event. It never carries a password. */
+export interface Ticket {
+  /** The event's `source`, e.g. `ticketing.servicenow`: the ticket acts as `ticket:<source>`. */
+  source: string;
+  ticketId: string;
+  operation: TicketOperation;
+  /** The realm the ticket acts in, as an admin's token would. */
+  realmId: string;
+  userId: string;
+  /** Where the user is told the new password (CreateOrResetUIPassword, ResetRandomPassword). */
+  channels: readonly NotificationChannel[];
+  /** ResetUserPassword: the new credential must be changed at next sign-in. */
+  requireResetAtNextLogin: boolean;
+}
+
+export interface PasswordResetCompleted {
+  ticketId: string;
+  operation: TicketOperation;
+  userId: string;
+  /** The ARN of the secret that holds the new password. */
+  passwordSecretId: string;
+  /** When that secret (and a temporary credential) expires. */
+  expiresAt: string;
+}
+
+export interface PasswordResetFailed {
+  ticketId: string;
+  /** Absent when the ticket named no valid operation. */
+  operation?: TicketOperation;
+  /** A stable name: see `failureCode`. */
+  code: string;
+  /** For people; never holds a password. */
+  message: string;
+}
+
+/** The event rekey puts back on the bus for one ticket. */
+export type TicketResult =
+  | { detailType: 'PasswordResetCompleted'; detail: PasswordResetCompleted }
+  | { detailType: 'PasswordResetFailed'; detail: PasswordResetFailed };
+
+/** Puts result events on the bus (EventBridge in AWS, the local bus in `npm start`). */
+export interface ResultPublisher {
+  /** Rejects when the bus did not take the event: the ticket is then retried. */
+  publish(result: TicketResult): Promise<void>;
+}
+
+/** Ticket words for the fields a use case names in the words of its HTTP dialect. */
+const TICKET_FIELDS: Readonly<Record<string, string>> = { notification_type: 'notificationType' };
+
+/** A field name fit for a code: a plain identifier; anything else is left out. */
+const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * The stable code of a refusal, `<Kind>.<Detail>`:
+ * `InvalidParameter.<field>` (the offending detail field, e.g. `InvalidParameter.password`),
+ * `NotFound.User` / `NotFound.Realm`, `Conflict.Federated` (whichever operation refused it),
+ * `Conflict.SSOEnabled`, `Conflict.TicketReuse` (same ticket and operation, different detail),
+ * `Unavailable.NotificationFailed` (reset done, password in the vault, not delivered).
+ */
+export function failureCode(error: RekeyError): string {
+  if (error.reason === 'Federated') return 'Conflict.Federated';
+  if (error instanceof InvalidInputError) {
+    const field = error.field === undefined ? undefined : (TICKET_FIELDS[error.field] ?? error.field);
+    return field !== undefined && CODE_FIELD.test(field) ? `InvalidParameter.${field}` : 'InvalidParameter';
+  }
+  if (error instanceof NotFoundError) return `NotFound.${error.entity}`;
+  const reason = error.reason === 'RetryTokenReuse' ? 'TicketReuse' : error.reason;
+  return reason ? `${error.kind}.${reason}` : error.kind;
+}
+
+/** Failures the queue should retry (and dead-letter in the end) rather than report. */
+const RETRIED_KINDS: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Throttled']);
+const RETRIED_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress', 'ConcurrentUpdate']);
+
+/**
+ * Whether `error` is a refusal the ticket should hear about, rather than a failure to retry.
+ * Retried: a dependency down or throttled, a concurrent delivery of the same ticket, a lost
+ * conditional write, and anything unexpected. Reported: every other RekeyError, and a
+ * notification that failed after the reset (retrying would reset the password again).
+ */
+export function isRefusal(error: unknown): error is RekeyError {
+  if (!(error instanceof RekeyError)) return false;
+  if (error.reason === 'NotificationFailed') return true;
+  if (RETRIED_KINDS.has(error.kind)) return false;
+  return !(error.kind === 'Conflict' && error.reason !== undefined && RETRIED_CONFLICTS.has(error.reason));
+}
+
+/** The `PasswordResetFailed` result of a refusal. */
+export function failedResult(
+  ticketId: string,
+  error: RekeyError,
+  operation: TicketOperation | undefined,
+): TicketResult {
+  return {
+    detailType: 'PasswordResetFailed',
+    detail: {
+      ticketId,
+      ...(operation ? { operation } : {}),
+      code: failureCode(error),
+      message: error.message,
+    },
+  };
+}
+
+/** The `PasswordResetCompleted` result of a reset. */
+export function completedResult(
+  ticket: Ticket,
+  issued: { passwordSecretId: string; expiresAt: string },
+): TicketResult {
+  return {
+    detailType: 'PasswordResetCompleted',
+    detail: {
+      ticketId: ticket.ticketId,
+      operation: ticket.operation,
+      userId: ticket.userId,
+      passwordSecretId: issued.passwordSecretId,
+      expiresAt: issued.expiresAt,
+    },
+  };
+}

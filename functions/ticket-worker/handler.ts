@@ -1,0 +1,146 @@
+/**
+ * Lambda entry point of the ticket worker: drains the queue the `PasswordResetRequested`
+ * rule feeds, in batches. Each message → (once per ticket and operation) use case → a result
+ * event on the bus. Poison messages and failures worth retrying are reported as batch item
+ * failures, so SQS delivers them again and finally moves them to the dead-letter queue.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { createAwsNotifier } from '#adapters/aws-notifier.ts';
+import { DEFAULT_EVENT_BUS_NAME, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { idempotent } from '#adapters/idempotency.ts';
+import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { InvalidInputError } from '#core/errors.ts';
+import {
+  failedResult,
+  isRefusal,
+  type ResultPublisher,
+  TICKET_OPERATIONS,
+  type Ticket,
+  type TicketOperation,
+  type TicketResult,
+} from '#core/tickets.ts';
+import { handleTicket } from '#core/use-cases/handle-ticket.ts';
+import { safeName } from '#http/json.ts';
+import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
+
+/** A message that is not an EventBridge event with a ticket id: nothing to answer, only to dead-letter. */
+export class PoisonMessageError extends Error {
+  constructor(messageId: string) {
+    super(`message ${messageId} is not a ticket event`);
+    this.name = 'PoisonMessageError';
+  }
+}
+
+interface TicketAttempt {
+  key: string;
+  fingerprint: string;
+  ticket: Ticket;
+  /** Fresh per attempt: it names the new secret, and a crashed attempt may have left one. */
+  requestId: string;
+}
+
+/** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
+export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
+  const { deps, logger } = runtime;
+  const processor = new BatchProcessor(EventType.SQS);
+  const handleOnce = idempotent(
+    (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId),
+    {
+      client: runtime.dynamoDb,
+      tableName: runtime.settings.tableName,
+      scope: 'ticket',
+      keyName: 'ticketId',
+    },
+  );
+
+  /** The result event for a message with a ticket id; throws what must be retried. */
+  async function resultOf(
+    record: SQSRecord,
+    envelope: TicketEnvelope,
+    context: Context,
+  ): Promise<TicketResult> {
+    let ticket: Ticket;
+    try {
+      ticket = parseTicket(record.body, envelope);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      return failedResult(envelope.detail.ticketId, error, operationNamed(envelope.detail.operation));
+    }
+    try {
+      return await handleOnce(
+        {
+          key: `${ticket.realmId}/${ticket.ticketId}/${ticket.operation}`,
+          fingerprint: ticketFingerprint(ticket),
+          ticket,
+          requestId: deps.ids.next(),
+        },
+        context,
+      );
+    } catch (error) {
+      // Refusals from the idempotency layer itself: the ticket id reused for another request.
+      if (isRefusal(error)) return failedResult(ticket.ticketId, error, ticket.operation);
+      throw error;
+    }
+  }
+
+  async function handleRecord(record: SQSRecord, context: Context): Promise<void> {
+    const { messageId } = record;
+    const envelope = readEnvelope(record.body);
+    if (!envelope) {
+      logger.error('poison message: not a ticket event', { messageId });
+      throw new PoisonMessageError(messageId);
+    }
+    try {
+      const result = await resultOf(record, envelope, context);
+      await publisher.publish(result);
+      logger.info('ticket answered', {
+        messageId,
+        ticketId: safeName(result.detail.ticketId),
+        result: result.detailType,
+        ...('code' in result.detail ? { code: result.detail.code } : {}),
+      });
+    } catch (error) {
+      // SQS delivers it again, or moves it to the dead-letter queue after maxReceiveCount receives.
+      logger.warn('ticket not answered; left to the queue', {
+        messageId,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        error: causeNames(error),
+      });
+      throw error;
+    }
+  }
+
+  return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+    logger.addContext(context);
+    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
+      context,
+      // Every message failing is still a per-message answer: SQS retries each on its own.
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+function operationNamed(value: unknown): TicketOperation | undefined {
+  return TICKET_OPERATIONS.find((operation) => operation === value);
+}
+
+/** The names along an error's cause chain, for operators; never a message (it may hold input). */
+function causeNames(error: unknown): string {
+  const names: string[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && names.length < 4) {
+    names.push(current.name);
+    current = current.cause;
+  }
+  return names.join(' <- ') || typeof error;
+}
+
+export const handler = createHandler(
+  createRuntime('ticket-worker', { notifier: createAwsNotifier() }),
+  new EventBridgeResultPublisher(
+    createEventBridgeClient(),
+    process.env.REKEY_EVENT_BUS_NAME || DEFAULT_EVENT_BUS_NAME,
+  ),
+);

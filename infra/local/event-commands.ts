@@ -1,0 +1,154 @@
+/**
+ * The CLI's ticketing commands: `rekey event send FILE.json` puts events on the bus through
+ * the standard SDK (and, locally, waits for their results), `rekey events` prints the local
+ * events log.
+ */
+import { readFileSync } from 'node:fs';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { ClientOptions } from '#adapters/aws-clients.ts';
+import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { DEFAULT_EVENT_BUS_NAME } from '#adapters/eventbridge-publisher.ts';
+import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
+import { type BusEvent, deadLetterLogPath, eventsLogPath, readEvents, readJsonLines } from './event-bus.ts';
+import type { DeadLetterLine } from './local-queue.ts';
+
+export interface EventIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface SendOptions {
+  clients: ClientOptions;
+  env: NodeJS.ProcessEnv;
+  dataDir: string;
+  io: EventIo;
+}
+
+/** How often and how long the CLI looks for the results of the tickets it sent. */
+const POLL_MS = 200;
+const DEFAULT_WAIT_SECONDS = 30;
+
+/**
+ * Puts the event(s) of `file` (one EventBridge event or an array) on the bus. Against AWS it
+ * prints PutEvents' answer; locally it prints the result events of the tickets it sent, as a
+ * JSON array, and fails if a ticket has none in time or went to the dead-letter queue.
+ */
+export async function sendEvents(file: string, options: SendOptions): Promise<void> {
+  const { env, io } = options;
+  const entries = readEventFile(file, env.REKEY_EVENT_BUS_NAME || DEFAULT_EVENT_BUS_NAME);
+  const local = env.REKEY_BACKEND !== 'aws';
+  // Locally, only results logged after this point answer the tickets sent now.
+  const resultsBefore = local ? readEvents(eventsLogPath(options.dataDir)).length : 0;
+  const lettersBefore = local ? readJsonLines(deadLetterLogPath(options.dataDir)).length : 0;
+
+  const client = createEventBridgeClient(options.clients);
+  const answers: unknown[] = [];
+  try {
+    for (let i = 0; i < entries.length; i += 10) {
+      const out = await client.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));
+      answers.push(...(out.Entries ?? []));
+      if ((out.FailedEntryCount ?? 0) > 0) {
+        throw new Error(`the bus refused ${out.FailedEntryCount} event(s): ${JSON.stringify(out.Entries)}`);
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  if (!local) {
+    io.out(JSON.stringify({ Entries: answers }, null, 2));
+    return;
+  }
+
+  const awaited = ticketsOf(entries);
+  const deadline = Date.now() + Number(env.REKEY_EVENT_WAIT_SECONDS || DEFAULT_WAIT_SECONDS) * 1000;
+  let outcome = collect(options.dataDir, awaited, resultsBefore, lettersBefore);
+  while (outcome.waiting.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    outcome = collect(options.dataDir, awaited, resultsBefore, lettersBefore);
+  }
+  io.out(JSON.stringify(outcome.results, null, 2));
+  for (const letter of outcome.deadLetters) {
+    io.err(`ticket ${letter.ticketId} went to the dead-letter queue after ${letter.receiveCount} receives`);
+  }
+  for (const ticketId of outcome.waiting) {
+    io.err(`no result for ticket ${ticketId} yet (is REKEY_DATA_DIR the server's data folder?)`);
+  }
+  if (outcome.waiting.length > 0 || outcome.deadLetters.length > 0) {
+    throw new Error('not every ticket has a result');
+  }
+}
+
+interface Outcome {
+  /** The result events of the tickets sent. */
+  results: BusEvent[];
+  /** The tickets sent that went to the dead-letter queue. */
+  deadLetters: DeadLetterLine[];
+  /** The tickets still without every result they should get. */
+  waiting: string[];
+}
+
+/** What the logs say so far about the tickets sent (lines written before they were sent are skipped). */
+function collect(
+  dataDir: string,
+  awaited: Map<string, number>,
+  resultsFrom: number,
+  lettersFrom: number,
+): Outcome {
+  const results = readEvents(eventsLogPath(dataDir))
+    .slice(resultsFrom)
+    .filter((event) => awaited.has(ticketIdOf(event)));
+  const deadLetters = readJsonLines<DeadLetterLine>(deadLetterLogPath(dataDir))
+    .slice(lettersFrom)
+    .filter((letter) => letter.ticketId !== undefined && awaited.has(letter.ticketId));
+  const waiting = [...awaited.entries()]
+    .filter(([ticketId, count]) => results.filter((event) => ticketIdOf(event) === ticketId).length < count)
+    .map(([ticketId]) => ticketId)
+    .filter((ticketId) => !deadLetters.some((letter) => letter.ticketId === ticketId));
+  return { results, deadLetters, waiting };
+}
+
+/** Prints the local events log, one event per line. */
+export function printEvents(dataDir: string, io: EventIo): void {
+  for (const event of readEvents(eventsLogPath(dataDir))) io.out(JSON.stringify(event));
+}
+
+/** The PutEvents entries of an event file; its content is never quoted in an error. */
+function readEventFile(file: string, busName: string): PutEventsRequestEntry[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ? 'cannot be read' : 'is not valid JSON';
+    throw new Error(`${file} ${why}`);
+  }
+  const events = Array.isArray(value) ? value : [value];
+  if (events.length === 0) throw new Error(`${file} holds no event`);
+  return events.map((event: unknown, index) => {
+    const { source, 'detail-type': detailType, detail } = (event ?? {}) as Record<string, unknown>;
+    if (typeof source !== 'string' || typeof detailType !== 'string' || !isObject(detail)) {
+      throw new Error(
+        `event ${index + 1} of ${file} needs a "source", a "detail-type" and a "detail" object`,
+      );
+    }
+    return { Source: source, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: busName };
+  });
+}
+
+/** How many results each ticket sent should get (a ticket sent twice gets two). */
+function ticketsOf(entries: PutEventsRequestEntry[]): Map<string, number> {
+  const tickets = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.DetailType !== TICKET_DETAIL_TYPE) continue;
+    const ticketId: unknown = (JSON.parse(entry.Detail ?? '{}') as { ticketId?: unknown }).ticketId;
+    if (typeof ticketId === 'string') tickets.set(ticketId, (tickets.get(ticketId) ?? 0) + 1);
+  }
+  return tickets;
+}
+
+function ticketIdOf(event: BusEvent): string {
+  return typeof event.detail.ticketId === 'string' ? event.detail.ticketId : '';
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,313 @@
+/**
+ * The ticket worker over fakes (directory, vault, notifier, publisher) and a real idempotency
+ * store (the embedded backend's table): batches, refusals, retries and once-per-ticket.
+ */
+import type { Context, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '#adapters/aws-clients.ts';
+import { createLogger } from '#adapters/logger.ts';
+import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
+import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
+import type { TemporaryPasswordSecret } from '#core/model.ts';
+import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
+import { createHandler } from '#functions/ticket-worker/handler.ts';
+import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/schema.ts';
+import { newRealm, newUser } from '#infra/local/demo.ts';
+import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
+
+/** A publisher that keeps what it published and can be told to fail. */
+class RecordingPublisher implements ResultPublisher {
+  readonly published: TicketResult[] = [];
+  readonly faults = new FaultPlan<'publish'>();
+  async publish(result: TicketResult): Promise<void> {
+    const fault = this.faults.take('publish');
+    if (fault) throw fault.error ?? new UnavailableError('The event bus is unavailable; retry later.');
+    this.published.push(structuredClone(result));
+  }
+}
+
+const context = {
+  functionName: 'rekey-ticket-worker',
+  awsRequestId: 'test',
+  getRemainingTimeInMillis: () => 60_000,
+} as Context;
+
+let sequence = 0;
+/** An SQS message carrying `detail` as a PasswordResetRequested event (or `body` as is). */
+function message(detail: Record<string, unknown> | string, messageId = `m-${++sequence}`) {
+  const body =
+    typeof detail === 'string'
+      ? detail
+      : JSON.stringify({
+          version: '0',
+          id: `e-${sequence}`,
+          source: 'ticketing.servicenow',
+          'detail-type': 'PasswordResetRequested',
+          detail,
+        });
+  return { messageId, body } as SQSEvent['Records'][number];
+}
+
+let ticketNumber = 0;
+/** A valid ticket detail with a fresh ticket id. */
+const ticket = (fields: Record<string, unknown> = {}) => ({
+  ticketId: `INC${String(++ticketNumber).padStart(7, '0')}`,
+  operation: 'ResetRandomPassword',
+  realmId: 'r1',
+  userId: 'u-alice',
+  ...fields,
+});
+
+let backend: EmbeddedBackend;
+beforeAll(async () => {
+  backend = await startEmbeddedBackend();
+});
+afterAll(() => backend.close());
+
+describe('ticket worker', () => {
+  let deps: FakeDeps;
+  let publisher: RecordingPublisher;
+  let run: (records: SQSEvent['Records']) => Promise<string[]>;
+  const results = () => publisher.published;
+  const users = () => structuredClone([...deps.directory.users.values()]);
+
+  beforeEach(async () => {
+    deps = fakeDeps();
+    await deps.directory.createRealm(newRealm('r1', 'acme'));
+    await deps.directory.createRealm(newRealm('r-sso', 'ssocorp', { ssoEnabled: true }));
+    const seed = [
+      { realmId: 'r1', userId: 'u-alice', username: 'alice', email: 'a@x.example', phone: '+15550100001' },
+      { realmId: 'r1', userId: 'u-bob', username: 'bob', email: 'b@x.example' },
+      { realmId: 'r1', userId: 'u-carol', username: 'carol', federated: true, email: 'c@x.example' },
+      { realmId: 'r-sso', userId: 'u-sam', username: 'sam' },
+    ];
+    for (const user of seed) await deps.directory.createUser(newUser(user));
+    publisher = new RecordingPublisher();
+    const runtime: Runtime = {
+      logger: createLogger('ticket-worker'),
+      dynamoDb: createDynamoDbClient(backend.clients),
+      settings: settingsFromEnv({}),
+      deps,
+    };
+    const handler = createHandler(runtime, publisher);
+    run = async (records) =>
+      (await handler({ Records: records }, context)).batchItemFailures.map((f) => f.itemIdentifier);
+  });
+
+  it('reports exactly the 2 poison messages of a batch of 10 as batch item failures and answers the 8 others', async () => {
+    // One user per ticket: two tickets for one user in one batch race, and one is retried.
+    for (let i = 1; i <= 8; i++) {
+      await deps.directory.createUser(
+        newUser({ realmId: 'r1', userId: `u-${i}`, username: `user${i}`, email: `${i}@x.example` }),
+      );
+    }
+    const good = Array.from({ length: 8 }, (_, i) =>
+      message(ticket({ userId: `u-${i + 1}`, notificationType: 'email' })),
+    );
+    const poison = [
+      message('this is not json', 'poison-1'),
+      message(
+        JSON.stringify({ source: 's', 'detail-type': 'PasswordResetRequested', detail: { ticketId: 7 } }),
+        'poison-2',
+      ),
+    ];
+    const failures = await run([
+      ...good.slice(0, 3),
+      poison[0],
+      ...good.slice(3, 7),
+      poison[1],
+      ...good.slice(7),
+    ] as SQSEvent['Records']);
+
+    expect(failures.sort()).toEqual(['poison-1', 'poison-2']);
+    expect(results()).toHaveLength(8);
+    expect(results().map((r) => r.detailType)).toEqual(Array(8).fill('PasswordResetCompleted'));
+    const answered = results()
+      .map((r) => r.detail.ticketId)
+      .sort();
+    expect(answered).toEqual(good.map((m) => JSON.parse(m.body).detail.ticketId).sort());
+  });
+
+  it.each(['password', 'Password', 'newPassword', 'NewPassword', 'currentPassword'])(
+    'answers a ticket carrying a %s field with PasswordResetFailed and changes nothing',
+    async (field) => {
+      const before = users();
+      const failures = await run([message(ticket({ [field]: 'Chosen-By-Ticket-1!' }))]);
+      expect(failures).toEqual([]);
+      const [result] = results();
+      expect(result?.detailType).toBe('PasswordResetFailed');
+      expect(passwordResetFailed.parse(result?.detail)).toMatchObject({ code: `InvalidParameter.${field}` });
+      expect(JSON.stringify(result)).not.toContain('Chosen-By-Ticket-1!');
+      expect(users()).toEqual(before);
+      expect(deps.vault.secrets.size).toBe(0);
+      expect(deps.notifier.sent).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['an unknown field', { verbose: true }, 'InvalidParameter.verbose'],
+    ['an unknown operation', { operation: 'DeleteUser' }, 'InvalidParameter.operation'],
+    ['a malformed user id', { userId: 'u alice' }, 'InvalidParameter.userId'],
+    ['a missing realm', { realmId: undefined }, 'InvalidParameter.realmId'],
+    ['an unknown channel', { notificationType: 'sms' }, 'InvalidParameter.notificationType'],
+    [
+      'a channel the user has no address on',
+      { userId: 'u-bob', notificationType: 'phone' },
+      'InvalidParameter.notificationType',
+    ],
+    [
+      'a field of another operation',
+      { requirePasswordResetForNextLogin: true },
+      'InvalidParameter.requirePasswordResetForNextLogin',
+    ],
+    ['an unknown user', { userId: 'u-nobody' }, 'NotFound.User'],
+    ['a user of another realm', { userId: 'u-sam' }, 'NotFound.User'],
+    ['a federated user (Huawei operation)', { userId: 'u-carol' }, 'Conflict.Federated'],
+    [
+      'a federated user (OCI operation)',
+      { userId: 'u-carol', operation: 'CreateOrResetUIPassword' },
+      'Conflict.Federated',
+    ],
+    [
+      'a federated user (CloudSSO operation)',
+      { userId: 'u-carol', operation: 'ResetUserPassword' },
+      'Conflict.Federated',
+    ],
+    [
+      'a realm with SSO logon',
+      { realmId: 'r-sso', userId: 'u-sam', operation: 'ResetUserPassword' },
+      'Conflict.SSOEnabled',
+    ],
+  ])('answers %s with a PasswordResetFailed result and changes nothing', async (_what, fields, code) => {
+    const before = users();
+    expect(await run([message(ticket(fields))])).toEqual([]);
+    expect(results()).toHaveLength(1);
+    expect(results()[0]).toMatchObject({ detailType: 'PasswordResetFailed', detail: { code } });
+    expect(users()).toEqual(before);
+    expect(deps.vault.secrets.size).toBe(0);
+  });
+
+  it('answers an event of another detail-type with PasswordResetFailed', async () => {
+    const body = JSON.stringify({ source: 's', 'detail-type': 'PasswordChanged', detail: ticket() });
+    expect(await run([message(body)])).toEqual([]);
+    expect(results()[0]).toMatchObject({ detail: { code: 'InvalidParameter.detail-type' } });
+  });
+
+  it('resets a redelivered ticket once and publishes the same result each time', async () => {
+    const detail = ticket({ notificationType: 'email,phone' });
+    await run([message(detail, 'm-once')]);
+    const version = (await deps.directory.getUser('u-alice'))?.version;
+    await run([message(detail, 'm-once')]);
+
+    expect(results()).toHaveLength(2);
+    expect(results()[1]).toEqual(results()[0]);
+    expect(deps.vault.secrets.size).toBe(1);
+    expect((await deps.directory.getUser('u-alice'))?.version).toBe(version);
+    expect(deps.notifier.sent).toHaveLength(2);
+  });
+
+  it('answers the same ticket id with a different detail with Conflict.TicketReuse', async () => {
+    const detail = ticket();
+    await run([message(detail)]);
+    await run([message({ ...detail, notificationType: 'email' })]);
+    expect(results()[1]).toMatchObject({
+      detailType: 'PasswordResetFailed',
+      detail: { code: 'Conflict.TicketReuse' },
+    });
+    expect(deps.vault.secrets.size).toBe(1);
+  });
+
+  it('retries a ticket whose vault is down: a batch item failure, no result, nothing changed', async () => {
+    deps.vault.faults.fail('create', {
+      error: new UnavailableError('The vault is unavailable; retry later.'),
+    });
+    const before = users();
+    const detail = ticket();
+    expect(await run([message(detail, 'm-retry')])).toEqual(['m-retry']);
+    expect(results()).toEqual([]);
+    expect(users()).toEqual(before);
+
+    expect(await run([message(detail, 'm-retry')])).toEqual([]);
+    expect(results()).toHaveLength(1);
+    expect(results()[0]?.detailType).toBe('PasswordResetCompleted');
+  });
+
+  it('retries a ticket whose result cannot be published, and republishes the first result without resetting again', async () => {
+    publisher.faults.fail('publish');
+    const detail = ticket();
+    expect(await run([message(detail, 'm-bus')])).toEqual(['m-bus']);
+    const secretIds = [...deps.vault.secrets.keys()];
+    expect(secretIds).toHaveLength(1);
+
+    expect(await run([message(detail, 'm-bus')])).toEqual([]);
+    expect(results()).toHaveLength(1);
+    expect(passwordResetCompleted.parse(results()[0]?.detail).passwordSecretId).toBe(secretIds[0]);
+    expect([...deps.vault.secrets.keys()]).toEqual(secretIds);
+  });
+
+  it('reports a notification that failed after the reset as Unavailable.NotificationFailed, without retrying', async () => {
+    deps.notifier.faults.fail('send');
+    expect(await run([message(ticket({ notificationType: 'email' }))])).toEqual([]);
+    const secretId = (await deps.directory.getUser('u-alice'))?.credential?.secretId ?? '';
+    expect(results()[0]).toMatchObject({
+      detailType: 'PasswordResetFailed',
+      detail: { code: 'Unavailable.NotificationFailed', message: expect.stringContaining(secretId) },
+    });
+  });
+
+  it('tells the user a CreateOrResetUIPassword ticket password through the channel the ticket names', async () => {
+    await run([message(ticket({ operation: 'CreateOrResetUIPassword', notificationType: 'phone' }))]);
+    const completed = passwordResetCompleted.parse(results()[0]?.detail);
+    const secret = JSON.parse(
+      deps.vault.secrets.get(completed.passwordSecretId)?.value ?? '{}',
+    ) as TemporaryPasswordSecret;
+    expect(deps.notifier.sent).toMatchObject([{ channel: 'phone', to: '+15550100001' }]);
+    expect(deps.notifier.sent[0]?.text).toContain(secret.password);
+    expect((await deps.directory.getUser('u-alice'))?.credential).toMatchObject({ kind: 'TEMPORARY' });
+  });
+
+  it.each([
+    [true, 'TEMPORARY'],
+    ['True', 'TEMPORARY'],
+    [false, 'PERMANENT'],
+    [undefined, 'PERMANENT'],
+  ])(
+    'generates a ResetUserPassword ticket password; requirePasswordResetForNextLogin %s gives a %s credential',
+    async (flag, kind) => {
+      await run([
+        message(ticket({ operation: 'ResetUserPassword', requirePasswordResetForNextLogin: flag })),
+      ]);
+      const completed = passwordResetCompleted.parse(results()[0]?.detail);
+      expect((await deps.directory.getUser('u-alice'))?.credential).toMatchObject({
+        kind,
+        secretId: completed.passwordSecretId,
+      });
+    },
+  );
+});
+
+describe('failureCode and isRefusal', () => {
+  it.each([
+    [
+      new InvalidInputError('m', { field: 'notification_type', reason: 'NoNotificationAddress' }),
+      'InvalidParameter.notificationType',
+      true,
+    ],
+    [new InvalidInputError('m', { field: '__proto__' }), 'InvalidParameter', true],
+    [new InvalidInputError('m', { reason: 'Federated' }), 'Conflict.Federated', true],
+    [new NotFoundError('Realm', 'm'), 'NotFound.Realm', true],
+    [new ConflictError('m', { reason: 'RetryTokenReuse' }), 'Conflict.TicketReuse', true],
+    [new ConflictError('m', { reason: 'RequestInProgress' }), 'Conflict.RequestInProgress', false],
+    [new ConflictError('m', { reason: 'ConcurrentUpdate' }), 'Conflict.ConcurrentUpdate', false],
+    [new UnavailableError('m'), 'Unavailable', false],
+    [new UnavailableError('m', { reason: 'NotificationFailed' }), 'Unavailable.NotificationFailed', true],
+  ])('codes %s as %s (reported: %s)', (error, code, reported) => {
+    expect(failureCode(error)).toBe(code);
+    expect(isRefusal(error)).toBe(reported);
+  });
+
+  it('retries anything that is not a RekeyError', () => {
+    expect(isRefusal(new TypeError('bug'))).toBe(false);
+  });
+});
