@@ -1,19 +1,24 @@
 /**
- * Idempotent execution on the rekey table through Powertools for AWS Lambda (idempotency):
- * a retry with the same key returns the first result and does the work once; the same key
- * with a different request, or while the first is still running, is a conflict.
+ * Idempotent execution on the rekey table: a retry with the same key returns the first
+ * result and does the work once; the same key with a different request, or while the first
+ * is still running, is a conflict. Records: `pk = IDEMPOTENCY#{scope}`, `sk = sha256(key)`,
+ * expiring through the table's `ttl` (and checked on read, since TTL deletion is lazy).
+ *
+ * Hand-written rather than Powertools' idempotency utility, whose JMESPath engine and
+ * persistence layer cost ~44 KB in every bundle that used it — the difference between the
+ * ticket worker fitting its 350 KB budget or not — for the three conditional writes below.
  */
-
+import { createHash } from 'node:crypto';
 import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyConfig,
-  IdempotencyValidationError,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
-import { ConflictError, RekeyError, UnavailableError } from '#core/errors.ts';
+import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.ts';
 
 /** Retry tokens and ticket ids are remembered this long (OCI: 24 hours). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -32,58 +37,127 @@ export interface IdempotencyOptions {
   scope: string;
   /** Wording of the conflict message, e.g. "opc-retry-token". */
   keyName: string;
+  /** Epoch milliseconds; tests pass a controlled clock. */
+  now?: () => number;
 }
 
-/**
- * Wraps `fn` so that calls sharing `input.key` run once. Records live in the rekey table
- * under `pk = IDEMPOTENCY#{scope}` with the table's `ttl` attribute as their expiry.
- */
+interface IdempotencyRecord {
+  status: 'IN_PROGRESS' | 'COMPLETED';
+  fingerprint: string;
+  /** Epoch seconds: the record is forgotten after it (the table's TTL attribute). */
+  ttl: number;
+  /** Epoch milliseconds: an IN_PROGRESS record older than this belongs to a crashed run. */
+  inProgressUntil: number;
+  result?: string;
+}
+
+/** How many times a lost race for an expired record is retried before giving up. */
+const MAX_ATTEMPTS = 3;
+
+/** Wraps `fn` so that calls sharing `input.key` run once. */
 export function idempotent<I extends IdempotentInput, R>(
   fn: (input: I) => Promise<R>,
   options: IdempotencyOptions,
 ): (input: I, context: Context) => Promise<R> {
-  const config = new IdempotencyConfig({
-    eventKeyJmesPath: 'key',
-    payloadValidationJmesPath: 'fingerprint',
-    expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
-    throwOnNoIdempotencyKey: true,
-  });
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: options.tableName,
-    keyAttr: 'pk',
-    sortKeyAttr: 'sk',
-    staticPkValue: `IDEMPOTENCY#${options.scope}`,
-    expiryAttr: 'ttl',
-    awsSdkV3Client: options.client,
-  });
-  const run = makeIdempotent(fn, { persistenceStore, config, keyPrefix: options.scope });
-  return async (input, context) => {
-    // The Lambda context bounds how long an in-flight record blocks a retry after a crash.
-    config.registerLambdaContext(context);
+  const now = options.now ?? Date.now;
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
+  const send = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
-      return await run(input);
+      return await call();
     } catch (error) {
-      throw translate(error, options.keyName);
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw new UnavailableError('The idempotency store is unavailable; retry later.', { cause: error });
     }
   };
+
+  return async (input, context) => {
+    const key = marshall({ pk: `IDEMPOTENCY#${options.scope}`, sk: sha256(input.key) });
+    const fingerprint = sha256(input.fingerprint);
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const started = now();
+      const record: IdempotencyRecord = {
+        status: 'IN_PROGRESS',
+        fingerprint,
+        ttl: Math.floor(started / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        // A crashed run cannot hold the key longer than the Lambda could have run.
+        inProgressUntil: started + context.getRemainingTimeInMillis(),
+      };
+      try {
+        await send(() =>
+          options.client.send(
+            new PutItemCommand({
+              TableName: options.tableName,
+              Item: { ...key, ...marshall(record) },
+              ConditionExpression:
+                'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #until < :nowMs)',
+              ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status', '#until': 'inProgressUntil' },
+              ExpressionAttributeValues: marshall({
+                ':nowSeconds': Math.floor(started / 1000),
+                ':nowMs': started,
+                ':inProgress': 'IN_PROGRESS',
+              }),
+            }),
+          ),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const existing = await read(key);
+        if (!existing) continue; // expired or deleted meanwhile: race for it again
+        if (existing.fingerprint !== fingerprint) throw reuse(options.keyName);
+        if (existing.status === 'COMPLETED') return JSON.parse(existing.result ?? 'null') as R;
+        throw new ConflictError(
+          `A request with this ${options.keyName} is still in progress; retry shortly.`,
+          {
+            reason: 'RequestInProgress',
+          },
+        );
+      }
+      return complete(key, record, input);
+    }
+    throw new UnavailableError('The idempotency record kept changing; retry later.');
+  };
+
+  async function read(key: Record<string, unknown>): Promise<IdempotencyRecord | undefined> {
+    const out = await send(() =>
+      options.client.send(
+        new GetItemCommand({ TableName: options.tableName, Key: key as never, ConsistentRead: true }),
+      ),
+    );
+    if (!out.Item) return undefined;
+    const record = unmarshall(out.Item) as IdempotencyRecord;
+    return record.ttl < Math.floor(now() / 1000) ? undefined : record;
+  }
+
+  /** Runs `fn`; stores its result, or releases the key so a retry runs again. */
+  async function complete(key: Record<string, unknown>, record: IdempotencyRecord, input: I): Promise<R> {
+    let result: R;
+    try {
+      result = await fn(input);
+    } catch (error) {
+      await send(() =>
+        options.client.send(new DeleteItemCommand({ TableName: options.tableName, Key: key as never })),
+      ).catch(() => undefined); // left behind, it expires with inProgressUntil
+      throw error;
+    }
+    const completed: IdempotencyRecord = {
+      ...record,
+      status: 'COMPLETED',
+      result: JSON.stringify(result ?? null),
+    };
+    await send(() =>
+      options.client.send(
+        new PutItemCommand({
+          TableName: options.tableName,
+          Item: { ...key, ...marshall(completed) } as never,
+        }),
+      ),
+    );
+    return result;
+  }
 }
 
-function translate(error: unknown, keyName: string): unknown {
-  if (error instanceof RekeyError) return error;
-  if (error instanceof IdempotencyValidationError) {
-    return new ConflictError(`The ${keyName} was already used for a different request.`, {
-      reason: 'RetryTokenReuse',
-      cause: error,
-    });
-  }
-  if (error instanceof IdempotencyAlreadyInProgressError) {
-    return new ConflictError(`A request with this ${keyName} is still in progress; retry shortly.`, {
-      reason: 'RequestInProgress',
-      cause: error,
-    });
-  }
-  if (error instanceof Error && error.name.startsWith('Idempotency')) {
-    return new UnavailableError('The idempotency store is unavailable; retry later.', { cause: error });
-  }
-  return error;
+function reuse(keyName: string): RekeyError {
+  return new ConflictError(`The ${keyName} was already used for a different request.`, {
+    reason: 'RetryTokenReuse',
+  });
 }

@@ -3,7 +3,6 @@
  * environment. The Lambda entry points and the local gateway both come through here; only
  * the client options (a local endpoint) and the notifier differ.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
@@ -11,7 +10,7 @@ import { argon2idHasher } from '#core/hashing.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
-import { asLog, createLogger } from './logger.ts';
+import { asLog, createLogger, type Logger } from './logger.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
 import { randomIds, systemClock } from './system.ts';
 

@@ -3,10 +3,9 @@
  * and one error boundary that speaks the route's dialect. Exposed (domain) errors become
  * the dialect's 4xx/5xx body; anything else becomes a generic 500 that reveals nothing.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type Logger, lambdaContextLogging } from '#adapters/logger.ts';
 import { RekeyError } from '#core/errors.ts';
 import { type Dialect, jsonResponse } from '#dialects/dialect.ts';
 import { type HttpEvent, requestIdOf } from './request.ts';
@@ -34,10 +33,9 @@ export interface HttpRouteOptions {
 /** Wraps a route's logic in the shared pipeline. */
 export function httpHandler(options: HttpRouteOptions, handle: (request: HttpRequest) => Promise<HttpReply>) {
   const { dialect, logger } = options;
-  // The event is never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says: bodies and query
-  // strings carry passwords.
+  // The logger has no way to log the event: bodies and query strings carry passwords.
   return middy<HttpEvent, HttpResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+    .use(lambdaContextLogging<HttpEvent, HttpResult>(logger))
     .use(dialectErrors(options))
     .handler(async (event, context) => {
       const requestId = requestIdOf(event);

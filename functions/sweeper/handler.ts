@@ -4,11 +4,10 @@
  * secret's value is never read). Entries that failed are logged and left for the next run
  * rather than failing the invocation, which would only make Lambda run the sweep again.
  */
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
-import { createLogger } from '#adapters/logger.ts';
+import { createLogger, type Logger } from '#adapters/logger.ts';
 import { SecretsManagerVault } from '#adapters/secrets-manager-vault.ts';
 import { systemClock } from '#adapters/system.ts';
 import {

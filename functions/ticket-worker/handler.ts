@@ -4,13 +4,13 @@
  * event on the bus. Poison messages and failures worth retrying are reported as batch item
  * failures, so SQS delivers them again and finally moves them to the dead-letter queue.
  */
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { DEFAULT_EVENT_BUS_NAME, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
 import { InvalidInputError } from '#core/errors.ts';
 import {
   failedResult,
@@ -44,7 +44,6 @@ interface TicketAttempt {
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
 export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
   const { deps, logger } = runtime;
-  const processor = new BatchProcessor(EventType.SQS);
   const handleOnce = idempotent(
     (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId),
     {
@@ -114,11 +113,12 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
 
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
-    return processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
-      context,
+    try {
       // Every message failing is still a per-message answer: SQS retries each on its own.
-      throwOnFullBatchFailure: false,
-    });
+      return await reportBatchItemFailures(event, (record) => handleRecord(record, context));
+    } finally {
+      logger.clearContext();
+    }
   };
 }
 

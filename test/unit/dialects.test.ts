@@ -1,6 +1,6 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { Logger } from '#adapters/logger.ts';
 import {
   ConflictError,
   ForbiddenError,
