@@ -28,9 +28,11 @@ export function synthesizedAssets(): Map<string, string> {
   const assembly = app.synth();
   const assets = new Map<string, string>();
   for (const stack of assembly.stacks) {
-    for (const [logicalId, resource] of Object.entries(stack.template.Resources ?? {}) as Array<
-      [string, any]
-    >) {
+    const resources = (stack.template.Resources ?? {}) as Record<
+      string,
+      { Type: string; Metadata?: Record<string, string> }
+    >;
+    for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== 'AWS::Lambda::Function') continue;
       const assetPath = resource.Metadata?.['aws:asset:path'];
       if (assetPath) assets.set(logicalId.replace(/Function[0-9A-F]{8}$/, ''), join(outdir, assetPath));

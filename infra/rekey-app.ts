@@ -6,11 +6,13 @@
 import type { App } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ApiStack } from './stacks/api-stack.ts';
+import { OperationsStack } from './stacks/operations-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
 
 export interface RekeyStacks {
   stateful: StatefulStack;
   api: ApiStack;
+  operations: OperationsStack;
 }
 
 /** Adds rekey's stacks to `app`, reading settings from its context. */
@@ -32,5 +34,12 @@ export function buildRekey(app: App): RekeyStacks {
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
   });
-  return { stateful, api };
+  const operations = new OperationsStack(app, 'RekeyOperations', {
+    description: 'rekey: ticketing bus, queue and worker; the temporary-secret sweeper',
+    table: stateful.table as ITable,
+    secretsKey: stateful.secretsKey,
+    emailIdentity: setting('emailIdentity', 'example.com'),
+    emailSender: setting('emailSender', 'no-reply@example.com'),
+  });
+  return { stateful, api, operations };
 }

@@ -135,3 +135,6 @@ export function completedResult(
     },
   };
 }
+
+/** Receives before a ticketing message is dead-lettered: the queue's redrive policy, in AWS and locally. */
+export const TICKET_MAX_RECEIVE_COUNT = 3;

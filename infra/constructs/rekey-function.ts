@@ -9,9 +9,10 @@ import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, type IDestination, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ARGON2_BINARY, lambdaBundling, PROJECT_ROOT } from './lambda-bundling.ts';
 
@@ -28,8 +29,8 @@ export interface RekeyFunctionProps {
   environment?: Record<string, string>;
   /** Caps concurrency (protects a downstream quota). Default: unreserved. */
   reservedConcurrentExecutions?: number;
-  /** For asynchronously invoked functions: where failed invocations go, and retries. */
-  asyncFailures?: { destination: IDestination; retryAttempts: number };
+  /** For asynchronously invoked functions: the dead-letter queue of failed events, and retries. */
+  asyncFailures?: { deadLetterQueue: IQueue; retryAttempts: number };
 }
 
 /** The DynamoDB actions a function may be granted, by name. */
@@ -75,7 +76,10 @@ export class RekeyFunction extends Construct {
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
       ...(props.asyncFailures
-        ? { onFailure: props.asyncFailures.destination, retryAttempts: props.asyncFailures.retryAttempts }
+        ? {
+            deadLetterQueue: props.asyncFailures.deadLetterQueue,
+            retryAttempts: props.asyncFailures.retryAttempts,
+          }
         : {}),
       environment: {
         POWERTOOLS_SERVICE_NAME: id,

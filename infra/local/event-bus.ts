@@ -4,6 +4,7 @@
  * queue that invokes the same worker handler Lambda runs, and `<dataDir>/events.jsonl`,
  * where every result event rekey puts back is appended (`rekey events` prints it).
  */
+
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import {
 } from '#adapters/eventbridge-publisher.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import type { Notifier } from '#core/ports.ts';
+import { TICKET_MAX_RECEIVE_COUNT } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
 import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
 import type { LocalEndpoint } from './local-endpoint.ts';
@@ -75,7 +77,7 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
   const queue = new LocalQueue({
     name: 'rekey-tickets',
     worker: createHandler(runtime, publisher),
-    maxReceiveCount: options.maxReceiveCount ?? 3,
+    maxReceiveCount: options.maxReceiveCount ?? TICKET_MAX_RECEIVE_COUNT,
     batchSize: 10,
     timeoutMs: 60_000,
     deadLetterLog: deadLetterLogPath(options.dataDir),

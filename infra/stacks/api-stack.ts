@@ -63,19 +63,21 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
     table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
-  // Finds the user by username (Query); deletes the temporary secret a new password replaces.
+  // Finds the user by username (Query); deletes the temporary secret a new password replaces
+  // and its index entry (DeleteItem).
   'change-password': {
-    table: ['GetItem', 'PutItem', 'Query'],
+    table: ['GetItem', 'PutItem', 'Query', 'DeleteItem'],
     secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
     notifies: ['email'],
   },
+  // PutItem/DeleteItem also keep the index of live temporary secrets.
   'reset-random-password': {
-    table: ['GetItem', 'PutItem'],
+    table: ['GetItem', 'PutItem', 'DeleteItem'],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
     notifies: ['email', 'phone'],
   },
   'reset-user-password': {
-    table: ['GetItem', 'PutItem'],
+    table: ['GetItem', 'PutItem', 'DeleteItem'],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Creates the administrator's secret once, then writes new versions of it (reading the

@@ -3,17 +3,17 @@
  * worker through a queue with a dead-letter queue, and the sweeper that deletes every
  * temporary secret that outlived its password.
  */
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 import { TEMPORARY_SECRET_PREFIX } from './api-stack.ts';
 
@@ -28,8 +28,6 @@ export interface OperationsStackProps extends StackProps {
   sweepEvery?: Duration;
 }
 
-/** Receives before a ticketing message goes to the dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
 const WORKER_TIMEOUT = Duration.seconds(60);
 
 export class OperationsStack extends Stack {
@@ -54,7 +52,7 @@ export class OperationsStack extends Stack {
       visibilityTimeout: Duration.seconds(WORKER_TIMEOUT.toSeconds() * 6),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: TICKET_MAX_RECEIVE_COUNT },
     });
     new Rule(this, 'PasswordResetRequested', {
       eventBus: this.bus,
@@ -82,7 +80,8 @@ export class OperationsStack extends Stack {
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
-        actions: ['CreateSecret', 'TagResource', 'DeleteSecret'],
+        // GetSecretValue: CreateOrResetUIPassword with notificationType reads the new secret back.
+        actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'DeleteSecret'],
         key: props.secretsKey,
       });
     this.bus.grantPutEventsTo(this.worker.function);
@@ -96,6 +95,17 @@ export class OperationsStack extends Stack {
     );
     // SMS to a phone number has no resource ARN: SNS only accepts "*" for direct publishing.
     this.worker.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    Validations.of(this.worker).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Driven by SQS: a failed message is redelivered and lands in the queue dead-letter queue.',
+      },
+      {
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason:
+          'SQS event sources take no on-failure destination; the queue redrive policy is the destination.',
+      },
+    );
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
     );
@@ -110,9 +120,10 @@ export class OperationsStack extends Stack {
       description: 'rekey: deletes expired and orphan temporary secrets',
       timeout: Duration.minutes(5),
       memorySize: 512,
+      argon2: false,
       reservedConcurrentExecutions: 1,
       // The next run retries anything this one missed; failures are kept for inspection.
-      asyncFailures: { destination: new SqsDestination(sweeperFailures), retryAttempts: 0 },
+      asyncFailures: { deadLetterQueue: sweeperFailures, retryAttempts: 0 },
     })
       .bindTable(props.table, ['GetItem', 'PutItem', 'Query', 'DeleteItem'])
       .bindSecrets({
@@ -121,6 +132,11 @@ export class OperationsStack extends Stack {
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       });
+    Validations.of(this.sweeper).acknowledge({
+      id: 'Serverless-LambdaAsyncFailureDestination',
+      reason:
+        'Failed scheduled events go to the function dead-letter queue (SweeperFailures); a destination would duplicate it.',
+    });
     new Rule(this, 'SweepSchedule', {
       description: 'rekey: runs the temporary-secret sweeper',
       schedule: Schedule.rate(props.sweepEvery ?? Duration.minutes(15)),
@@ -128,5 +144,17 @@ export class OperationsStack extends Stack {
         new LambdaFunction(this.sweeper.function, { retryAttempts: 2, deadLetterQueue: sweeperFailures }),
       ],
     });
+    for (const queue of [this.deadLetterQueue, sweeperFailures]) {
+      Validations.of(queue).acknowledge(
+        {
+          id: 'Serverless-SQSRedrivePolicy',
+          reason: 'A dead-letter queue: messages rest here for inspection.',
+        },
+        {
+          id: 'AwsSolutions-SQS3',
+          reason: 'A dead-letter queue itself (of the ticket queue or the sweeper).',
+        },
+      );
+    }
   }
 }

@@ -9,6 +9,7 @@ import { buildRekey } from '#infra/rekey-app.ts';
 import { OPERATION_ACCESS, pascal } from '#infra/stacks/api-stack.ts';
 
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 describe('the CDK app', () => {
   let api: Template;
@@ -37,7 +38,6 @@ describe('the CDK app', () => {
         (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
           .Statement,
     );
-  const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
   it('keeps the table with point-in-time recovery, TTL and a retained KMS key with rotation', () => {
     stateful.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
@@ -138,5 +138,58 @@ describe('the CDK app', () => {
       // e_machine at offset 18: 0xB7 is EM_AARCH64.
       expect(elf.readUInt16LE(18)).toBe(0xb7);
     }
+  });
+});
+
+describe('the operations stack', () => {
+  let ops: Template;
+
+  beforeAll(() => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-ops-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    ops = Template.fromStack(buildRekey(app).operations);
+  });
+
+  it('has the rekey bus and a rule that sends PasswordResetRequested to the ticket queue', () => {
+    ops.hasResourceProperties('AWS::Events::EventBus', { Name: 'rekey' });
+    ops.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'detail-type': ['PasswordResetRequested'] },
+      Targets: [
+        Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Tickets[0-9A-F]'), 'Arn'] } }),
+      ],
+    });
+  });
+
+  it('gives the ticket queue a dead-letter queue, an alarm on its depth, and a partial-batch worker with capped concurrency', () => {
+    ops.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+    });
+    ops.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    ops.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REKEY_EVENT_BUS_NAME: Match.anyValue() }) },
+      ReservedConcurrentExecutions: 5,
+    });
+  });
+
+  it('runs the sweeper every 15 minutes and lets it delete only under the temporary prefix', () => {
+    ops.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+    const policies = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('Sweeper'),
+    );
+    expect(policies).toHaveLength(1);
+    const policy = policies[0]?.[1] as { Properties: { PolicyDocument: { Statement: Statement[] } } };
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const secrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    expect(secrets.flatMap(actionsOf)).toEqual(['secretsmanager:DeleteSecret']);
+    expect(JSON.stringify(secrets[0]?.Resource)).toMatch(/:secret:rekey\/temp\/\*/);
   });
 });
