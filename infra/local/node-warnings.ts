@@ -5,6 +5,9 @@
  */
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
-  if (warning.name === 'NodeVersionSupportWarning') return;
+  // The SDK emits it as a plain `Warning` whose message starts with its name.
+  if (warning.name === 'NodeVersionSupportWarning' || warning.message.startsWith('NodeVersionSupportWarning')) {
+    return;
+  }
   process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
