@@ -6,7 +6,10 @@
 process.removeAllListeners('warning');
 process.on('warning', (warning) => {
   // The SDK emits it as a plain `Warning` whose message starts with its name.
-  if (warning.name === 'NodeVersionSupportWarning' || warning.message.startsWith('NodeVersionSupportWarning')) {
+  if (
+    warning.name === 'NodeVersionSupportWarning' ||
+    warning.message.startsWith('NodeVersionSupportWarning')
+  ) {
     return;
   }
   process.stderr.write(`${warning.name}: ${warning.message}\n`);
