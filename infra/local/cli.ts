@@ -31,8 +31,9 @@ Commands:
   token --realm ID [--subject S] [--ttl SECONDS]
                                               print a development admin token (local gateway key)
   secret get SECRET_ID                        print a secret's JSON value
-  instance create --realm ID --id ID [--host H] [--port P] [--engine E]
-                                              register a DDM instance (its admin is created by the API)
+  instance create --project ID --id ID [--host H] [--port P] [--engine E]
+                                              register a DDM instance in a project (= realm; --realm
+                                              is a synonym); its admin is created by the API
   outbox                                      print the local outbox (notifications sent), as JSON lines
   event send FILE.json                        put the ticketing event(s) in FILE (one event or an array)
                                               on the bus; locally, print their result events
