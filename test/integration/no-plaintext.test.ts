@@ -1,24 +1,55 @@
 /**
- * The rule rekey keeps that its vendors do not: no password, generated or given, ever
- * reaches a response, a log line or an error message. Everything the process writes and
- * everything the API answers is captured over a series of resets, refusals and faults, then
- * searched for every password that existed meanwhile.
+ * The rule rekey keeps that its vendors do not: no password, generated or given, current or
+ * new, ever reaches a response, a log line, an event, an error message or the table. One run
+ * drives every operation — the five routes, ticketing events, refusals, injected faults and a
+ * sweep — while capturing everything the process writes, every response, every event, the
+ * dead-letter log and the outbox. Then every password that existed meanwhile is searched for
+ * everywhere: it may be only in the vault and in the notification meant to carry it.
  */
+import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
-import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
+import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
+import { newUser } from '#infra/local/demo.ts';
+import { deadLetterLogPath } from '#infra/local/event-bus.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
-const OPERATION = 'create-or-reset-ui-password';
-/** A password a caller tries to choose (the route refuses any body field). */
-const CALLER_PASSWORD = 'Caller-Chosen-Secret-9';
+const UI_OPERATION = 'create-or-reset-ui-password';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Passwords callers chose (given, new, wrong, refused, smuggled): none may be stored in clear. */
+const GIVEN = {
+  uiBody: 'Caller-Chosen-Secret-9',
+  wrongCurrent: 'Wrong-Guess-Pass-314',
+  changeNew: 'Blue-Kettle-Orchard-42',
+  changeNewByQuery: 'Green-Lantern-Harbor-57',
+  tooWeak: 'weakpass',
+  ssoGiven: 'Quiet-River-2026!',
+  ssoRefused: 'Sh0rt!',
+  ssoBoth: 'Both-Given-And-Gen-1!',
+  ddmFirst: 'Ddm-Admin-2026',
+  ddmSecond: 'Ddm-Admin-2027',
+  ddmRefused: 'Ddm&Admin$2026',
+  ticket: 'Ticket-Dictated-Pass-8',
+} as const;
+/** DDM passwords are meant to live in their secret (and nowhere else). */
+const VAULTED_GIVEN = new Set<string>([GIVEN.ddmFirst, GIVEN.ddmSecond]);
+
+const USERS = [
+  { userId: 'u-np1', username: 'np-one', email: 'np1@example.com', phone: '+15550100101' },
+  { userId: 'u-np2', username: 'np-two', email: 'np2@example.com' },
+  { userId: 'u-np3', username: 'np-three', email: 'np3@example.com', phone: '+15550100103' },
+];
 
 const written: string[] = [];
 const answers: string[] = [];
-/** Every value the route stored in the vault, including those deleted since. */
+/** Every value any function stored in the vault (created or put), including those deleted since. */
 const storedValues: string[] = [];
 
 let t: TestApi;
@@ -26,6 +57,21 @@ let reader: Runtime;
 let vaultFaults: FaultyPort<SecretVault> | undefined;
 let directoryFaults: FaultyPort<Directory> | undefined;
 let restore: () => void = () => undefined;
+
+/** Captures the console too: vitest routes `console.*` around the process streams. */
+function captureConsole(): () => void {
+  const methods = ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const;
+  const originals = methods.map((name) => [name, console[name]] as const);
+  for (const [name, original] of originals) {
+    console[name] = (...args: unknown[]) => {
+      written.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
+      original.apply(console, args);
+    };
+  }
+  return () => {
+    for (const [name, original] of originals) console[name] = original;
+  };
+}
 
 function capture(stream: NodeJS.WriteStream): () => void {
   const original = stream.write;
@@ -38,75 +84,205 @@ function capture(stream: NodeJS.WriteStream): () => void {
   };
 }
 
-async function call(userId: string, init: { headers?: Record<string, string>; body?: string } = {}) {
-  const res = await t.request('POST', `/20160918/users/${userId}/uiPassword`, {
-    headers: { authorization: `Bearer ${await t.token()}`, ...init.headers },
-    ...(init.body !== undefined ? { body: init.body } : {}),
-  });
-  answers.push(res.text, JSON.stringify([...res.headers.entries()]));
+/** A vault that records every value written through it. */
+function recording(vault: SecretVault): SecretVault {
+  return {
+    create: (secret) => {
+      storedValues.push(secret.value);
+      return vault.create(secret);
+    },
+    read: (id) => vault.read(id),
+    putValue: (id, value) => {
+      storedValues.push(value);
+      return vault.putValue(id, value);
+    },
+    delete: (id) => vault.delete(id),
+  };
+}
+
+async function send(method: string, path: string, init: { headers?: Record<string, string>; body?: string }) {
+  const res = await t.request(method, path, init);
+  answers.push(`${res.status} ${res.text}`, JSON.stringify([...res.headers.entries()]));
   return res;
 }
 
-function faults<T>(port: FaultyPort<T> | undefined): FaultyPort<T> {
-  if (!port) throw new Error('the route runtime was not customised');
-  return port;
+const json = { 'content-type': 'application/json' };
+const bearer = async () => ({ authorization: `Bearer ${await t.token()}` });
+const authToken = async () => ({ 'x-auth-token': await t.token() });
+
+const uiReset = async (userId: string, init: { headers?: Record<string, string>; body?: string } = {}) =>
+  send('POST', `/20160918/users/${userId}/uiPassword`, {
+    ...init,
+    headers: { ...(await bearer()), ...init.headers },
+  });
+
+/** The temporary password a secret holds (read from the vault, as the help desk would). */
+async function temporaryPassword(secretId: string): Promise<string> {
+  return (JSON.parse(await reader.deps.vault.read(secretId)) as { password: string }).password;
+}
+
+async function putTickets(details: Array<Record<string, unknown>>): Promise<void> {
+  const client = createEventBridgeClient(t.api.clients);
+  await client.send(
+    new PutEventsCommand({
+      Entries: details.map((detail) => ({
+        Source: 'ticketing.servicenow',
+        DetailType: 'PasswordResetRequested',
+        Detail: JSON.stringify(detail),
+        EventBusName: 'rekey',
+      })),
+    }),
+  );
+  client.destroy();
+  await t.api.bus?.idle();
 }
 
 beforeAll(async () => {
   const restoreOut = capture(process.stdout);
   const restoreErr = capture(process.stderr);
+  const restoreConsole = captureConsole();
   restore = () => {
     restoreOut();
     restoreErr();
+    restoreConsole();
   };
   t = await startTestApi({
     customizeRuntime: (operation, runtime) => {
-      if (operation !== OPERATION) return runtime;
+      if (operation !== UI_OPERATION) {
+        return { ...runtime, deps: { ...runtime.deps, vault: recording(runtime.deps.vault) } };
+      }
       vaultFaults = faultyPort(runtime.deps.vault);
       directoryFaults = faultyPort(runtime.deps.directory);
-      const faulty = vaultFaults.port;
-      const vault: SecretVault = {
-        create: (secret) => {
-          storedValues.push(secret.value);
-          return faulty.create(secret);
-        },
-        read: (id) => faulty.read(id),
-        putValue: (id, value) => faulty.putValue(id, value),
-        delete: (id) => faulty.delete(id),
-      };
-      return { ...runtime, deps: { ...runtime.deps, vault, directory: directoryFaults.port } };
+      const deps = { ...runtime.deps, vault: recording(vaultFaults.port), directory: directoryFaults.port };
+      return { ...runtime, deps };
     },
   });
   reader = createRuntime('test-reader', { clients: t.api.clients });
+  for (const user of USERS) await reader.deps.directory.createUser(newUser({ realmId: 'demo', ...user }));
+  await reader.deps.directory.saveInstance(
+    {
+      instanceId: 'ddm-np',
+      realmId: 'demo',
+      engine: 'mysql',
+      host: 'np.internal',
+      port: 3306,
+      version: 1,
+      createdAt: new Date().toISOString(),
+    },
+    undefined,
+  );
 
-  // Resets, a retried reset, refusals and faults: every path that logs or answers.
-  await call('u-alice');
-  await call('u-alice');
-  await call('u-bob', { headers: { 'opc-retry-token': 'np-1' } });
-  await call('u-bob', { headers: { 'opc-retry-token': 'np-1' } });
-  await call('u-alice', { headers: { 'opc-retry-token': 'np-1' } });
-  await call('u-alice', {
-    headers: { 'content-type': 'application/json' },
-    body: `{"password":"${CALLER_PASSWORD}"}`,
+  // OCI uiPassword: resets, a retried reset, refusals (a body field, a text body, federated,
+  // unknown) and faults at each step of the write order.
+  await uiReset('u-np1');
+  await uiReset('u-np1', { headers: { 'opc-retry-token': 'np-1' } });
+  const latest = await uiReset('u-np1', { headers: { 'opc-retry-token': 'np-1' } });
+  await uiReset('u-np2', { headers: { 'opc-retry-token': 'np-1' } });
+  await uiReset('u-np2', { headers: json, body: JSON.stringify({ password: GIVEN.uiBody }) });
+  await uiReset('u-np2', { headers: { 'content-type': 'text/plain' }, body: GIVEN.uiBody });
+  await uiReset('u-carol');
+  await uiReset('u-nobody');
+  const faults = { vault: vaultFaults, directory: directoryFaults };
+  if (!faults.vault || !faults.directory) throw new Error('the uiPassword runtime was not customised');
+  faults.vault.fail('create');
+  await uiReset('u-alice');
+  faults.directory.fail('saveUser');
+  await uiReset('u-alice');
+  faults.directory.fail('saveUser', { landed: true });
+  await uiReset('u-bob');
+  faults.vault.fail('delete');
+  await uiReset('u-bob');
+  faults.vault.fail('delete');
+  faults.directory.fail('saveUser');
+  faults.directory.fail('getUser', { onCall: 2 });
+  await uiReset('u-alice');
+  faults.vault.clear();
+  faults.directory.clear();
+
+  // OCI changepassword: a wrong current password, a weak new one, the temporary exchanged for
+  // a permanent one by JSON body, then again by the seed's query parameters, and a reuse.
+  const current = await temporaryPassword(JSON.parse(latest.text).passwordSecretId);
+  const change = (body: Record<string, string>) =>
+    send('PUT', '/20160918/changepassword', { headers: json, body: JSON.stringify(body) });
+  await change({ username: 'np-one', currentPassword: GIVEN.wrongCurrent, newPassword: GIVEN.changeNew });
+  await change({ username: 'np-nobody', currentPassword: GIVEN.wrongCurrent, newPassword: GIVEN.changeNew });
+  await change({ username: 'np-one', currentPassword: current, newPassword: GIVEN.tooWeak });
+  const changed = await change({
+    username: 'np-one',
+    currentPassword: current,
+    newPassword: GIVEN.changeNew,
   });
-  await call('u-alice', { headers: { 'content-type': 'text/plain' }, body: CALLER_PASSWORD });
-  await call('u-carol');
-  await call('u-nobody');
-  faults(vaultFaults).fail('create');
-  await call('u-alice');
-  faults(directoryFaults).fail('saveUser');
-  await call('u-alice');
-  faults(directoryFaults).fail('saveUser', { landed: true });
-  await call('u-bob');
-  faults(vaultFaults).fail('delete');
-  await call('u-bob');
-  faults(vaultFaults).fail('delete');
-  // The switch fails and so does the re-read after it (the second getUser of the request).
-  faults(directoryFaults).fail('saveUser');
-  faults(directoryFaults).fail('getUser', { onCall: 2 });
-  await call('u-alice');
-  vaultFaults?.clear();
-  directoryFaults?.clear();
+  expect(changed.status).toBe(200);
+  const query = new URLSearchParams({
+    username: 'np-one',
+    currentPassword: GIVEN.changeNew,
+    newPassword: GIVEN.changeNewByQuery,
+  });
+  expect((await send('PUT', `/20160918/changepassword?${query}`, {})).status).toBe(200);
+  await change({ username: 'np-one', currentPassword: GIVEN.changeNewByQuery, newPassword: GIVEN.changeNew });
+
+  // Huawei random-password: both channels, and a channel the user lacks.
+  const random = (userId: string, channels: string) =>
+    authToken().then((headers) =>
+      send('GET', `/v2/demo/users/${userId}/random-password?notification_type=${channels}`, { headers }),
+    );
+  expect((await random('u-np3', 'email,phone')).status).toBe(200);
+  expect((await random('u-np2', 'phone')).status).toBe(400);
+
+  // Alibaba ResetUserPassword: generated, given, refused, both at once.
+  const sso = async (body: Record<string, unknown>) =>
+    send('POST', '/cloudsso/2021-05-15/ResetUserPassword', {
+      headers: { ...(await bearer()), ...json },
+      body: JSON.stringify({ DirectoryId: 'demo', ...body }),
+    });
+  expect((await sso({ UserId: 'u-np2', GenerateRandomPassword: true })).status).toBe(200);
+  expect((await sso({ UserId: 'u-np2', Password: GIVEN.ssoGiven })).status).toBe(200);
+  expect((await sso({ UserId: 'u-np2', Password: GIVEN.ssoRefused })).status).toBe(400);
+  const both = { UserId: 'u-np2', Password: GIVEN.ssoBoth, GenerateRandomPassword: true };
+  expect((await sso(both)).status).toBe(400);
+
+  // Huawei DDM admin: created, updated, refused.
+  const ddm = async (body: Record<string, string>) =>
+    send('PUT', '/v3/demo/instances/ddm-np/admin-user', {
+      headers: { ...(await authToken()), ...json },
+      body: JSON.stringify(body),
+    });
+  expect((await ddm({ name: 'root_np', password: GIVEN.ddmFirst })).status).toBe(200);
+  expect((await ddm({ name: 'root_np', password: GIVEN.ddmSecond })).status).toBe(200);
+  expect((await ddm({ name: 'root_np', password: GIVEN.ddmRefused })).status).toBe(400);
+  expect((await ddm({ name: 'other_np', password: GIVEN.ddmSecond })).status).toBeGreaterThanOrEqual(400);
+
+  // Ticketing: three operations, one notifying, and a ticket that tries to dictate a password.
+  await putTickets([
+    { ticketId: 'NP-1', operation: 'CreateOrResetUIPassword', realmId: 'demo', userId: 'u-np1' },
+    {
+      ticketId: 'NP-2',
+      operation: 'ResetRandomPassword',
+      realmId: 'demo',
+      userId: 'u-np3',
+      notificationType: 'email',
+    },
+    { ticketId: 'NP-3', operation: 'ResetUserPassword', realmId: 'demo', userId: 'u-np2' },
+    {
+      ticketId: 'NP-4',
+      operation: 'ResetUserPassword',
+      realmId: 'demo',
+      userId: 'u-np2',
+      password: GIVEN.ticket,
+    },
+  ]);
+
+  // The sweeper, eight days on: every temporary password has expired.
+  const later = { now: () => new Date(Date.now() + 8 * DAY_MS) };
+  await createSweeper({
+    deps: { directory: reader.deps.directory, vault: reader.deps.vault, clock: later },
+    settings: {
+      tableName: reader.settings.tableName,
+      temporarySecretPrefix: 'rekey/temp/',
+      graceSeconds: 900,
+    },
+    logger: createLogger('sweeper'),
+  })(undefined);
 });
 
 afterAll(async () => {
@@ -115,44 +291,118 @@ afterAll(async () => {
   await t.close();
 });
 
-/** Every password that existed during the run: generated ones (kept or deleted) and the caller's. */
-function passwords(): string[] {
-  const generated = storedValues.map((value) => (JSON.parse(value) as TemporaryPasswordSecret).password);
-  return [...generated, CALLER_PASSWORD];
+/** Every password generated during the run, with the user it was for. */
+function generated(): Array<{ password: string; userId?: string; kind: 'temporary' | 'database' }> {
+  return storedValues.map((value) => {
+    const parsed = JSON.parse(value) as { password: string; userId?: string; engine?: string };
+    return parsed.engine
+      ? { password: parsed.password, kind: 'database' as const }
+      : { password: parsed.password, userId: parsed.userId, kind: 'temporary' as const };
+  });
 }
 
-describe('no plaintext password', () => {
-  it('generated passwords during the run, and captured what the process wrote', () => {
-    // Guards against a vacuous pass: the run did generate, and the capture did see the logs.
-    expect(storedValues.length).toBeGreaterThanOrEqual(6);
+/** Every password that existed during the run. */
+function passwords(): string[] {
+  return [...new Set([...generated().map((g) => g.password), ...Object.values(GIVEN)])];
+}
+
+/** The forms a password could take in text: as is, JSON-escaped, URL-encoded. */
+function forms(password: string): string[] {
+  return [password, JSON.stringify(password).slice(1, -1), encodeURIComponent(password)];
+}
+
+function expectNoneIn(text: string, where: string): void {
+  for (const password of passwords()) {
+    for (const form of forms(password)) {
+      expect(text.includes(form), `a password appears in ${where}`).toBe(false);
+    }
+  }
+}
+
+describe('no plaintext password, across every operation', () => {
+  it('really ran: every operation generated or changed something, and the capture saw it', () => {
+    const kinds = generated();
+    expect(kinds.filter((g) => g.kind === 'temporary').length).toBeGreaterThanOrEqual(10);
+    expect(kinds.filter((g) => g.kind === 'database').map((g) => g.password)).toEqual([
+      GIVEN.ddmFirst,
+      GIVEN.ddmSecond,
+    ]);
     const output = written.join('');
-    expect(output).toContain('temporary UI password issued');
-    expect(output).toContain('request failed');
-    expect(output).toContain('the sweeper will remove it');
-    expect(output).toContain('secret left for the sweeper');
-    // The kept secrets are readable from the vault: the same passwords as recorded.
-    const vault = t.api.backend?.vault;
-    for (const secret of vault?.list('rekey/temp/') ?? []) expect(storedValues).toContain(secret.value);
+    for (const line of [
+      'temporary UI password issued',
+      'request failed',
+      'request refused',
+      'ticket answered',
+      'temporary secrets swept',
+    ]) {
+      expect(output).toContain(line);
+    }
+    const results = t.api.bus?.results() ?? [];
+    expect(results.map((e) => e['detail-type'])).toEqual(
+      expect.arrayContaining(['PasswordResetCompleted', 'PasswordResetFailed']),
+    );
+    expect(t.api.outbox.read().length).toBeGreaterThanOrEqual(4);
   });
 
   it('appears in no log line or anything else the process wrote', () => {
-    const output = written.join('');
-    for (const password of passwords()) expect(output).not.toContain(password);
+    expectNoneIn(written.join(''), 'the process output');
   });
 
   it('appears in no response body or header', () => {
-    const all = answers.join('\n');
-    expect(answers.length).toBeGreaterThan(0);
-    for (const password of passwords()) expect(all).not.toContain(password);
+    expectNoneIn(answers.join('\n'), 'a response');
   });
 
-  it('appears nowhere in the table, idempotency records included: only hashes are kept', async () => {
+  it('appears in no event: results on the bus, the events log, the dead-letter log', () => {
+    const bus = t.api.bus;
+    expect(bus).toBeDefined();
+    expectNoneIn(JSON.stringify(bus?.results()), 'a result event');
+    expectNoneIn(readFileSync(bus?.eventsLog ?? '', 'utf8'), 'the events log');
+    let deadLetters = '';
+    try {
+      deadLetters = readFileSync(deadLetterLogPath(t.api.backend?.dataDir ?? ''), 'utf8');
+    } catch {
+      // No message was dead-lettered: nothing to search.
+    }
+    expectNoneIn(deadLetters, 'the dead-letter log');
+  });
+
+  it('appears in the outbox only in the notification meant to carry it, to its own user', () => {
+    const contacts = new Map(USERS.map((u) => [u.userId, [u.email, 'phone' in u ? u.phone : undefined]]));
+    const carried = generated().filter((g) => g.kind === 'temporary');
+    let delivered = 0;
+    for (const entry of t.api.outbox.read()) {
+      for (const password of passwords()) {
+        if (!forms(password).some((form) => entry.text.includes(form) || entry.subject.includes(form)))
+          continue;
+        const owner = carried.find((g) => g.password === password);
+        expect(owner, 'only a generated temporary password is ever sent').toBeDefined();
+        expect(contacts.get(owner?.userId ?? '')).toContain(entry.to);
+        delivered += 1;
+      }
+    }
+    // u-np3 was told by e-mail and SMS (route), then by e-mail (ticket).
+    expect(delivered).toBe(3);
+  });
+
+  it('appears nowhere in the table, idempotency and ticket records included: only hashes', async () => {
     const { Items = [] } = await reader.dynamoDb.send(
       new ScanCommand({ TableName: reader.settings.tableName }),
     );
     const table = JSON.stringify(Items);
     expect(table).toContain('$argon2id$');
     expect(table).toContain('IDEMPOTENCY#');
-    for (const password of passwords()) expect(table).not.toContain(password);
+    expectNoneIn(table, 'the table');
+  });
+
+  it('is in the vault only where it belongs: a generated temporary password, or a DDM administrator', () => {
+    const vault = t.api.backend?.vault.list('') ?? [];
+    expect(vault.length).toBeGreaterThan(0);
+    for (const secret of vault) {
+      for (const password of Object.values(GIVEN)) {
+        if (VAULTED_GIVEN.has(password)) continue;
+        expect(secret.value.includes(password), `a given password is in ${secret.name}`).toBe(false);
+      }
+      if (VAULTED_GIVEN.has(JSON.parse(secret.value).password)) expect(secret.name).toMatch(/^rekey\/ddm\//);
+    }
   });
 });
