@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -139,6 +139,15 @@ export class RekeyFunction extends Construct {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
+      }),
+    );
+    // rekey never puts a resource policy on a secret: access is by identity policies only.
+    // An explicit deny keeps it so even if a later grant is wider than this one.
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy'],
+        resources: ['*'],
       }),
     );
     // Only actions that read or write a secret's value touch the key (DeleteSecret does not).

@@ -1,0 +1,153 @@
+/**
+ * The stack's security posture, asserted on the synthesized templates: who may touch a
+ * secret's resource policy, who may read a temporary password, what the API throttles and
+ * logs, and what protects the asynchronous paths.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildRekey } from '#infra/rekey-app.ts';
+import { ACCESS_LOG_FORMAT } from '#infra/stacks/api-stack.ts';
+
+type Statement = {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+type PolicyResource = { Properties: { PolicyDocument: { Statement: Statement[] }; Roles?: unknown[] } };
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+let templates: Template[];
+let api: Template;
+let operations: Template;
+let stateful: Template;
+
+beforeAll(() => {
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-')),
+    // The assets are irrelevant here (stacks.test.ts checks them) and bundling is slow.
+    context: { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stacks = buildRekey(app);
+  api = Template.fromStack(stacks.api);
+  operations = Template.fromStack(stacks.operations);
+  stateful = Template.fromStack(stacks.stateful);
+  templates = [api, operations, stateful];
+});
+
+/** Every inline role policy of every stack, by logical id. */
+function rolePolicies(): Array<[string, Statement[]]> {
+  return templates.flatMap((template) =>
+    Object.entries(template.findResources('AWS::IAM::Policy') as Record<string, PolicyResource>).map(
+      ([id, policy]) => [id, policy.Properties.PolicyDocument.Statement] as [string, Statement[]],
+    ),
+  );
+}
+
+describe('secret resource policies', () => {
+  it('are never allowed to any rekey function', () => {
+    const allowed = rolePolicies().flatMap(([, statements]) =>
+      statements.filter((s) => s.Effect === 'Allow').flatMap(actionsOf),
+    );
+    expect(allowed.length).toBeGreaterThan(0);
+    expect(allowed.filter((a) => /ResourcePolicy|secretsmanager:\*|^\*$/.test(a))).toEqual([]);
+  });
+
+  it('are explicitly denied to every function that may touch a secret', () => {
+    const touching = rolePolicies().filter(([, statements]) =>
+      statements.some(
+        (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+      ),
+    );
+    // uiPassword, changepassword, random-password, CloudSSO, DDM, the worker and the sweeper.
+    expect(touching.length).toBe(7);
+    for (const [id, statements] of touching) {
+      const denied = statements.filter((s) => s.Effect === 'Deny').flatMap(actionsOf);
+      expect(denied, id).toEqual(
+        expect.arrayContaining(['secretsmanager:PutResourcePolicy', 'secretsmanager:DeleteResourcePolicy']),
+      );
+    }
+  });
+
+  it('may be put by a temporary-secret reader only with BlockPublicPolicy set', () => {
+    const [policy] = Object.values(stateful.findResources('AWS::IAM::ManagedPolicy')) as PolicyResource[];
+    const statements = policy?.Properties.PolicyDocument.Statement ?? [];
+    const denies = statements.filter((s) => s.Effect === 'Deny');
+    expect(denies.map((s) => actionsOf(s))).toEqual([
+      ['secretsmanager:PutResourcePolicy'],
+      ['secretsmanager:PutResourcePolicy'],
+    ]);
+    expect(denies.map((s) => s.Condition)).toEqual([
+      { Bool: { 'secretsmanager:BlockPublicPolicy': 'false' } },
+      { Null: { 'secretsmanager:BlockPublicPolicy': 'true' } },
+    ]);
+  });
+});
+
+describe('reading a temporary password', () => {
+  it('is granted by one managed policy, on the temporary prefix only, decrypting only through Secrets Manager', () => {
+    const policies = stateful.findResources('AWS::IAM::ManagedPolicy') as Record<string, PolicyResource>;
+    expect(Object.keys(policies)).toHaveLength(1);
+    const statements = Object.values(policies)[0]?.Properties.PolicyDocument.Statement ?? [];
+    const read = statements.find((s) => s.Sid === 'ReadTemporaryPasswords');
+    expect(actionsOf(read as Statement).sort()).toEqual([
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+    ]);
+    expect(JSON.stringify(read?.Resource)).toMatch(/secret:rekey\/temp\/\*"/);
+    const decrypt = statements.find((s) => s.Sid === 'DecryptThroughSecretsManager');
+    expect(decrypt?.Condition).toEqual({
+      StringEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    });
+    stateful.hasOutput('TemporarySecretReadersPolicyArn', {});
+  });
+});
+
+describe('the HTTP API', () => {
+  it('throttles its stage before any function runs', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('logs each request without its query string, where change-password may carry passwords', () => {
+    api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { Format: ACCESS_LOG_FORMAT, DestinationArn: Match.anyValue() },
+    });
+    const variables = ACCESS_LOG_FORMAT.match(/\$context\.[A-Za-z.]+/g) ?? [];
+    expect(variables.length).toBeGreaterThan(5);
+    // $context.path is the path alone; nothing here reads the query string or a header value
+    // other than the user agent.
+    for (const variable of variables) {
+      expect(variable).not.toMatch(/query|querystring|request\.header|requestOverride|body/i);
+    }
+  });
+});
+
+describe('asynchronous paths', () => {
+  it('cap the worker and the sweeper with reserved concurrency, to stay under the Secrets Manager quota', () => {
+    const capped = Object.values(
+      operations.findResources('AWS::Lambda::Function', {
+        Properties: { ReservedConcurrentExecutions: Match.anyValue() },
+      }),
+    ) as Array<{ Properties: { ReservedConcurrentExecutions: number } }>;
+    expect(capped.map((f) => f.Properties.ReservedConcurrentExecutions).sort()).toEqual([1, 5]);
+  });
+
+  it('keep what fails: the sweeper has a dead-letter queue, the ticket queue a redrive policy', () => {
+    operations.hasResourceProperties('AWS::Lambda::Function', {
+      DeadLetterConfig: { TargetArn: Match.anyValue() },
+    });
+    operations.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+    });
+  });
+});
