@@ -1,8 +1,8 @@
 /**
- * Who is calling an admin route. In AWS an authorizer has already checked the token's
- * signature, issuer, audience and expiry (API Gateway's JWT authorizer, or rekey's token
- * authorizer on the Huawei routes); locally the gateway does the same with the development
- * key. Here the verified claims become an AdminPrincipal — or a refusal in the route's dialect.
+ * Who is calling an admin route. In AWS rekey's token authorizer (a Lambda authorizer on
+ * every admin route) has already checked the token's signature, issuer, audience and
+ * expiry; locally the gateway runs the very same authorizer over the development key. Here
+ * the verified claims become an AdminPrincipal — or a refusal in the route's dialect.
  */
 import { ForbiddenError, NotAuthenticatedError } from '#core/errors.ts';
 import type { AdminPrincipal } from '#core/model.ts';
@@ -16,35 +16,29 @@ export const REALM_CLAIM = 'rekey_realm';
 type Claims = Record<string, unknown>;
 
 /**
- * The verified claims: from API Gateway's JWT authorizer (`authorizer.jwt`), or from rekey's
- * token authorizer on the Huawei routes (`authorizer.lambda`, only when it says
- * `authenticated: 'true'`). Anything else carries no identity.
+ * The verified claims: from rekey's token authorizer (`authorizer.lambda`), and only when it
+ * says `authenticated: 'true'`. Anything else carries no identity — a JWT authorizer's
+ * context included: no admin route is configured with one, so its presence is a wiring
+ * mistake, not a credential.
  */
-function verifiedClaims(event: HttpEvent): { claims: Claims; scopes: string[] } | undefined {
-  const authorizer = event.requestContext?.authorizer as
-    | { jwt?: { claims?: Claims; scopes?: string[] | null }; lambda?: Claims }
-    | undefined;
-  if (authorizer?.jwt?.claims) {
-    const { claims, scopes } = authorizer.jwt;
-    return { claims, scopes: [...(scopes ?? []), ...String(claims.scope ?? '').split(' ')] };
-  }
-  if (authorizer?.lambda?.authenticated === 'true') {
-    return { claims: authorizer.lambda, scopes: String(authorizer.lambda.scope ?? '').split(' ') };
-  }
-  return undefined;
+function verifiedClaims(event: HttpEvent): Claims | undefined {
+  const authorizer = event.requestContext?.authorizer as { lambda?: Claims } | undefined;
+  const lambda = authorizer?.lambda;
+  return lambda?.authenticated === 'true' ? lambda : undefined;
 }
 
 /** The verified admin behind a request; throws NotAuthenticated or Forbidden. */
 export function adminPrincipal(event: HttpEvent): AdminPrincipal {
-  const verified = verifiedClaims(event);
-  const subject = verified?.claims.sub;
-  if (!verified || typeof subject !== 'string' || subject === '') {
+  const claims = verifiedClaims(event);
+  const subject = claims?.sub;
+  if (!claims || typeof subject !== 'string' || subject === '') {
     throw new NotAuthenticatedError('The request carries no valid token.');
   }
-  if (!verified.scopes.includes(ADMIN_SCOPE)) {
+  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
+  if (!scopes.includes(ADMIN_SCOPE)) {
     throw new ForbiddenError(`The token does not grant the ${ADMIN_SCOPE} scope.`);
   }
-  const realmId = verified.claims[REALM_CLAIM];
+  const realmId = claims[REALM_CLAIM];
   if (typeof realmId !== 'string' || realmId === '') {
     throw new ForbiddenError(`The token names no realm (claim ${REALM_CLAIM}).`);
   }

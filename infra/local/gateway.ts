@@ -1,8 +1,9 @@
 /**
  * The local stand-in for API Gateway (HTTP API, payload format 2.0). It matches the route
- * table, verifies tokens like the JWT authorizer (refusing with API Gateway's own bodies),
- * builds the same event and Lambda context, and calls the very same handler functions.
+ * table, runs rekey's token authorizer on admin routes as the stack does, builds the same
+ * event and Lambda context, and calls the very same handler functions.
  */
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,8 +89,7 @@ async function serve(
   const body = await readBody(req);
   if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
 
-  const authorizer = route.auth === 'admin' ? await authorize(req, route, options) : undefined;
-  if (authorizer === 'unauthorized') return { result: gatewayError(401, 'Unauthorized'), routeKey };
+  const authorizer = route.auth === 'admin' ? await authorize(req, options) : undefined;
 
   const handler = options.handlers.get(route.operation);
   if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey };
@@ -130,33 +130,16 @@ function findRoute(
   return undefined;
 }
 
-type Authorizer =
-  | { jwt: { claims: Record<string, string>; scopes: string[] | null } }
-  | { lambda: Record<string, string> };
+type Authorizer = { lambda: Record<string, string> };
 
 /**
- * As in the stack: Huawei routes run rekey's token authorizer (the very same function, over
- * the development key) and pass its context on; the others get API Gateway's JWT authorizer,
- * which refuses a missing or invalid bearer token itself.
+ * As in the stack: every admin route runs rekey's token authorizer (the very same function,
+ * over the development key) and passes its context on. It never refuses: a request without
+ * a valid token reaches the function, which answers 401 in the route's dialect.
  */
-async function authorize(
-  req: IncomingMessage,
-  route: RouteDefinition,
-  options: GatewayOptions,
-): Promise<Authorizer | 'unauthorized'> {
-  const headers = lowerCaseHeaders(req);
-  if (route.dialect === 'huawei') {
-    const { context } = await createTokenAuthorizer(options.verifyToken)({ headers });
-    return { lambda: context ?? { authenticated: 'false' } };
-  }
-  const token = /^Bearer\s+(\S+)$/i.exec(headers.authorization ?? '')?.[1];
-  if (!token) return 'unauthorized';
-  try {
-    const claims = await options.verifyToken(token);
-    return { jwt: { claims: stringClaims(claims), scopes: scopesOf(claims) } };
-  } catch {
-    return 'unauthorized';
-  }
+async function authorize(req: IncomingMessage, options: GatewayOptions): Promise<Authorizer> {
+  const { context } = await createTokenAuthorizer(options.verifyToken)({ headers: lowerCaseHeaders(req) });
+  return { lambda: context ?? { authenticated: 'false' } };
 }
 
 function lowerCaseHeaders(req: IncomingMessage): Record<string, string> {
@@ -197,7 +180,9 @@ function buildEvent(
       key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
   }
   const contentType = headers['content-type'] ?? '';
-  const isText = contentType === '' || TEXT_TYPES.test(contentType);
+  // A text body that is not well-formed UTF-8 goes as base64, bytes intact, so the function
+  // can refuse it rather than receive a repaired (U+FFFD) copy.
+  const isText = (contentType === '' || TEXT_TYPES.test(contentType)) && isUtf8(body);
   const now = Date.now();
   return {
     version: '2.0',
@@ -229,20 +214,6 @@ function buildEvent(
     ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
     isBase64Encoded: body.length > 0 && !isText,
   } as HttpEvent;
-}
-
-/** API Gateway hands claims to the function as strings. */
-function stringClaims(claims: JWTPayload | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(claims ?? {})) {
-    out[key] =
-      typeof value === 'string' ? value : Array.isArray(value) ? `[${value.join(' ')}]` : String(value);
-  }
-  return out;
-}
-
-function scopesOf(claims: JWTPayload | undefined): string[] | null {
-  return typeof claims?.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : null;
 }
 
 function lambdaContext(route: RouteDefinition, requestId: string): Context {

@@ -1,23 +1,14 @@
 /**
  * The HTTP API: one Lambda function per row of the route table, each with a role that can do
- * only what its operation needs. Admin routes sit behind a JWT authorizer (issuer and
- * audience are stack properties); Huawei routes behind rekey's token authorizer, which also
- * reads Huawei's `X-Auth-Token` header.
+ * only what its operation needs. Every admin route sits behind rekey's token authorizer (a
+ * Lambda verifying the JWT against the issuer's JWKS; issuer and audience are stack
+ * properties), which reads `Authorization: Bearer` and Huawei's `X-Auth-Token`, and lets
+ * the function refuse a missing or bad token with a 401 in the route's own dialect.
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  type IHttpRouteAuthorizer,
-  LogGroupLogDestination,
-} from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  HttpJwtAuthorizer,
-  HttpLambdaAuthorizer,
-  HttpLambdaResponseType,
-} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -38,7 +29,7 @@ export interface ApiStackProps extends StackProps {
   jwtIssuer: string;
   /** Accepted audiences (`aud`). */
   jwtAudience: string[];
-  /** The issuer's JWKS URL, for the Huawei token authorizer. Default: `{issuer}/.well-known/jwks.json`. */
+  /** The issuer's JWKS URL, for the token authorizer. Default: `{issuer}/.well-known/jwks.json`. */
   jwksUrl?: string;
   /** The verified SES identity (domain or address) notifications are sent from. */
   emailIdentity: string;
@@ -140,13 +131,13 @@ export class ApiStack extends Stack {
       },
     });
 
-    const jwtAuthorizer = new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, {
-      jwtAudience: props.jwtAudience,
-      identitySource: ['$request.header.Authorization'],
-    });
+    // One Lambda authorizer for every admin route, not API Gateway's JWT authorizer: that one
+    // refuses a missing or bad token itself, with `{"message":"Unauthorized"}`, which is no
+    // vendor's error body. The cost is one authorizer invocation per admin request (results
+    // are not cached: the cache key would have to be the token, and there are two headers).
     const tokenAuthorizerFunction = new RekeyFunction(this, 'TokenAuthorizer', {
       entry: 'functions/token-authorizer/handler.ts',
-      description: 'rekey: verifies X-Auth-Token or Bearer tokens for the Huawei routes',
+      description: 'rekey: verifies Bearer or X-Auth-Token admin tokens for every admin route',
       argon2: false,
       memorySize: 256,
       environment: {
@@ -158,7 +149,7 @@ export class ApiStack extends Stack {
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', tokenAuthorizerFunction.function, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
       // No identity source: the token may sit in either of two headers, and a request with
-      // neither must still reach the function to get a 401 in Huawei's body.
+      // neither must still reach the function to get a 401 in the route's dialect.
       identitySource: [],
       resultsCacheTtl: Duration.seconds(0),
     });
@@ -169,7 +160,7 @@ export class ApiStack extends Stack {
         path: route.path,
         methods: route.answersOtherMethods ? [HttpMethod.ANY] : route.methods.map((m) => HttpMethod[m]),
         integration: new HttpLambdaIntegration(`${pascal(route.operation)}Integration`, fn.function),
-        ...authorizerFor(route, jwtAuthorizer, tokenAuthorizer),
+        ...(route.auth === 'admin' ? { authorizer: tokenAuthorizer } : {}),
       });
       if (route.auth === 'public') {
         for (const r of routes) {
@@ -225,15 +216,6 @@ export class ApiStack extends Stack {
     this.functions.set(route.operation, fn);
     return fn;
   }
-}
-
-function authorizerFor(
-  route: RouteDefinition,
-  jwt: IHttpRouteAuthorizer,
-  token: IHttpRouteAuthorizer,
-): { authorizer?: IHttpRouteAuthorizer } {
-  if (route.auth !== 'admin') return {};
-  return { authorizer: route.dialect === 'huawei' ? token : jwt };
 }
 
 /** `create-or-reset-ui-password` → `CreateOrResetUiPassword` (construct ids are a contract). */

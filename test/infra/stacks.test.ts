@@ -8,8 +8,10 @@ import { ROUTES } from '#functions/routes.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { OPERATION_ACCESS, pascal } from '#infra/stacks/api-stack.ts';
 
-type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+type Statement = { Effect?: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+/** What a role is granted; explicit denies (e.g. of secret resource policies, on "*") take nothing. */
+const allows = (s: Statement) => s.Effect !== 'Deny';
 
 describe('the CDK app', () => {
   let api: Template;
@@ -67,17 +69,41 @@ describe('the CDK app', () => {
     for (const name of operations) expect(functions.some((id) => id.startsWith(name))).toBe(true);
   });
 
-  it('puts the uiPassword route behind a JWT authorizer with the configured issuer and audience', () => {
+  it('puts every admin route, and only those, behind the token authorizer, with the configured issuer and audience', () => {
+    // One Lambda REQUEST authorizer: simple responses, no identity source (a request without
+    // a token must still reach the function, which answers 401 in its dialect), no cache.
+    const authorizers = api.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    const [authorizerId] = Object.keys(authorizers);
     api.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'JWT',
-      IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: 'https://issuer.test', Audience: ['aud-one', 'aud-two'] },
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: [],
+      AuthorizerResultTtlInSeconds: 0,
     });
-    api.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /20160918/users/{userId}/uiPassword',
-      AuthorizationType: 'JWT',
-      AuthorizerId: Match.anyValue(),
+    api.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          REKEY_JWT_ISSUER: 'https://issuer.test',
+          REKEY_JWT_AUDIENCE: 'aud-one,aud-two',
+        }),
+      },
     });
+    for (const route of ROUTES) {
+      for (const method of route.answersOtherMethods ? ['ANY'] : route.methods) {
+        api.hasResourceProperties(
+          'AWS::ApiGatewayV2::Route',
+          route.auth === 'admin'
+            ? {
+                RouteKey: `${method} ${route.path}`,
+                AuthorizationType: 'CUSTOM',
+                AuthorizerId: { Ref: authorizerId },
+              }
+            : { RouteKey: `${method} ${route.path}`, AuthorizationType: 'NONE' },
+        );
+      }
+    }
   });
 
   it('runs every function on arm64 and nodejs22.x', () => {
@@ -92,8 +118,8 @@ describe('the CDK app', () => {
   });
 
   it('never grants a secretsmanager action on "*", only on a rekey secret prefix', () => {
-    const secretStatements = statements().filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    const secretStatements = statements().filter(
+      (s) => allows(s) && actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
     );
     expect(secretStatements.length).toBeGreaterThan(0);
     for (const statement of secretStatements) {
@@ -188,7 +214,9 @@ describe('the operations stack', () => {
     expect(policies).toHaveLength(1);
     const policy = policies[0]?.[1] as { Properties: { PolicyDocument: { Statement: Statement[] } } };
     const statements = policy.Properties.PolicyDocument.Statement;
-    const secrets = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    const secrets = statements.filter(
+      (s) => allows(s) && actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    );
     expect(secrets.flatMap(actionsOf)).toEqual(['secretsmanager:DeleteSecret']);
     expect(JSON.stringify(secrets[0]?.Resource)).toMatch(/:secret:rekey\/temp\/\*/);
   });

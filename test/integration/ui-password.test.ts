@@ -323,10 +323,9 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       expect(await snapshot()).toEqual(before);
     });
 
-    it('answers 401 with API Gateway’s own body when no token comes', async () => {
+    it('answers 401 in OCI’s body when no token comes', async () => {
       const res = await t.request('POST', path('u-alice'));
-      expect(res.status).toBe(401);
-      expect(res.json).toEqual({ message: 'Unauthorized' });
+      expectOciError(res, 401, 'NotAuthenticated');
     });
 
     it.each([
@@ -356,11 +355,10 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
         },
       ],
       ['garbage', async () => 'not-a-jwt'],
-    ])('answers 401 with API Gateway’s own body for %s', async (_what, makeToken) => {
+    ])('answers 401 in OCI’s body for %s', async (_what, makeToken) => {
       const before = await snapshot();
       const res = await reset('u-alice', { token: await makeToken() });
-      expect(res.status).toBe(401);
-      expect(res.json).toEqual({ message: 'Unauthorized' });
+      expectOciError(res, 401, 'NotAuthenticated');
       expect(await snapshot()).toEqual(before);
     });
 

@@ -3,89 +3,60 @@ import { ForbiddenError, NotAuthenticatedError } from '#core/errors.ts';
 import { ADMIN_SCOPE, adminPrincipal, REALM_CLAIM } from '#http/admin.ts';
 import type { HttpEvent } from '#http/request.ts';
 
-/** An event as API Gateway's JWT authorizer hands it over: claims as strings, scopes split. */
-function eventWith(
-  jwt: { claims?: Record<string, string>; scopes?: string[] | null } | undefined,
-): HttpEvent {
-  return { requestContext: { authorizer: jwt === undefined ? undefined : { jwt } } } as unknown as HttpEvent;
-}
+/** An event as rekey's token authorizer hands it over: its context, strings only. */
+const lambdaEvent = (context: Record<string, string> | undefined) =>
+  ({
+    requestContext: { authorizer: context === undefined ? undefined : { lambda: context } },
+  }) as unknown as HttpEvent;
 
 const fullClaims = { sub: 'admin@demo', scope: ADMIN_SCOPE, [REALM_CLAIM]: 'demo' };
+const authenticated = (claims: Record<string, string>) => lambdaEvent({ authenticated: 'true', ...claims });
 
-describe('adminPrincipal', () => {
-  it('returns the subject and the realm of a verified admin token', () => {
-    expect(adminPrincipal(eventWith({ claims: fullClaims, scopes: [ADMIN_SCOPE] }))).toEqual({
-      subject: 'admin@demo',
-      realmId: 'demo',
-    });
+describe('adminPrincipal (behind rekey’s token authorizer, on every admin route)', () => {
+  it('returns the subject and the realm when the authorizer says the token is authenticated', () => {
+    expect(adminPrincipal(authenticated(fullClaims))).toEqual({ subject: 'admin@demo', realmId: 'demo' });
   });
 
-  it('reads the scope claim when the authorizer passes no scopes list', () => {
-    const event = eventWith({ claims: { ...fullClaims, scope: `openid ${ADMIN_SCOPE}` }, scopes: null });
+  it('finds the admin scope among other scopes', () => {
+    const event = authenticated({ ...fullClaims, scope: `openid ${ADMIN_SCOPE} profile` });
     expect(adminPrincipal(event).realmId).toBe('demo');
   });
 
   it.each([
     ['no request context', {} as unknown as HttpEvent],
-    ['no authorizer', eventWith(undefined)],
-    ['no claims', eventWith({ scopes: [ADMIN_SCOPE] })],
+    ['no authorizer', lambdaEvent(undefined)],
     [
-      'no subject',
-      eventWith({ claims: { scope: ADMIN_SCOPE, [REALM_CLAIM]: 'demo' }, scopes: [ADMIN_SCOPE] }),
+      'an authorizer that did not vouch for the claims',
+      lambdaEvent({ authenticated: 'false', ...fullClaims }),
     ],
-    ['an empty subject', eventWith({ claims: { ...fullClaims, sub: '' }, scopes: [ADMIN_SCOPE] })],
+    ['claims without the authorizer’s verdict', lambdaEvent({ ...fullClaims })],
+    ['a verdict other than the string "true"', lambdaEvent({ authenticated: 'TRUE', ...fullClaims })],
+    ['no subject', authenticated({ scope: ADMIN_SCOPE, [REALM_CLAIM]: 'demo' })],
+    ['an empty subject', authenticated({ ...fullClaims, sub: '' })],
+    [
+      'a JWT authorizer’s context (no admin route has one)',
+      {
+        requestContext: { authorizer: { jwt: { claims: fullClaims, scopes: [ADMIN_SCOPE] } } },
+      } as unknown as HttpEvent,
+    ],
   ])('refuses an event with %s as not authenticated', (_what, event) => {
     expect(() => adminPrincipal(event)).toThrow(NotAuthenticatedError);
   });
 
   it.each([
-    ['no scope at all', { claims: { sub: 'x', [REALM_CLAIM]: 'demo' }, scopes: null }],
-    [
-      'other scopes only',
-      { claims: { ...fullClaims, scope: 'openid profile' }, scopes: ['openid', 'profile'] },
-    ],
-    [
-      'a scope that only contains the admin scope',
-      { claims: { ...fullClaims, scope: `${ADMIN_SCOPE}-readonly` }, scopes: [`${ADMIN_SCOPE}-readonly`] },
-    ],
-  ])('refuses a token with %s as forbidden', (_what, jwt) => {
-    expect(() => adminPrincipal(eventWith(jwt))).toThrow(ForbiddenError);
-    expect(() => adminPrincipal(eventWith(jwt))).toThrow(ADMIN_SCOPE);
+    ['no scope at all', { sub: 'x', [REALM_CLAIM]: 'demo' }],
+    ['other scopes only', { ...fullClaims, scope: 'openid profile' }],
+    ['a scope that only contains the admin scope', { ...fullClaims, scope: `${ADMIN_SCOPE}-readonly` }],
+  ])('refuses a token with %s as forbidden', (_what, claims: Record<string, string>) => {
+    expect(() => adminPrincipal(authenticated(claims))).toThrow(ForbiddenError);
+    expect(() => adminPrincipal(authenticated(claims))).toThrow(ADMIN_SCOPE);
   });
 
   it.each([
     ['no realm claim', { sub: 'x', scope: ADMIN_SCOPE }],
     ['an empty realm claim', { ...fullClaims, [REALM_CLAIM]: '' }],
-  ])('refuses an admin token with %s as forbidden', (_what, claims) => {
-    expect(() => adminPrincipal(eventWith({ claims, scopes: [ADMIN_SCOPE] }))).toThrow(ForbiddenError);
-    expect(() => adminPrincipal(eventWith({ claims, scopes: [ADMIN_SCOPE] }))).toThrow(REALM_CLAIM);
-  });
-
-  describe('behind rekey’s token authorizer (Huawei routes)', () => {
-    const lambdaEvent = (context: Record<string, string>) =>
-      ({ requestContext: { authorizer: { lambda: context } } }) as unknown as HttpEvent;
-
-    it('returns the admin when the authorizer says the token is authenticated', () => {
-      expect(adminPrincipal(lambdaEvent({ authenticated: 'true', ...fullClaims }))).toEqual({
-        subject: 'admin@demo',
-        realmId: 'demo',
-      });
-    });
-
-    it('refuses claims the authorizer did not vouch for as not authenticated', () => {
-      expect(() => adminPrincipal(lambdaEvent({ authenticated: 'false', ...fullClaims }))).toThrow(
-        NotAuthenticatedError,
-      );
-      expect(() => adminPrincipal(lambdaEvent({ ...fullClaims }))).toThrow(NotAuthenticatedError);
-    });
-
-    it('refuses an authenticated token without the admin scope or without a realm as forbidden', () => {
-      expect(() =>
-        adminPrincipal(lambdaEvent({ authenticated: 'true', ...fullClaims, scope: 'openid' })),
-      ).toThrow(ForbiddenError);
-      expect(() =>
-        adminPrincipal(lambdaEvent({ authenticated: 'true', sub: 'x', scope: ADMIN_SCOPE })),
-      ).toThrow(ForbiddenError);
-    });
+  ])('refuses an admin token with %s as forbidden', (_what, claims: Record<string, string>) => {
+    expect(() => adminPrincipal(authenticated(claims))).toThrow(ForbiddenError);
+    expect(() => adminPrincipal(authenticated(claims))).toThrow(REALM_CLAIM);
   });
 });

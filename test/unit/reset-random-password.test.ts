@@ -196,7 +196,8 @@ function event(
     requestContext: {
       requestId: 'req-h',
       http: { method },
-      ...(claims ? { authorizer: { jwt: { claims, scopes: null } } } : {}),
+      // As rekey's token authorizer hands them over: its verdict and the claims, as strings.
+      ...(claims ? { authorizer: { lambda: { authenticated: 'true', ...claims } } } : {}),
     },
     isBase64Encoded: false,
   } as unknown as HttpEvent;

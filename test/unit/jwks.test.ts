@@ -1,0 +1,131 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fetchJwks, MAX_JWKS_BYTES, remoteKeySet } from '#functions/token-authorizer/jwks.ts';
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+/** What the issuer serves next, and how often it was asked. */
+const issuer = { body: '', status: 200, delayMs: 0, requests: 0 };
+let server: Server;
+let url: URL;
+let first: { pair: KeyPair; jwk: JWK };
+let second: { pair: KeyPair; jwk: JWK };
+
+async function signingKey(kid: string) {
+  const pair = await generateKeyPair('ES256');
+  return { pair, jwk: { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' } };
+}
+
+function serve(...jwks: JWK[]) {
+  issuer.body = JSON.stringify({ keys: jwks });
+  issuer.status = 200;
+}
+
+async function token(key: { pair: KeyPair; jwk: JWK }) {
+  return new SignJWT({ scope: 'rekey/admin' })
+    .setProtectedHeader({ alg: 'ES256', kid: key.jwk.kid ?? '' })
+    .setSubject('admin@test')
+    .setExpirationTime('5m')
+    .sign(key.pair.privateKey);
+}
+
+beforeAll(async () => {
+  first = await signingKey('k1');
+  second = await signingKey('k2');
+  server = createServer((_req, res) => {
+    issuer.requests += 1;
+    setTimeout(() => {
+      res.writeHead(issuer.status, { 'content-type': 'application/json' });
+      res.end(issuer.body);
+    }, issuer.delayMs);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`);
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+beforeEach(() => {
+  serve(first.jwk);
+  issuer.requests = 0;
+  issuer.delayMs = 0;
+});
+
+describe('remoteKeySet', () => {
+  it('verifies a token signed by a key the issuer publishes, fetching the keys once', async () => {
+    const keys = remoteKeySet(url);
+    for (let i = 0; i < 3; i++) {
+      const { payload } = await jwtVerify(await token(first), keys);
+      expect(payload.sub).toBe('admin@test');
+    }
+    expect(issuer.requests).toBe(1);
+  });
+
+  it('asks again once its keys are older than the cache age', async () => {
+    let clock = 0;
+    const keys = remoteKeySet(url, { cacheMaxAgeMs: 1_000, now: () => clock });
+    await jwtVerify(await token(first), keys);
+    clock = 1_500;
+    await jwtVerify(await token(first), keys);
+    expect(issuer.requests).toBe(2);
+  });
+
+  it('follows a key rotation with one refetch, but not more often than its cooldown', async () => {
+    let clock = 0;
+    const keys = remoteKeySet(url, { cooldownMs: 30_000, now: () => clock });
+    await jwtVerify(await token(first), keys);
+    serve(first.jwk, second.jwk);
+
+    clock = 10_000;
+    await expect(jwtVerify(await token(second), keys)).rejects.toMatchObject({
+      code: 'ERR_JWKS_NO_MATCHING_KEY',
+    });
+    expect(issuer.requests).toBe(1);
+
+    clock = 31_000;
+    const { payload } = await jwtVerify(await token(second), keys);
+    expect(payload.sub).toBe('admin@test');
+    expect(issuer.requests).toBe(2);
+  });
+
+  it('shares one fetch among concurrent first verifications', async () => {
+    issuer.delayMs = 50;
+    const keys = remoteKeySet(url);
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => token(first)));
+    await Promise.all(tokens.map((t) => jwtVerify(t, keys)));
+    expect(issuer.requests).toBe(1);
+  });
+
+  it('refuses a token signed by a key the issuer does not publish', async () => {
+    const stranger = await signingKey('k1');
+    await expect(jwtVerify(await token(stranger), remoteKeySet(url))).rejects.toThrow();
+  });
+});
+
+describe('fetchJwks', () => {
+  it('refuses an answer that is not a 200', async () => {
+    issuer.status = 503;
+    await expect(fetchJwks(url, 1_000)).rejects.toThrow('HTTP 503');
+  });
+
+  it('refuses an answer without a keys array', async () => {
+    issuer.body = JSON.stringify({ not: 'keys' });
+    await expect(fetchJwks(url, 1_000)).rejects.toThrow('no keys array');
+  });
+
+  it('refuses an answer larger than the cap without buffering it', async () => {
+    issuer.body = JSON.stringify({ keys: [], pad: 'x'.repeat(MAX_JWKS_BYTES) });
+    await expect(fetchJwks(url, 1_000)).rejects.toThrow('too large');
+  });
+
+  it('gives up on an issuer slower than the timeout', async () => {
+    issuer.delayMs = 500;
+    await expect(fetchJwks(url, 50)).rejects.toThrow('timed out');
+  });
+
+  it('refuses any scheme but https and http', async () => {
+    await expect(fetchJwks(new URL('file:///etc/passwd'), 1_000)).rejects.toThrow('unsupported');
+  });
+});
