@@ -4,6 +4,7 @@
  * before anything is read from the directory or hashed.
  */
 import * as z from 'zod/mini';
+import { nameText, passwordText } from '#http/text.ts';
 
 /**
  * No password is longer than this. The cap keeps an attacker from making argon2id hash
@@ -11,17 +12,15 @@ import * as z from 'zod/mini';
  */
 export const MAX_PASSWORD_LENGTH = 256;
 
-/** A password as given: its characters are the policy's business, after authentication. */
-const password = z.string().check(z.minLength(1), z.maxLength(MAX_PASSWORD_LENGTH));
+/**
+ * A password as given. The realm's policy judges a new one after authentication; characters
+ * no policy allows (a current password can never contain them either) are refused here,
+ * before the directory is read or anything is hashed.
+ */
+const password = passwordText(MAX_PASSWORD_LENGTH);
 
-/** Usernames and tenancy names or OCIDs: visible text, no control or format characters. */
-const name = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u, 'may not contain control characters'),
-  );
+/** Usernames and tenancy names or OCIDs: visible text in NFKC form (see `#http/text.ts`). */
+const name = nameText(255);
 
 export const changePasswordRequest = z.strictObject({
   username: name,

@@ -5,7 +5,7 @@
 import { InvalidInputError } from '#core/errors.ts';
 
 /** Keys that could reach an object's prototype if any code ever merged the body. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 16;
 
 /** Parses JSON text, refusing duplicate keys, forbidden keys and nesting deeper than 16. */

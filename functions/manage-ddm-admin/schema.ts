@@ -3,6 +3,7 @@
  * The response has no body (the seed's "Example Response: None").
  */
 import * as z from 'zod/mini';
+import { passwordText } from '#http/text.ts';
 
 /** Project and instance ids: letters, digits, `.`, `_` and `-`, as secret names allow. */
 const pathId = z
@@ -28,7 +29,7 @@ export const manageDdmAdminRequest = z.strictObject({
   body: z.strictObject({
     name: adminName,
     /** The policy check names the real rules (8–32, four classes); this bound keeps work small. */
-    password: z.string().check(z.maxLength(256)),
+    password: passwordText(256),
   }),
 });
 

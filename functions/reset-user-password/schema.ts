@@ -4,6 +4,7 @@
  * are accepted as Alibaba writes them (`True`/`False`), lower-case, or as JSON booleans.
  */
 import * as z from 'zod/mini';
+import { passwordText } from '#http/text.ts';
 
 /** The parameters a caller may send, in the seed's spelling. */
 export const PARAMETER_NAMES = [
@@ -51,7 +52,7 @@ export const resetUserPasswordRequest = z.strictObject({
   DirectoryId: cloudSsoId,
   UserId: cloudSsoId,
   /** The policy check names the real rules; this bound only keeps hashing cheap. */
-  Password: z.optional(z.string().check(z.maxLength(256))),
+  Password: z.optional(passwordText(256)),
   GenerateRandomPassword: z.optional(alibabaBoolean),
   RequirePasswordResetForNextLogin: z.optional(alibabaBoolean),
 });

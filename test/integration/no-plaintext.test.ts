@@ -292,7 +292,11 @@ afterAll(async () => {
 });
 
 /** Every password generated during the run, with the user it was for. */
-function generated(): Array<{ password: string; userId?: string; kind: 'temporary' | 'database' }> {
+function generated(): Array<{
+  password: string;
+  userId?: string | undefined;
+  kind: 'temporary' | 'database';
+}> {
   return storedValues.map((value) => {
     const parsed = JSON.parse(value) as { password: string; userId?: string; engine?: string };
     return parsed.engine

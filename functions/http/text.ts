@@ -1,0 +1,64 @@
+/**
+ * What text rekey accepts in a request field, before anything reads the directory or hashes.
+ *
+ * Names (usernames, tenancy names) are compared as stored, so two spellings of one name must
+ * not both be accepted: rekey **refuses** rather than normalises. A name must be in Unicode
+ * normalisation form NFKC — which refuses decomposed (NFD) accents, full-width and other
+ * compatibility look-alikes (`ａｌｉｃｅ`), and every space but U+0020 — as PRECIS's
+ * IdentifierClass (RFC 8264) does. Refusing keeps one byte string per name in the directory
+ * and in every log line; normalising would let two different inputs act on the same account.
+ *
+ * Passwords are taken exactly as given (no normalisation: it would change what existing
+ * hashes verify), but characters no password policy ever allows are refused here, before a
+ * hash is computed: control, format (bidi overrides, zero-width), lone surrogates (which
+ * have no UTF-8 form, so `\uD800` and `\uDC00` would hash alike), private-use, unassigned,
+ * and spaces of every kind.
+ */
+import * as z from 'zod/mini';
+
+/** Characters never part of a password under any policy (the policy module refuses the same). */
+const NOT_IN_A_PASSWORD = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+/** Characters never part of a name; U+0020 is the one space a name may contain. */
+const NOT_IN_A_NAME =
+  /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/u;
+
+/** Whether `text` is its own NFKC form. Only well-formed text gets here (no lone surrogates). */
+function isNfkc(text: string): boolean {
+  return text.normalize('NFKC') === text;
+}
+
+/**
+ * A password field: 1 to `maxLength` UTF-16 units (the cap keeps argon2id's input small; the
+ * realm's policy sets the real bounds), none of them a character no policy allows.
+ */
+export function passwordText(maxLength: number) {
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(maxLength),
+    z.refine(
+      (value) => !NOT_IN_A_PASSWORD.test(value),
+      'may not contain spaces, control, format (bidi), unassigned characters or lone surrogates',
+    ),
+  );
+}
+
+/**
+ * A name (username, tenancy name or OCID): 1 to `maxLength` characters of visible text, no
+ * space at either end, in NFKC form.
+ */
+export function nameText(maxLength: number) {
+  return z.string().check(
+    z.minLength(1),
+    z.maxLength(maxLength),
+    z.refine(
+      (value) => !NOT_IN_A_NAME.test(value),
+      'may not contain control, format (bidi), unassigned characters, lone surrogates or special spaces',
+    ),
+    z.refine((value) => value.trim() === value, 'may not start or end with a space'),
+    z.refine(
+      (value) => NOT_IN_A_NAME.test(value) || isNfkc(value),
+      'must be in Unicode normalisation form NFKC (no decomposed accents or full-width look-alikes)',
+    ),
+  );
+}
