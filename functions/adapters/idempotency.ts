@@ -134,9 +134,7 @@ export function idempotent<I extends IdempotentInput, R>(
     try {
       result = await fn(input);
     } catch (error) {
-      await send(() =>
-        options.client.send(new DeleteItemCommand({ TableName: options.tableName, Key: key as never })),
-      ).catch(() => undefined); // left behind, it expires with inProgressUntil
+      await release(key, record);
       throw error;
     }
     const completed: IdempotencyRecord = {
@@ -144,15 +142,44 @@ export function idempotent<I extends IdempotentInput, R>(
       status: 'COMPLETED',
       result: JSON.stringify(result ?? null),
     };
+    try {
+      await send(() =>
+        options.client.send(
+          new PutItemCommand({
+            TableName: options.tableName,
+            Item: { ...key, ...marshall(completed) } as never,
+          }),
+        ),
+      );
+    } catch (error) {
+      // The caller hears of a failure, so its retry must run again rather than be told for
+      // the rest of the claim's life that a request is "in progress" when none is. Should
+      // the result have been stored all the same, the release finds it COMPLETED and keeps it.
+      await release(key, record);
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * Deletes this run's own claim: still IN_PROGRESS, with this run's deadline. Best effort:
+   * a claim left behind expires with `inProgressUntil`.
+   */
+  async function release(key: Record<string, unknown>, record: IdempotencyRecord): Promise<void> {
     await send(() =>
       options.client.send(
-        new PutItemCommand({
+        new DeleteItemCommand({
           TableName: options.tableName,
-          Item: { ...key, ...marshall(completed) } as never,
+          Key: key as never,
+          ConditionExpression: '#status = :inProgress AND #until = :until',
+          ExpressionAttributeNames: { '#status': 'status', '#until': 'inProgressUntil' },
+          ExpressionAttributeValues: marshall({
+            ':inProgress': 'IN_PROGRESS',
+            ':until': record.inProgressUntil,
+          }),
         }),
       ),
-    );
-    return result;
+    ).catch(() => undefined);
   }
 }
 

@@ -38,11 +38,12 @@ type AuthDeps = Pick<CoreDeps, 'directory' | 'hasher' | 'clock' | 'log'>;
  * NotAuthenticatedError, and a wrong password on an unlocked account is counted.
  */
 export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Promise<Authenticated> {
+  const startedAt = deps.clock.now();
   const candidate = await findCandidate(deps, attempt);
   // Verify before looking at the lock: a locked account costs exactly what an open one does.
   const verified = await deps.hasher.verify(candidate?.credential.hash ?? DUMMY_HASH, attempt.password);
   const now = deps.clock.now();
-  if (!candidate || isLocked(candidate.user, now)) {
+  if (!candidate || isLocked(candidate.user, now) || (!verified && changedSince(candidate, startedAt))) {
     await writeNothing(deps);
     throw notAuthenticated();
   }
@@ -51,6 +52,17 @@ export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Pr
     throw notAuthenticated();
   }
   return candidate;
+}
+
+/**
+ * Whether the credential was set after the attempt began. Such an attempt was made against a
+ * password that changed while it was in flight (a duplicate of the very change that replaced
+ * it, a retry after a timeout): it is refused like any other, but not counted, or a burst of
+ * duplicates would lock the user out of the password they just chose. It is no free guess:
+ * only a password change, which an attacker cannot cause without the password, opens it.
+ */
+function changedSince(candidate: Authenticated, startedAt: Date): boolean {
+  return Date.parse(candidate.credential.setAt) > startedAt.getTime();
 }
 
 /**

@@ -26,7 +26,14 @@ export function temporarySecretName(
   userId: string,
   requestId: string,
 ): string {
-  const name = `${prefix}${realmId}/${userId}/${requestId}`;
+  return deletableByName(`${prefix}${realmId}/${userId}/${requestId}`);
+}
+
+/**
+ * `name`, with `_` appended when it would end like an ARN suffix, so that a delete by name
+ * (a compensation that only knows the name it asked for) finds exactly this secret.
+ */
+export function deletableByName(name: string): string {
   return LOOKS_LIKE_ARN_SUFFIX.test(name) ? `${name}_` : name;
 }
 

@@ -46,8 +46,11 @@ export async function changePassword(deps: UseCaseDeps, input: ChangePasswordInp
   await assertNotReused(deps, user, policy, input);
 
   const hash = await deps.hasher.hash(input.newPassword);
+  // Read as late as possible: an attempt that began before this moment and sees the new
+  // credential is a concurrent duplicate, not a guess, and is not counted (authenticate).
+  const setAt = deps.clock.now().toISOString();
   // switchCredential clears the failure counter and deletes a replaced temporary secret.
-  const changed = await switchCredential(deps, user, { hash, kind: 'PERMANENT', setAt: now.toISOString() });
+  const changed = await switchCredential(deps, user, { hash, kind: 'PERMANENT', setAt });
   deps.log.info('password changed', { userId: user.userId, version: changed.version });
   await tellUser(deps, changed, now);
 }

@@ -14,6 +14,7 @@ import {
 import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
 import { checkPassword, type PasswordPolicy, POLICY_PRESETS } from '../policy.ts';
 import type { CoreDeps } from '../ports.ts';
+import { deletableByName } from '../temporary-secrets.ts';
 
 /** The seed's rules: 8–32, all four classes, specials from `~!@#%^*-_=+?` only. */
 export const DDM_ADMIN_PASSWORD_POLICY: PasswordPolicy = POLICY_PRESETS['huawei-ddm'];
@@ -87,14 +88,24 @@ async function createAdministrator(
   instance: DatabaseInstance,
   input: ManageDdmAdminInput,
 ): Promise<string> {
-  const { secretId } = await vaultCall(() =>
-    deps.vault.create({
-      name: `${deps.config.databaseSecretPrefix}${instance.realmId}/${instance.instanceId}/admin/${input.requestId}`,
+  const name = deletableByName(
+    `${deps.config.databaseSecretPrefix}${instance.realmId}/${instance.instanceId}/admin/${input.requestId}`,
+  );
+  let secretId: string;
+  try {
+    ({ secretId } = await deps.vault.create({
+      name,
       value: JSON.stringify(secretValue(instance, input.name, input.password)),
       description: 'rekey DDM administrator credential',
       tags: { 'rekey:realm': instance.realmId, 'rekey:instance': instance.instanceId },
-    }),
-  );
+    }));
+  } catch (error) {
+    // A failed create may still have landed (a timeout hides a success), and no sweeper
+    // watches the DDM prefix: delete by name what this request may have left. Nothing
+    // refers to it yet, and the name is this request's own.
+    await deleteQuietly(deps, name, 'compensation');
+    throw asUnavailable(error);
+  }
   const next: DatabaseInstance = {
     ...instance,
     adminName: input.name,
