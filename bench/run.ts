@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: bundle sizes and load times of the synthesized functions, and argon2id
- * latency, printed as tables. Medians; these machines are noisy, so compare ratios.
+ * `npm run bench`: bundle sizes and load times of the synthesized functions, argon2id
+ * latency, and change-password's timing for known and unknown users, printed as tables.
+ * Medians; these machines are noisy, so compare ratios.
  */
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
 import { cdkDefaultLoadMs, measureBundles } from './bundles.ts';
+import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { table } from './stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -55,3 +57,7 @@ console.log(
     ],
   ),
 );
+
+const enumeration = await measureEnumeration(Number(process.env.BENCH_ENUMERATION_CALLS ?? 200));
+console.log('\n## Change-password: known user vs unknown user (username enumeration by timing)\n');
+console.log(formatEnumeration(enumeration));

@@ -3,7 +3,7 @@
  * the standard SDK environment (`AWS_REGION`, `AWS_ENDPOINT_URL`, ...) unless given here,
  * which is how the embedded backend points them at its local endpoint.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -13,6 +13,8 @@ export interface ClientOptions {
   region?: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The HTTP transport (every client takes Smithy's); the embedded backend may pass its in-process one. */
+  requestHandler?: NonNullable<DynamoDBClientConfig['requestHandler']>;
 }
 
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {

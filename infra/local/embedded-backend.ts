@@ -27,9 +27,17 @@ export interface EmbeddedBackend {
 /**
  * Starts the backend. With `persist`, the table lives in `dataDir/table` and survives a
  * restart; without, it is in memory (tests) and the vault goes to a fresh temp folder.
+ * With `inProcess`, this process's SDK clients skip the loopback HTTP hop (`npm start`, for
+ * throughput); by default they go over real HTTP, as tests should.
  */
 export async function startEmbeddedBackend(
-  options: { dataDir?: string; port?: number; persist?: boolean; tableName?: string } = {},
+  options: {
+    dataDir?: string;
+    port?: number;
+    persist?: boolean;
+    tableName?: string;
+    inProcess?: boolean;
+  } = {},
 ): Promise<EmbeddedBackend> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'rekey-'));
   const vault = new LocalFileVault(join(dataDir, 'vault'));
@@ -38,7 +46,17 @@ export async function startEmbeddedBackend(
     tableDir: options.persist ? join(dataDir, 'table') : undefined,
     vault,
   });
-  const clients = localClientOptions(endpoint.url);
+  // Other processes (the CLI) always use the URL.
+  const clients: ClientOptions = {
+    ...localClientOptions(endpoint.url),
+    ...(options.inProcess
+      ? {
+          requestHandler: endpoint.inProcessHandler as unknown as NonNullable<
+            ClientOptions['requestHandler']
+          >,
+        }
+      : {}),
+  };
   const dynamoDb = createDynamoDbClient(clients);
   await ensureTable(dynamoDb, options.tableName ?? 'rekey');
   dynamoDb.destroy();

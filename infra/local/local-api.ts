@@ -20,6 +20,8 @@ export interface LocalApiOptions {
   backend?: 'embedded' | 'aws';
   /** Keep the table on disk (npm start) rather than in memory (tests). */
   persist?: boolean;
+  /** Handlers reach the embedded backend without a loopback HTTP hop (npm start). */
+  inProcess?: boolean;
   accessLog?: (line: string) => void;
   /** Lets tests swap a route's runtime (fault injection, a controlled clock). */
   customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
@@ -48,6 +50,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
           ...(options.dataDir ? { dataDir: options.dataDir } : {}),
           port: options.endpointPort ?? 0,
           persist: options.persist ?? false,
+          inProcess: options.inProcess ?? false,
         });
   const dataDir = backend?.dataDir ?? options.dataDir ?? '.rekey';
   const clients = backend?.clients ?? {};

@@ -18,6 +18,7 @@ const api = await startLocalApi({
   dataDir: process.env.REKEY_DATA_DIR ?? '.rekey',
   backend: backendKind,
   persist: true,
+  inProcess: true,
   accessLog: (line) => console.log(`[gateway] ${line}`),
 });
 

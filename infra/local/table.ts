@@ -8,12 +8,17 @@ import {
   type DynamoDBClient,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 
 /** The attribute DynamoDB's TTL reads (epoch seconds): idempotency records and other short-lived items. */
 export const TTL_ATTRIBUTE = 'ttl';
 
-/** Creates the table (on-demand, `pk`/`sk`, TTL on `ttl`) if it does not exist. Returns whether it did. */
+/**
+ * Creates the table (on-demand, `pk`/`sk`, TTL on `ttl`) if it does not exist, and waits until
+ * it is ACTIVE: DynamoDB (and dynalite) answer CreateTable while the table is still CREATING,
+ * and refuse writes to it until then. Returns whether it created the table.
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
@@ -35,6 +40,8 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       ],
     }),
   );
+  // The SDK's own waiter polls DescribeTable until the table is ACTIVE.
+  await waitUntilTableExists({ client, maxWaitTime: 120 }, { TableName: tableName });
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
