@@ -16,6 +16,9 @@ import { ConflictError, UnavailableError, VersionConflictError } from '#core/err
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, TrackedSecretPage } from '#core/ports.ts';
 
+/** No user has this id (user ids start with a letter or a digit). */
+const NO_SUCH_USER_ID = '#no-such-user';
+
 /** Item keys, in one place so the sweeper and the CLI agree with the directory. */
 export const keys = {
   realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
@@ -74,8 +77,11 @@ export class DynamoDbDirectory implements Directory {
         }),
       ),
     );
+    // An unknown username reads a (missing) user too, so that a sign-in costs the same table
+    // calls whether or not the name exists: timing must not tell them apart.
+    const userIds = (claims.Items ?? []).map((claim) => String(unmarshall(claim).userId));
     const users = await Promise.all(
-      (claims.Items ?? []).map((claim) => this.getUser(String(unmarshall(claim).userId))),
+      (userIds.length > 0 ? userIds : [NO_SUCH_USER_ID]).map((userId) => this.getUser(userId)),
     );
     return users.filter((user): user is User => user !== undefined);
   }
