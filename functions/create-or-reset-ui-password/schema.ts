@@ -2,15 +2,10 @@
  * Request and response schemas of `POST /20160918/users/{userId}/uiPassword` (seed 000).
  */
 import * as z from 'zod/mini';
+import { idText } from '#http/text.ts';
 
 /** Ids in paths: an OCID or any id of letters, digits, `.`, `_` and `-`, as secret names allow. */
-export const resourceId = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(255),
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
-  );
+export const resourceId = idText(255);
 
 /** `opc-retry-token`: 1–64 printable ASCII characters (it is echoed nowhere, but logged ids must be clean). */
 export const retryToken = z

@@ -62,3 +62,20 @@ export function nameText(maxLength: number) {
     ),
   );
 }
+
+/** What an id (user, realm, instance) may be: safe in a table key, a secret name and a log line. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * An id: 1 to `maxLength` ASCII letters, digits, `.`, `_` and `-`, starting with a letter or
+ * a digit (so never `.` or `..`; OCIDs hold `..` inside, which is allowed).
+ */
+export function idText(maxLength: number) {
+  return z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(maxLength),
+      z.regex(ID_PATTERN, 'may contain only letters, digits, ".", "_" and "-"'),
+    );
+}

@@ -3,16 +3,10 @@
  * The response has no body (the seed's "Example Response: None").
  */
 import * as z from 'zod/mini';
-import { passwordText } from '#http/text.ts';
+import { idText, passwordText } from '#http/text.ts';
 
 /** Project and instance ids: letters, digits, `.`, `_` and `-`, as secret names allow. */
-const pathId = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(128),
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
-  );
+const pathId = idText(128);
 
 /** The seed: 1–32 characters, starts with a letter, letters, digits and underscores only. */
 export const adminName = z

@@ -4,7 +4,7 @@
  * are accepted as Alibaba writes them (`True`/`False`), lower-case, or as JSON booleans.
  */
 import * as z from 'zod/mini';
-import { passwordText } from '#http/text.ts';
+import { idText, passwordText } from '#http/text.ts';
 
 /** The parameters a caller may send, in the seed's spelling. */
 export const PARAMETER_NAMES = [
@@ -21,13 +21,7 @@ export type ParameterName = (typeof PARAMETER_NAMES)[number];
 export const REQUIRED_PARAMETERS: readonly ParameterName[] = ['DirectoryId', 'UserId'];
 
 /** CloudSSO ids (`d-00fc2p61****`, `u-00q8wbq42wiltcrk****`) and rekey's own: safe in a secret name. */
-const cloudSsoId = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(128),
-    z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'may contain only letters, digits, ".", "_" and "-"'),
-  );
+const cloudSsoId = idText(128);
 
 const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
   True: true,

@@ -13,6 +13,7 @@ import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
+import { idText, nameText } from '#http/text.ts';
 import { newRealm, newUser } from './demo.ts';
 import { loadDevKey, mintToken } from './dev-tokens.ts';
 import { localClientOptions } from './embedded-backend.ts';
@@ -123,7 +124,7 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       );
       const policy = (values.policy ?? 'oci') as PolicyPresetName;
       if (!POLICY_PRESET_NAMES.includes(policy)) throw new UsageError(`unknown policy preset ${policy}`);
-      const realm = newRealm(required(values.id, '--id'), required(values.name, '--name'), {
+      const realm = newRealm(checked('id', values.id, '--id'), checked('name', values.name, '--name'), {
         policy,
         ssoEnabled: values['sso-enabled'] ?? false,
       });
@@ -152,8 +153,8 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       if (!(await deps.directory.getRealm(realmId))) throw new Error(`realm ${realmId} does not exist`);
       const user = newUser({
         realmId,
-        userId: required(values.id, '--id'),
-        username: required(values.username, '--username'),
+        userId: checked('id', values.id, '--id'),
+        username: checked('name', values.username, '--username'),
         ...(values.email ? { email: values.email } : {}),
         ...(values.phone ? { phone: values.phone } : {}),
         federated: values.federated ?? false,
@@ -208,7 +209,7 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       // Huawei calls the realm a project: --project is accepted as a synonym of --realm.
       const realmId = required(values.realm ?? values.project, '--realm');
       if (!(await deps.directory.getRealm(realmId))) throw new Error(`realm ${realmId} does not exist`);
-      const instanceId = required(values.id, '--id');
+      const instanceId = checked('id', values.id, '--id');
       const port = Number(values.port ?? 3306);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1-65535');
       const instance = {
@@ -319,6 +320,17 @@ function prettyJson(text: string): string {
 function required(value: string | undefined, flag: string): string {
   if (!value) throw new UsageError(`${flag} is required`);
   return value;
+}
+
+/**
+ * An id or a name the routes will accept: a user created with a name change-password refuses
+ * (a full-width or decomposed look-alike, say) could never sign in.
+ */
+function checked(kind: 'id' | 'name', value: string | undefined, flag: string): string {
+  const text = required(value, flag);
+  const result = (kind === 'id' ? idText(255) : nameText(255)).safeParse(text);
+  if (!result.success) throw new UsageError(`${flag} ${result.error.issues[0]?.message ?? 'is not valid'}`);
+  return text;
 }
 
 function describe(error: unknown): string {

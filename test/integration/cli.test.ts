@@ -142,6 +142,30 @@ describe('rekey CLI', () => {
       expect((await reader.deps.directory.getUser('u-fed'))?.federated).toBe(true);
     });
 
+    it.each([
+      [
+        'a full-width look-alike username',
+        ['--id', 'u-wide', '--username', '\uff41lice'],
+        '--username must be in Unicode',
+      ],
+      ['a decomposed accent', ['--id', 'u-nfd', '--username', 'jose\u0301'], '--username must be in Unicode'],
+      [
+        'a username with a bidi override',
+        ['--id', 'u-bidi', '--username', 'ev\u202eil'],
+        '--username may not contain',
+      ],
+      ['an id that is a path', ['--id', '../u-x', '--username', 'pathy'], '--id may contain only'],
+    ])(
+      'exits 2 for %s, which change-password would refuse, and creates nothing',
+      async (_what, args, message) => {
+        await rekey(['realm', 'create', '--id', 'r-names', '--name', 'Names Corp']);
+        const run = await rekey(['user', 'create', '--realm', 'r-names', ...args]);
+        expect(run.code).toBe(2);
+        expect(run.err).toContain(message);
+        expect(await reader.deps.directory.getUser(args[1] ?? '')).toBeUndefined();
+      },
+    );
+
     it('exits 1 for a realm that does not exist', async () => {
       const run = await rekey(['user', 'create', '--realm', 'r-none', '--id', 'u-x', '--username', 'x']);
       expect(run.code).toBe(1);
