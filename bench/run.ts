@@ -5,7 +5,7 @@
  */
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
-import { cdkDefaultLoadMs, measureBundles } from './bundles.ts';
+import { cdkDefaultBundle, measureBundles } from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { table } from './stats.ts';
 
@@ -15,8 +15,9 @@ const LIMIT_LOAD_MS = 45;
 
 console.log(`rekey bench — node ${process.version}, ${RUNS} runs per figure, medians\n`);
 
-const bundles = measureBundles(RUNS);
-const reference = cdkDefaultLoadMs(RUNS);
+const reference = cdkDefaultBundle();
+const { bundles, extraMs } = measureBundles(RUNS, [reference.file]);
+const referenceMs = extraMs[0] ?? Number.NaN;
 console.log('## Functions (as synthesized by `cdk synth`)\n');
 console.log(
   table(
@@ -24,7 +25,7 @@ console.log(
       'function',
       'bundle (KB, minified)',
       `≤ ${LIMIT_KB} KB`,
-      'load over bare node (ms)',
+      'import in a fresh node (ms)',
       `≤ ${LIMIT_LOAD_MS} ms`,
     ],
     [
@@ -39,7 +40,7 @@ console.log(
         '(CDK default bundling of CreateOrResetUiPassword)',
         reference.kb.toFixed(1),
         '-',
-        reference.loadMs.toFixed(1),
+        referenceMs.toFixed(1),
         '-',
       ],
     ],
