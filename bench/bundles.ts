@@ -89,7 +89,7 @@ export function loadTimesMs(
 ): number[] {
   const samples = files.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    files.forEach(({ file, env }, j) => samples[j]?.push(importMs(file, env ?? {})));
+    for (const [j, { file, env }] of files.entries()) samples[j]?.push(importMs(file, env ?? {}));
   }
   return samples.map(median);
 }

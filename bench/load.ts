@@ -34,7 +34,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createRuntime } from '#adapters/runtime.ts';
 import type { Directory } from '#core/ports.ts';
-import { newRealm, newUser } from '../infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '../infra/local/demo.ts';
 import { loadDevKey, mintToken } from '../infra/local/dev-tokens.ts';
 import { localClientOptions } from '../infra/local/embedded-backend.ts';
 import { percentile, table } from './stats.ts';
@@ -516,18 +516,7 @@ async function seed(server: Server, token: string): Promise<Accounts> {
   );
   const instances = Array.from({ length: INSTANCES }, (_, i) => `ddm-${String(i).padStart(3, '0')}`);
   await mapLimit(instances, 8, (instanceId) =>
-    directory.saveInstance(
-      {
-        instanceId,
-        realmId: REALM,
-        engine: 'mysql',
-        host: `${instanceId}.ddm.local`,
-        port: 3306,
-        version: 1,
-        createdAt: new Date().toISOString(),
-      },
-      undefined,
-    ),
+    directory.saveInstance(newInstance({ realmId: REALM, instanceId }), undefined),
   );
   dynamoDb.destroy();
 

@@ -14,7 +14,7 @@ import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { idText, nameText } from '#http/text.ts';
-import { newRealm, newUser } from './demo.ts';
+import { newInstance, newRealm, newUser } from './demo.ts';
 import { loadDevKey, mintToken } from './dev-tokens.ts';
 import { localClientOptions } from './embedded-backend.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
@@ -212,15 +212,13 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       const instanceId = checked('id', values.id, '--id');
       const port = Number(values.port ?? 3306);
       if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError('--port must be 1-65535');
-      const instance = {
-        instanceId,
+      const instance = newInstance({
         realmId,
-        engine: values.engine ?? 'mysql',
-        host: values.host ?? `${instanceId}.ddm.local`,
+        instanceId,
         port,
-        version: 1,
-        createdAt: new Date().toISOString(),
-      };
+        ...(values.host ? { host: values.host } : {}),
+        ...(values.engine ? { engine: values.engine } : {}),
+      });
       await deps.directory.saveInstance(instance, undefined);
       io.out(JSON.stringify(instance, null, 2));
       return;

@@ -3,6 +3,7 @@
  */
 import { ConflictError } from '#core/errors.ts';
 import {
+  type DatabaseInstance,
   DEFAULT_LOCKOUT,
   DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
   type Realm,
@@ -52,6 +53,22 @@ export function newUser(
     status: 'ACTIVE',
     passwordHistory: [],
     failedAttempts: 0,
+    version: 1,
+    createdAt: now.toISOString(),
+  };
+}
+
+/** A new DDM instance without an administrator yet (the API creates it). */
+export function newInstance(
+  input: { realmId: string; instanceId: string; host?: string; port?: number; engine?: string },
+  now = new Date(),
+): DatabaseInstance {
+  return {
+    instanceId: input.instanceId,
+    realmId: input.realmId,
+    engine: input.engine ?? 'mysql',
+    host: input.host ?? `${input.instanceId}.ddm.local`,
+    port: input.port ?? 3306,
     version: 1,
     createdAt: now.toISOString(),
   };

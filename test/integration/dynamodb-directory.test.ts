@@ -5,7 +5,7 @@ import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance } from '#core/model.ts';
 import { POLICY_PRESETS } from '#core/policy.ts';
 import type { Directory } from '#core/ports.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 
 let backend: EmbeddedBackend;
@@ -149,15 +149,11 @@ describe('DynamoDbDirectory', () => {
 
   describe('instances', () => {
     it('creates an instance once, then replaces it only at the expected version', async () => {
-      const instance: DatabaseInstance = {
-        instanceId: fresh('i'),
+      const instance: DatabaseInstance = newInstance({
         realmId: fresh('r'),
-        engine: 'mysql',
+        instanceId: fresh('i'),
         host: 'db.local',
-        port: 3306,
-        version: 1,
-        createdAt: new Date().toISOString(),
-      };
+      });
       await directory.saveInstance(instance, undefined);
       await expect(directory.saveInstance(instance, undefined)).rejects.toBeInstanceOf(ConflictError);
       const named = { ...instance, adminName: 'root', version: 2 };

@@ -13,7 +13,7 @@
  * result event or a log line.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
@@ -28,9 +28,10 @@ import {
   sweepTemporarySecrets,
 } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { createHandler as createTicketWorker } from '#functions/ticket-worker/handler.ts';
-import { DEMO_REALM_ID, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID, newInstance, newUser } from '#infra/local/demo.ts';
 import type { BusEvent } from '#infra/local/event-bus.ts';
 import { LocalQueue } from '#infra/local/local-queue.ts';
+import { capturingLogs } from '#test/support/capture-output.ts';
 import { type ArmedFault, type FaultMode, FaultPlan, methodOf, type Step } from '#test/support/fault-plan.ts';
 import { checkInvariants, type InstanceSubject, type UserSubject } from '#test/support/invariants.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
@@ -211,18 +212,21 @@ async function userWithTemporaryPassword(held: readonly string[] = []): Promise<
   return { userId, username, users: [{ userId, held: [PREVIOUS, ...held] }], instances: [] };
 }
 
+/** The DDM request of both DDM scenarios: administrator `root`, password DDM_NEW. */
+async function putDdmAdmin(subject: Subject): Promise<Outcome> {
+  return {
+    kind: 'http',
+    res: await t.request('PUT', `/v3/${DEMO_REALM_ID}/instances/${subject.instanceId}/admin-user`, {
+      headers: { ...(await adminHeaders()), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'root', password: DDM_NEW }),
+    }),
+  };
+}
+
 async function databaseInstance(withAdmin: boolean): Promise<Subject> {
   const n = ++serial;
   const instanceId = `i-f${n}`;
-  const instance = {
-    instanceId,
-    realmId: DEMO_REALM_ID,
-    engine: 'mysql',
-    host: `${instanceId}.ddm.local`,
-    port: 3306,
-    version: 1,
-    createdAt: new Date().toISOString(),
-  };
+  const instance = newInstance({ realmId: DEMO_REALM_ID, instanceId });
   await store.deps.directory.saveInstance(instance, undefined);
   if (withAdmin) {
     const { secretId } = await store.deps.vault.create({
@@ -554,13 +558,7 @@ const SCENARIOS: readonly Scenario[] = [
       },
     ],
     prepare: () => databaseInstance(false),
-    run: async (subject) => ({
-      kind: 'http',
-      res: await t.request('PUT', `/v3/${DEMO_REALM_ID}/instances/${subject.instanceId}/admin-user`, {
-        headers: { ...(await adminHeaders()), 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'root', password: DDM_NEW }),
-      }),
-    }),
+    run: putDdmAdmin,
     async check(outcome, subject) {
       if (answered(outcome, 'huawei')) await holdsAdminPassword(subject);
     },
@@ -574,13 +572,7 @@ const SCENARIOS: readonly Scenario[] = [
     ],
     followUps: [],
     prepare: () => databaseInstance(true),
-    run: async (subject) => ({
-      kind: 'http',
-      res: await t.request('PUT', `/v3/${DEMO_REALM_ID}/instances/${subject.instanceId}/admin-user`, {
-        headers: { ...(await adminHeaders()), 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'root', password: DDM_NEW }),
-      }),
-    }),
+    run: putDdmAdmin,
     async check(outcome, subject) {
       if (answered(outcome, 'huawei')) await holdsAdminPassword(subject);
     },
@@ -688,36 +680,11 @@ function expectNoPassword(text: string, passwords: readonly string[], where: str
   }
 }
 
-/** Runs `work` with stdout, stderr and the console captured: every log line of the run. */
-async function capturingLogs<T>(work: () => Promise<T>): Promise<{ value: T; logs: string }> {
-  const chunks: string[] = [];
-  const capture = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const spies = [
-    ...[process.stdout, process.stderr].map((stream) =>
-      vi.spyOn(stream, 'write').mockImplementation(capture),
-    ),
-    // vitest routes console.* around the process streams: the local queue, say, logs there.
-    ...(['log', 'info', 'warn', 'error', 'debug'] as const).map((method) =>
-      vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
-        chunks.push(`${args.map(String).join(' ')}\n`);
-      }),
-    ),
-  ];
-  try {
-    return { value: await work(), logs: chunks.join('') };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
-
 /** Runs the scenario once with `faults` armed; returns its outcome, its logs and what the plan saw. */
 async function runOnce(scenario: Scenario, subject: Subject, faults: readonly ArmedFault[]) {
   plan.start(faults);
   try {
-    const { value: outcome, logs } = await capturingLogs(() => scenario.run(subject));
+    const { result: outcome, logs } = await capturingLogs(() => scenario.run(subject));
     return { outcome, logs, ...seen() };
   } finally {
     // A run that threw still ends the plan's run (stopping twice is harmless).

@@ -24,12 +24,12 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
-import type { PasswordHasher } from '#core/hashing.ts';
 import { ROUTES } from '#functions/routes.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 import { MAX_BODY_BYTES } from '#http/request.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from '#infra/local/dev-tokens.ts';
+import { argon2Counter } from '#test/support/argon2-counter.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 type DialectName = 'oci' | 'huawei' | 'alibaba';
@@ -85,24 +85,10 @@ interface Answer {
 let t: TestApi;
 let reader: Runtime;
 let port: number;
-let hashes = 0;
+const argon2 = argon2Counter();
 const logs: string[] = [];
 let restoreLogs: () => void = () => undefined;
 let prototypeKeys: Record<string, string[]>;
-
-/** Counts every argon2id call (hash and verify) of every route's runtime. */
-function counting(hasher: PasswordHasher): PasswordHasher {
-  return {
-    hash: (password) => {
-      hashes++;
-      return hasher.hash(password);
-    },
-    verify: (phc, password) => {
-      hashes++;
-      return hasher.verify(phc, password);
-    },
-  };
-}
 
 /** Captures what the process writes: both streams, and the console (vitest routes it around them). */
 function captureLogs(): () => void {
@@ -148,7 +134,7 @@ beforeAll(async () => {
   t = await startTestApi({
     customizeRuntime: (_operation, runtime) => ({
       ...runtime,
-      deps: { ...runtime.deps, hasher: counting(runtime.deps.hasher) },
+      deps: { ...runtime.deps, hasher: argon2.wrap(runtime.deps.hasher) },
     }),
   });
   port = Number(new URL(t.url).port);
@@ -157,18 +143,7 @@ beforeAll(async () => {
   await directory.createRealm(newRealm('other', 'othercorp'));
   await directory.createUser(newUser({ realmId: 'other', userId: 'u-other', username: 'olga' }));
   // A DDM instance: a hostile request that slipped through would create its administrator.
-  await directory.saveInstance(
-    {
-      instanceId: 'ddm-1',
-      realmId: 'demo',
-      engine: 'mysql',
-      host: 'ddm-1.ddm.local',
-      port: 3306,
-      version: 1,
-      createdAt: new Date().toISOString(),
-    },
-    undefined,
-  );
+  await directory.saveInstance(newInstance({ realmId: 'demo', instanceId: 'ddm-1' }), undefined);
   // alice holds a known password, so a change-password request that slipped through would write.
   const alice = await directory.getUser('u-alice');
   if (!alice) throw new Error('the demo realm has no u-alice');
@@ -184,7 +159,7 @@ beforeAll(async () => {
     },
     alice.version,
   );
-  hashes = 0;
+  argon2.reset();
 });
 
 afterAll(async () => {
@@ -1200,11 +1175,11 @@ for (const route of TABLES) {
       const layer = c.layer === 'http' ? ' from the HTTP layer' : ` in ${route.dialect}'s error body`;
       it(`refuses ${c.what} with ${c.status}${layer}, writing and hashing nothing`, async () => {
         const before = await state();
-        const hashesBefore = hashes;
+        const hashesBefore = argon2.calls;
         const res = await send(route, c);
         expectRefusal(route, c, res);
         for (const password of HOSTILE_PASSWORDS) expect(res.text).not.toContain(password);
-        expect(hashes - hashesBefore, 'argon2id calls').toBe(0);
+        expect(argon2.calls - hashesBefore, 'argon2id calls').toBe(0);
         expect(await state()).toEqual(before);
       });
     }
@@ -1244,7 +1219,7 @@ describe('after every hostile request', () => {
 
 describe('controls: the checks above can fail', () => {
   it('the hasher counter sees a request that reaches argon2id', async () => {
-    const before = hashes;
+    const before = argon2.calls;
     const res = await sendHttp(
       'PUT',
       '/20160918/changepassword',
@@ -1252,7 +1227,7 @@ describe('controls: the checks above can fail', () => {
       json({ username: 'nobody-here', currentPassword: CURRENT, newPassword: NEW }),
     );
     expect(res.status).toBe(401);
-    expect(hashes - before).toBe(1);
+    expect(argon2.calls - before).toBe(1);
   });
 
   it('the snapshot sees a request that writes', async () => {

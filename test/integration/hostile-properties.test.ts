@@ -21,7 +21,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
-import type { PasswordHasher } from '#core/hashing.ts';
 import { createHandler as changePasswordHandler } from '#functions/change-password/handler.ts';
 import { createHandler as uiPasswordHandler } from '#functions/create-or-reset-ui-password/handler.ts';
 import { uiPasswordResponse } from '#functions/create-or-reset-ui-password/schema.ts';
@@ -33,8 +32,9 @@ import { resetUserPasswordResponse } from '#functions/reset-user-password/schema
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
 import type { HttpEvent } from '#http/request.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { verifyToken } from '#infra/local/dev-tokens.ts';
+import { argon2Counter } from '#test/support/argon2-counter.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 type Handler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -42,7 +42,7 @@ type DialectName = 'oci' | 'huawei' | 'alibaba';
 
 let t: TestApi;
 let reader: Runtime;
-let hashes = 0;
+const argon2 = argon2Counter();
 let requestCount = 0;
 let prototypeKeys: string[];
 /** Tokens by what they are; arbitraries pick a name, the run sends the token. */
@@ -59,25 +59,12 @@ let freshCounter = 0;
 /** A new password every policy in play accepts (OCI 12–40 with three classes, CloudSSO and DDM specials). */
 const freshPassword = () => `Fresh#Pw${++freshCounter}x${Date.now() % 100000}Q`;
 
-function counting(hasher: PasswordHasher): PasswordHasher {
-  return {
-    hash: (password) => {
-      hashes++;
-      return hasher.hash(password);
-    },
-    verify: (phc, password) => {
-      hashes++;
-      return hasher.verify(phc, password);
-    },
-  };
-}
-
 beforeAll(async () => {
   prototypeKeys = Reflect.ownKeys(Object.prototype).map(String).sort();
   t = await startTestApi({
     customizeRuntime: (_operation, runtime) => ({
       ...runtime,
-      deps: { ...runtime.deps, hasher: counting(runtime.deps.hasher) },
+      deps: { ...runtime.deps, hasher: argon2.wrap(runtime.deps.hasher) },
     }),
   });
   reader = t.runtime();
@@ -85,18 +72,7 @@ beforeAll(async () => {
   await directory.createRealm(newRealm('other', 'othercorp'));
   await directory.createUser(newUser({ realmId: 'other', userId: 'u-other', username: 'olga' }));
   for (const instanceId of ['ddm-1', 'ddm-2']) {
-    await directory.saveInstance(
-      {
-        instanceId,
-        realmId: 'demo',
-        engine: 'mysql',
-        host: `${instanceId}.ddm.local`,
-        port: 3306,
-        version: 1,
-        createdAt: new Date().toISOString(),
-      },
-      undefined,
-    );
+    await directory.saveInstance(newInstance({ realmId: 'demo', instanceId }), undefined);
   }
   // pat is change-password's alone: the admin properties reset the demo users' passwords.
   await directory.createUser({
@@ -143,7 +119,7 @@ beforeAll(async () => {
   );
   if (created?.statusCode !== 200)
     throw new Error(`fixture: ddm-1 got no administrator (${created?.statusCode})`);
-  hashes = 0;
+  argon2.reset();
 });
 
 afterAll(async () => {
@@ -519,7 +495,7 @@ async function check(operation: string, request: ArbitraryRequest): Promise<numb
   passwordsSent = [];
   const event = await eventFor(definition, request);
   const before = await state();
-  const hashesBefore = hashes;
+  const hashesBefore = argon2.calls;
   const result = await handler(event, lambdaContext(operation, event.requestContext.requestId));
   const status = result.statusCode ?? 0;
   expect(status, `${operation} answered ${status}: ${result.body}`).toBeLessThan(500);
@@ -551,7 +527,8 @@ async function check(operation: string, request: ArbitraryRequest): Promise<numb
   } else {
     expect(changed).toEqual([]);
   }
-  if (status === 400 && !/password policy/.test(message)) expect(hashes - hashesBefore, message).toBe(0);
+  if (status === 400 && !/password policy/.test(message))
+    expect(argon2.calls - hashesBefore, message).toBe(0);
   return status;
 }
 

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { VersionConflictError } from '#core/errors.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
-import { newRealm } from '#infra/local/demo.ts';
+import { newInstance, newRealm } from '#infra/local/demo.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 
@@ -28,18 +28,7 @@ describe('PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user', () => {
   const secretValue = async (secretId: string) => JSON.parse(await localVault().read(secretId));
 
   async function addInstance(instanceId: string, realmId = 'demo'): Promise<void> {
-    await store().saveInstance(
-      {
-        instanceId,
-        realmId,
-        engine: 'mysql',
-        host: `${instanceId}.ddm.local`,
-        port: 3306,
-        version: 1,
-        createdAt: new Date().toISOString(),
-      },
-      undefined,
-    );
+    await store().saveInstance(newInstance({ realmId, instanceId }), undefined);
   }
 
   function send(

@@ -8,17 +8,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
-import { newUser } from '#infra/local/demo.ts';
+import { newInstance, newUser } from '#infra/local/demo.ts';
 import { deadLetterLogPath } from '#infra/local/event-bus.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import { putTickets } from '#test/support/tickets.ts';
 
 const UI_OPERATION = 'create-or-reset-ui-password';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -121,22 +120,6 @@ async function temporaryPassword(secretId: string): Promise<string> {
   return (JSON.parse(await reader.deps.vault.read(secretId)) as { password: string }).password;
 }
 
-async function putTickets(details: Array<Record<string, unknown>>): Promise<void> {
-  const client = createEventBridgeClient(t.api.clients);
-  await client.send(
-    new PutEventsCommand({
-      Entries: details.map((detail) => ({
-        Source: 'ticketing.servicenow',
-        DetailType: 'PasswordResetRequested',
-        Detail: JSON.stringify(detail),
-        EventBusName: 'rekey',
-      })),
-    }),
-  );
-  client.destroy();
-  await t.api.bus?.idle();
-}
-
 beforeAll(async () => {
   const restoreOut = capture(process.stdout);
   const restoreErr = capture(process.stderr);
@@ -160,15 +143,7 @@ beforeAll(async () => {
   reader = createRuntime('test-reader', { clients: t.api.clients });
   for (const user of USERS) await reader.deps.directory.createUser(newUser({ realmId: 'demo', ...user }));
   await reader.deps.directory.saveInstance(
-    {
-      instanceId: 'ddm-np',
-      realmId: 'demo',
-      engine: 'mysql',
-      host: 'np.internal',
-      port: 3306,
-      version: 1,
-      createdAt: new Date().toISOString(),
-    },
+    newInstance({ realmId: 'demo', instanceId: 'ddm-np', host: 'np.internal' }),
     undefined,
   );
 
@@ -253,7 +228,7 @@ beforeAll(async () => {
   expect((await ddm({ name: 'other_np', password: GIVEN.ddmSecond })).status).toBeGreaterThanOrEqual(400);
 
   // Ticketing: three operations, one notifying, and a ticket that tries to dictate a password.
-  await putTickets([
+  await putTickets(t, [
     { ticketId: 'NP-1', operation: 'CreateOrResetUIPassword', realmId: 'demo', userId: 'u-np1' },
     {
       ticketId: 'NP-2',

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
 import { UnavailableError } from '#core/errors.ts';
 import { argon2idHasher } from '#core/hashing.ts';
@@ -7,6 +7,7 @@ import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { Directory, Notifier, SecretVault } from '#core/ports.ts';
 import { randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
 import { newRealm, newUser } from '#infra/local/demo.ts';
+import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 /** Asserts `text` holds `password` neither as is nor JSON-escaped (a `"` or `\\` in it would hide a raw match). */
@@ -18,23 +19,6 @@ function expectNoPassword(text: string, password: string): void {
 
 const path = (userId: string, query = '', project = 'demo') =>
   `/v2/${project}/users/${userId}/random-password${query}`;
-
-/** Everything written to stdout and stderr while `run` runs (the handlers' log lines). */
-async function capturingLogs<T>(run: () => Promise<T>): Promise<{ result: T; logs: string }> {
-  const chunks: string[] = [];
-  const capture = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    vi.spyOn(stream, 'write').mockImplementation(capture),
-  );
-  try {
-    return { result: await run(), logs: chunks.join('') };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 /** A GET carrying a JSON body, sent with node:http. */
 function getWithBody(url: string, token: string, body: string): Promise<{ status: number; text: string }> {

@@ -5,9 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
 import { UnavailableError } from '#core/errors.ts';
 import { argon2idHasher } from '#core/hashing.ts';
@@ -17,7 +15,9 @@ import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-w
 import { main } from '#infra/local/cli.ts';
 import { newUser } from '#infra/local/demo.ts';
 import type { BusEvent } from '#infra/local/event-bus.ts';
+import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import { putTickets } from '#test/support/tickets.ts';
 
 /** Asserts `text` holds `password` neither as is nor JSON-escaped. */
 function expectNoPassword(text: string, password: string): void {
@@ -26,43 +26,8 @@ function expectNoPassword(text: string, password: string): void {
   expect(text).not.toContain(JSON.stringify(password).slice(1, -1));
 }
 
-/** Everything written to stdout and stderr while `run` runs (the worker's log lines). */
-async function capturingLogs<T>(run: () => Promise<T>): Promise<{ result: T; logs: string }> {
-  const chunks: string[] = [];
-  const capture = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const spies = [process.stdout, process.stderr].map((stream) =>
-    vi.spyOn(stream, 'write').mockImplementation(capture),
-  );
-  try {
-    return { result: await run(), logs: chunks.join('') };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
-
 let ticketNumber = 0;
 const nextTicketId = () => `INC${String(++ticketNumber).padStart(7, '0')}`;
-
-/** Puts each detail (a ticket, or any event body when `raw`) on the bus and waits for the worker. */
-async function putTickets(t: TestApi, details: Array<Record<string, unknown>>): Promise<void> {
-  const client = createEventBridgeClient(t.api.clients);
-  const out = await client.send(
-    new PutEventsCommand({
-      Entries: details.map((detail) => ({
-        Source: 'ticketing.servicenow',
-        DetailType: 'PasswordResetRequested',
-        Detail: JSON.stringify(detail),
-        EventBusName: 'rekey',
-      })),
-    }),
-  );
-  client.destroy();
-  expect(out.FailedEntryCount).toBe(0);
-  await t.api.bus?.idle();
-}
 
 const bus = (t: TestApi) => t.api.bus ?? expect.unreachable('the local API has a bus');
 const resultsFor = (t: TestApi, ticketId: string) =>
