@@ -41,7 +41,10 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }),
   );
   // The SDK's own waiter polls DescribeTable until the table is ACTIVE.
-  await waitUntilTableExists({ client, maxWaitTime: 120 }, { TableName: tableName });
+  await waitUntilTableExists(
+    { client, maxWaitTime: 120, minDelay: 1, maxDelay: 5 },
+    { TableName: tableName },
+  );
   try {
     await client.send(
       new UpdateTimeToLiveCommand({
