@@ -151,3 +151,41 @@ describe('asynchronous paths', () => {
     });
   });
 });
+
+/** Each function's allowed actions and the secret prefixes they name, by construct id. */
+function grantsByFunction(): Map<string, { actions: string[]; secretPrefixes: string[] }> {
+  const grants = new Map<string, { actions: string[]; secretPrefixes: string[] }>();
+  for (const [id, statements] of rolePolicies()) {
+    const allowed = statements.filter((s) => s.Effect === 'Allow');
+    grants.set(id.replace(/RoleDefaultPolicy[0-9A-F]{8}$/, ''), {
+      actions: allowed.flatMap(actionsOf),
+      secretPrefixes: [
+        ...new Set(JSON.stringify(allowed.map((s) => s.Resource)).match(/secret:rekey\/[a-z]+\//g) ?? []),
+      ],
+    });
+  }
+  return grants;
+}
+
+describe('permissions by operation', () => {
+  it('lets only the functions that notify send e-mail or SMS', () => {
+    const grants = [...grantsByFunction()];
+    const allowedTo = (action: string) =>
+      grants
+        .filter(([, g]) => g.actions.includes(action))
+        .map(([name]) => name)
+        .sort();
+    expect(allowedTo('ses:SendEmail')).toEqual(['ChangePassword', 'ResetRandomPassword', 'TicketWorker']);
+    expect(allowedTo('sns:Publish')).toEqual(['ResetRandomPassword', 'TicketWorker']);
+  });
+
+  it('keeps DDM administrator secrets under their own prefix, apart from temporary passwords', () => {
+    const grants = grantsByFunction();
+    expect(grants.get('ManageDdmAdmin')?.secretPrefixes).toEqual(['secret:rekey/ddm/']);
+    const others = [...grants].filter(
+      ([name, g]) => name !== 'ManageDdmAdmin' && g.secretPrefixes.length > 0,
+    );
+    expect(others.length).toBe(6);
+    for (const [name, g] of others) expect(g.secretPrefixes, name).toEqual(['secret:rekey/temp/']);
+  });
+});
