@@ -132,7 +132,7 @@ export function classOf(ch: string, policy: PasswordPolicy): CharacterClass | un
 // Control, format (bidi overrides, zero-width), surrogate and private-use code points, and
 // spaces of every kind (a no-break space looks like a space but is not one), are never part
 // of a password, whatever the policy: they hide what a password really is.
-const NEVER_ALLOWED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+export const NEVER_ALLOWED = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
 /** The alphabet a generator draws from under this policy. */
 export function generationAlphabet(policy: PasswordPolicy): string {

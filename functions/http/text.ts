@@ -15,9 +15,7 @@
  * and spaces of every kind.
  */
 import * as z from 'zod/mini';
-
-/** Characters never part of a password under any policy (the policy module refuses the same). */
-const NOT_IN_A_PASSWORD = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+import { NEVER_ALLOWED } from '#core/policy.ts';
 
 /** Characters never part of a name; U+0020 is the one space a name may contain. */
 const NOT_IN_A_NAME =
@@ -37,7 +35,7 @@ export function passwordText(maxLength: number) {
     z.minLength(1),
     z.maxLength(maxLength),
     z.refine(
-      (value) => !NOT_IN_A_PASSWORD.test(value),
+      (value) => !NEVER_ALLOWED.test(value),
       'may not contain spaces, control, format (bidi), unassigned characters or lone surrogates',
     ),
   );
@@ -64,7 +62,7 @@ export function nameText(maxLength: number) {
 }
 
 /** What an id (user, realm, instance) may be: safe in a table key, a secret name and a log line. */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * An id: 1 to `maxLength` ASCII letters, digits, `.`, `_` and `-`, starting with a letter or

@@ -44,10 +44,11 @@ interface Match {
 /** Starts the gateway on 127.0.0.1:`port` (0 picks a free port). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const matchers = options.routes.map((route) => ({ route, ...compile(route.path) }));
+  const tokenAuthorizer = createTokenAuthorizer(options.verifyToken);
 
   const server = createServer((req, res) => {
     const started = performance.now();
-    void serve(req, options, matchers)
+    void serve(req, options, matchers, tokenAuthorizer)
       .catch(() => ({ result: gatewayError(500, 'Internal Server Error'), routeKey: 'failed' }))
       .then(({ result, routeKey }) => {
         write(res, result);
@@ -76,6 +77,7 @@ async function serve(
   req: IncomingMessage,
   options: GatewayOptions,
   matchers: Array<{ route: RouteDefinition; regex: RegExp; names: string[] }>,
+  tokenAuthorizer: TokenAuthorizer,
 ): Promise<{ result: APIGatewayProxyStructuredResultV2; routeKey: string }> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -89,7 +91,7 @@ async function serve(
   const body = await readBody(req);
   if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
 
-  const authorizer = route.auth === 'admin' ? await authorize(req, options) : undefined;
+  const authorizer = route.auth === 'admin' ? await authorize(req, tokenAuthorizer) : undefined;
 
   const handler = options.handlers.get(route.operation);
   if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey };
@@ -131,14 +133,15 @@ function findRoute(
 }
 
 type Authorizer = { lambda: Record<string, string> };
+type TokenAuthorizer = ReturnType<typeof createTokenAuthorizer>;
 
 /**
  * As in the stack: every admin route runs rekey's token authorizer (the very same function,
  * over the development key) and passes its context on. It never refuses: a request without
  * a valid token reaches the function, which answers 401 in the route's dialect.
  */
-async function authorize(req: IncomingMessage, options: GatewayOptions): Promise<Authorizer> {
-  const { context } = await createTokenAuthorizer(options.verifyToken)({ headers: lowerCaseHeaders(req) });
+async function authorize(req: IncomingMessage, tokenAuthorizer: TokenAuthorizer): Promise<Authorizer> {
+  const { context } = await tokenAuthorizer({ headers: lowerCaseHeaders(req) });
   return { lambda: context ?? { authenticated: 'false' } };
 }
 

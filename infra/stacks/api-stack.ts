@@ -17,8 +17,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
 import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
+import { TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
-export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
 export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
 
 export interface ApiStackProps extends StackProps {

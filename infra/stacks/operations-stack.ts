@@ -15,7 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
-import { TEMPORARY_SECRET_PREFIX } from './api-stack.ts';
+import { TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface OperationsStackProps extends StackProps {
   table: ITable;
