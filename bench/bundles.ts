@@ -11,10 +11,12 @@
  * the arm64 one.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { buildSync } from 'esbuild';
+import { lambdaBundling } from '../infra/constructs/lambda-bundling.ts';
 import { buildRekey } from '../infra/rekey-app.ts';
 import { median } from './stats.ts';
 
@@ -144,4 +146,40 @@ export function cdkDefaultBundle(): { file: string; kb: number } {
   );
   if (build.status !== 0) throw new Error('esbuild failed');
   return { file: out, kb: readFileSync(out).length / 1024 };
+}
+
+/**
+ * What no rekey function can load faster than, measured alongside the functions: the two SDK
+ * clients alone (bench/sdk-floor.ts), bundled with the functions' own esbuild options; and a
+ * module that only imports the Node built-ins that bundle imports.
+ */
+export function floorModules(): {
+  sdk: { file: string; kb: number };
+  builtins: { file: string; names: string[] };
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'rekey-floor-'));
+  const options = lambdaBundling({ argon2: false });
+  const [aliasFrom = '', aliasTo = ''] = String(options.esbuildArgs?.['--alias'] ?? '').split('=');
+  const sdkFile = join(dir, 'sdk.mjs');
+  buildSync({
+    entryPoints: ['bench/sdk-floor.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: options.minify ?? false,
+    target: options.target ?? 'node22',
+    mainFields: options.mainFields ?? [],
+    ...(options.banner ? { banner: { js: options.banner } } : {}),
+    ...(aliasFrom ? { alias: { [aliasFrom]: aliasTo } } : {}),
+    legalComments: 'none',
+    outfile: sdkFile,
+    logLevel: 'error',
+  });
+  const code = readFileSync(sdkFile, 'utf8');
+  const names = [
+    ...new Set([...code.matchAll(/(?:from|import)\s*"(node:[\w/]+)"/g)].map((m) => m[1] ?? '')),
+  ].sort();
+  const builtinsFile = join(dir, 'builtins.mjs');
+  writeFileSync(builtinsFile, names.map((name) => `import ${JSON.stringify(name)};`).join('\n'));
+  return { sdk: { file: sdkFile, kb: code.length / 1024 }, builtins: { file: builtinsFile, names } };
 }

@@ -5,7 +5,7 @@
  */
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
-import { cdkDefaultBundle, measureBundles } from './bundles.ts';
+import { cdkDefaultBundle, floorModules, measureBundles } from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { table } from './stats.ts';
 
@@ -16,8 +16,9 @@ const LIMIT_LOAD_MS = 45;
 console.log(`rekey bench — node ${process.version}, ${RUNS} runs per figure, medians\n`);
 
 const reference = cdkDefaultBundle();
-const { bundles, extraMs } = measureBundles(RUNS, [reference.file]);
-const referenceMs = extraMs[0] ?? Number.NaN;
+const floor = floorModules();
+const { bundles, extraMs } = measureBundles(RUNS, [reference.file, floor.sdk.file, floor.builtins.file]);
+const [referenceMs = Number.NaN, sdkMs = Number.NaN, builtinsMs = Number.NaN] = extraMs;
 console.log('## Functions (as synthesized by `cdk synth`)\n');
 console.log(
   table(
@@ -43,6 +44,14 @@ console.log(
         referenceMs.toFixed(1),
         '-',
       ],
+      [
+        '(floor: only the DynamoDB and Secrets Manager clients)',
+        floor.sdk.kb.toFixed(1),
+        '-',
+        sdkMs.toFixed(1),
+        '-',
+      ],
+      ['(floor: only the Node built-ins those clients import)', '-', '-', builtinsMs.toFixed(1), '-'],
     ],
   ),
 );
