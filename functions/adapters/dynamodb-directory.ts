@@ -12,9 +12,10 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConflictError, UnavailableError, VersionConflictError } from '#core/errors.ts';
+import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, TrackedSecretPage } from '#core/ports.ts';
+import { serviceFailure } from './service-errors.ts';
 
 /** No user has this id (user ids start with a letter or a digit). */
 const NO_SUCH_USER_ID = '#no-such-user';
@@ -173,7 +174,7 @@ export class DynamoDbDirectory implements Directory {
       if (error instanceof ConditionalCheckFailedException) {
         throw new ConflictError(`The ${what} already exists.`, { reason: 'AlreadyExists', cause: error });
       }
-      throw unavailable(error);
+      throw serviceFailure('directory', error);
     }
   }
 
@@ -191,7 +192,7 @@ export class DynamoDbDirectory implements Directory {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException)
         throw new VersionConflictError(undefined, { cause: error });
-      throw unavailable(error);
+      throw serviceFailure('directory', error);
     }
   }
 
@@ -205,7 +206,7 @@ export class DynamoDbDirectory implements Directory {
     try {
       return await send();
     } catch (error) {
-      throw unavailable(error);
+      throw serviceFailure('directory', error);
     }
   }
 }
@@ -213,8 +214,4 @@ export class DynamoDbDirectory implements Directory {
 /** Optional fields are left out of the item rather than stored as nulls. */
 function toItem(item: Item) {
   return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
-}
-
-function unavailable(error: unknown): UnavailableError {
-  return new UnavailableError('The directory is unavailable; retry later.', { cause: error });
 }

@@ -5,6 +5,7 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { RekeyError, UnavailableError } from '#core/errors.ts';
 import type { ResultPublisher, TicketResult } from '#core/tickets.ts';
+import { serviceFailure } from './service-errors.ts';
 
 /** The bus tickets arrive on and results go back to, unless REKEY_EVENT_BUS_NAME says otherwise. */
 export const DEFAULT_EVENT_BUS_NAME = 'rekey';
@@ -40,7 +41,7 @@ export class EventBridgeResultPublisher implements ResultPublisher {
       }
     } catch (error) {
       if (error instanceof RekeyError) throw error;
-      throw new UnavailableError('The event bus is unavailable; retry later.', { cause: error });
+      throw serviceFailure('event bus', error);
     }
   }
 }

@@ -19,6 +19,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.ts';
+import { serviceFailure } from './service-errors.ts';
 
 /** Retry tokens and ticket ids are remembered this long (OCI: 24 hours). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -66,7 +67,7 @@ export function idempotent<I extends IdempotentInput, R>(
       return await call();
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw error;
-      throw new UnavailableError('The idempotency store is unavailable; retry later.', { cause: error });
+      throw serviceFailure('idempotency store', error);
     }
   };
 

@@ -4,6 +4,7 @@
  * the client options (a local endpoint) and the notifier differ.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import { argon2idHasher } from '#core/hashing.ts';
@@ -31,10 +32,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySett
   };
 }
 
-/** A function's runtime: its logger, its table client (idempotency uses it too) and its deps. */
+/** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
 export interface Runtime {
   logger: Logger;
   dynamoDb: DynamoDBClient;
+  secretsManager: SecretsManagerClient;
   settings: RekeySettings;
   deps: UseCaseDeps;
 }
@@ -52,9 +54,10 @@ export function createRuntime(
   const settings = options.settings ?? settingsFromEnv();
   const logger = options.logger ?? createLogger(service);
   const dynamoDb = createDynamoDbClient(options.clients);
+  const secretsManager = createSecretsManagerClient(options.clients);
   const deps: UseCaseDeps = {
     directory: new DynamoDbDirectory(dynamoDb, settings.tableName),
-    vault: new SecretsManagerVault(createSecretsManagerClient(options.clients), settings.kmsKeyId),
+    vault: new SecretsManagerVault(secretsManager, settings.kmsKeyId),
     hasher: argon2idHasher,
     clock: systemClock,
     ids: randomIds,
@@ -66,5 +69,5 @@ export function createRuntime(
       databaseSecretPrefix: settings.databaseSecretPrefix,
     },
   };
-  return { logger, dynamoDb, settings, deps };
+  return { logger, dynamoDb, secretsManager, settings, deps };
 }

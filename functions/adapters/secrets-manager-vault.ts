@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { SecretNotFoundError, UnavailableError } from '#core/errors.ts';
 import type { NewSecret, SecretVault } from '#core/ports.ts';
+import { serviceFailure } from './service-errors.ts';
 
 export class SecretsManagerVault implements SecretVault {
   constructor(
@@ -48,7 +49,7 @@ export class SecretsManagerVault implements SecretVault {
         throw new SecretNotFoundError(secretId, { cause: error });
       }
       if (error instanceof SecretNotFoundError) throw error;
-      throw unavailable(error);
+      throw serviceFailure('vault', error);
     }
   }
 
@@ -65,7 +66,7 @@ export class SecretsManagerVault implements SecretVault {
       );
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return;
-      throw unavailable(error);
+      throw serviceFailure('vault', error);
     }
   }
 
@@ -73,11 +74,7 @@ export class SecretsManagerVault implements SecretVault {
     try {
       return await send();
     } catch (error) {
-      throw unavailable(error);
+      throw serviceFailure('vault', error);
     }
   }
-}
-
-function unavailable(error: unknown): UnavailableError {
-  return new UnavailableError('The vault is unavailable; retry later.', { cause: error });
 }

@@ -7,6 +7,7 @@
 import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { UnavailableError } from '#core/errors.ts';
 import type { Notification, Notifier } from '#core/ports.ts';
+import { serviceFailure } from './service-errors.ts';
 
 export class SesNotifier implements Notifier {
   constructor(
@@ -37,7 +38,7 @@ export class SesNotifier implements Notifier {
         }),
       );
     } catch (error) {
-      throw new UnavailableError('The e-mail service is unavailable; retry later.', { cause: error });
+      throw serviceFailure('e-mail service', error);
     }
   }
 }

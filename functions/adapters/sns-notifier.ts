@@ -3,8 +3,8 @@
  * user's E.164 number, marked Transactional so SNS favours delivery over cost.
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { UnavailableError } from '#core/errors.ts';
 import type { Notification, Notifier } from '#core/ports.ts';
+import { serviceFailure } from './service-errors.ts';
 
 export class SnsNotifier implements Notifier {
   constructor(private readonly client: SNSClient) {}
@@ -26,7 +26,7 @@ export class SnsNotifier implements Notifier {
         }),
       );
     } catch (error) {
-      throw new UnavailableError('The SMS service is unavailable; retry later.', { cause: error });
+      throw serviceFailure('SMS service', error);
     }
   }
 }

@@ -5,7 +5,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { SesNotifier } from '#adapters/ses-notifier.ts';
 import { SnsNotifier } from '#adapters/sns-notifier.ts';
-import { UnavailableError } from '#core/errors.ts';
+import { ThrottledError, UnavailableError } from '#core/errors.ts';
 import type { Notification } from '#core/ports.ts';
 
 const ses = mockClient(SESClient);
@@ -58,14 +58,17 @@ describe('SesNotifier', () => {
     ]);
   });
 
-  it('turns an SES failure into an UnavailableError whose message holds nothing it was sending', async () => {
-    ses.on(SendEmailCommand).rejects(serviceError('TooManyRequestsException'));
+  it.each([
+    ['MessageRejected', UnavailableError],
+    ['TooManyRequestsException', ThrottledError],
+  ])('turns an SES %s into a %O whose message holds nothing it was sending', async (name, kind) => {
+    ses.on(SendEmailCommand).rejects(serviceError(name));
     const error = await new SesNotifier(new SESClient(CLIENT), 'no-reply@rekey.example')
       .send(email)
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toBeInstanceOf(kind);
     expect((error as Error).message).not.toContain('Xy7#secret');
-    expect((error as Error).cause).toMatchObject({ name: 'TooManyRequestsException' });
+    expect((error as Error).cause).toMatchObject({ name });
   });
 
   it('fails each send, without calling SES, when no sender address is configured', async () => {
@@ -95,10 +98,13 @@ describe('SnsNotifier', () => {
     ]);
   });
 
-  it('turns an SNS failure into an UnavailableError', async () => {
-    sns.on(PublishCommand).rejects(serviceError('ThrottledException'));
+  it.each([
+    ['InternalErrorException', UnavailableError],
+    ['ThrottledException', ThrottledError],
+  ])('turns an SNS %s into a %O', async (name, kind) => {
+    sns.on(PublishCommand).rejects(serviceError(name));
     const error = await new SnsNotifier(new SNSClient(CLIENT)).send(sms).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error).toBeInstanceOf(kind);
     expect((error as Error).message).not.toContain('Xy7#secret');
   });
 

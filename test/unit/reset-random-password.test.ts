@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
@@ -212,6 +213,7 @@ describe('reset-random-password handler', () => {
     const runtime: Runtime = {
       logger: createLogger('reset-random-password'),
       dynamoDb,
+      secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
       settings: settingsFromEnv({}),
       deps: d,
     };

@@ -4,7 +4,7 @@
  */
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '#adapters/aws-clients.ts';
+import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
@@ -87,6 +87,7 @@ describe('ticket worker', () => {
     const runtime: Runtime = {
       logger: createLogger('ticket-worker'),
       dynamoDb: createDynamoDbClient(backend.clients),
+      secretsManager: createSecretsManagerClient(backend.clients),
       settings: settingsFromEnv({}),
       deps,
     };
