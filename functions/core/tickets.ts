@@ -72,7 +72,9 @@ const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  * `InvalidParameter.<field>` (the offending detail field, e.g. `InvalidParameter.password`),
  * `NotFound.User` / `NotFound.Realm`, `Conflict.Federated` (whichever operation refused it),
  * `Conflict.SSOEnabled`, `Conflict.TicketReuse` (same ticket and operation, different detail),
- * `Unavailable.NotificationFailed` (reset done, password in the vault, not delivered).
+ * `Unavailable.NotificationFailed` (reset done, password in the vault, not delivered),
+ * `Unavailable.RetriesExhausted` / `Throttled.RetriesExhausted` (every delivery failed; the
+ * message went to the dead-letter queue and nothing was changed for good).
  */
 export function failureCode(error: RekeyError): string {
   if (error.reason === 'Federated') return 'Conflict.Federated';

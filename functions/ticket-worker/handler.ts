@@ -11,11 +11,12 @@ import { DEFAULT_EVENT_BUS_NAME, EventBridgeResultPublisher } from '#adapters/ev
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
-import { InvalidInputError } from '#core/errors.ts';
+import { InvalidInputError, ThrottledError, UnavailableError } from '#core/errors.ts';
 import {
   failedResult,
   isRefusal,
   type ResultPublisher,
+  TICKET_MAX_RECEIVE_COUNT,
   TICKET_OPERATIONS,
   type Ticket,
   type TicketOperation,
@@ -91,8 +92,16 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       logger.error('poison message: not a ticket event', { messageId });
       throw new PoisonMessageError(messageId);
     }
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
-      const result = await resultOf(record, envelope, context);
+      let result: TicketResult;
+      try {
+        result = await resultOf(record, envelope, context);
+      } catch (error) {
+        // The queue's last delivery: tell the ticket before the dead-letter queue takes it.
+        if (receiveCount >= TICKET_MAX_RECEIVE_COUNT) await reportGivingUp(envelope, error, receiveCount);
+        throw error;
+      }
       await publisher.publish(result);
       logger.info('ticket answered', {
         messageId,
@@ -104,10 +113,36 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       // SQS delivers it again, or moves it to the dead-letter queue after maxReceiveCount receives.
       logger.warn('ticket not answered; left to the queue', {
         messageId,
-        receiveCount: record.attributes?.ApproximateReceiveCount,
+        receiveCount,
         error: causeNames(error),
       });
       throw error;
+    }
+  }
+
+  /**
+   * A `PasswordResetFailed` for a ticket whose every delivery failed for a reason worth
+   * retrying (a dependency down or throttled): without it the ticketing system would wait
+   * forever. Best effort: if the bus fails too, only the dead-letter queue's alarm speaks.
+   */
+  async function reportGivingUp(envelope: TicketEnvelope, error: unknown, receives: number): Promise<void> {
+    const message =
+      `The reset could not be completed after ${receives} attempts: a backing service was ` +
+      `${error instanceof ThrottledError ? 'throttling' : 'failing'}. The ticket's message is on the dead-letter queue; send the ticket again later.`;
+    const options = { reason: 'RetriesExhausted' };
+    const giveUp =
+      error instanceof ThrottledError
+        ? new ThrottledError(message, options)
+        : new UnavailableError(message, options);
+    try {
+      await publisher.publish(
+        failedResult(envelope.detail.ticketId, giveUp, operationNamed(envelope.detail.operation)),
+      );
+    } catch (publishError) {
+      logger.error('giving up on a ticket: its Failed result was not published', {
+        ticketId: safeName(envelope.detail.ticketId),
+        error: causeNames(publishError),
+      });
     }
   }
 

@@ -184,7 +184,7 @@ describe('ticketing events when the vault is down', () => {
   });
   afterAll(() => t.close());
 
-  it('retries a ticket maxReceiveCount (3) times, then moves it to the dead-letter queue, with no result and no change', async () => {
+  it('retries a ticket maxReceiveCount (3) times, then answers it Failed and moves it to the dead-letter queue, with no change', async () => {
     const ticketId = nextTicketId();
     const before = await snapshot(t, 'u-alice');
     await putTickets(t, [
@@ -196,7 +196,13 @@ describe('ticketing events when the vault is down', () => {
     expect(others).toEqual([]);
     expect(letter?.receiveCount).toBe(3);
     expect((JSON.parse(letter?.body ?? '{}') as BusEvent).detail.ticketId).toBe(ticketId);
-    expect(resultsFor(t, ticketId)).toEqual([]);
+    // One answer, on the last delivery, so the ticketing system does not wait for ever.
+    const results = resultsFor(t, ticketId);
+    expect(results.map((r) => [r['detail-type'], r.detail.code])).toEqual([
+      ['PasswordResetFailed', 'Unavailable.RetriesExhausted'],
+    ]);
+    expect(results[0]?.detail).toMatchObject({ ticketId, operation: 'CreateOrResetUIPassword' });
+    expect(results[0]?.detail.message).toMatch(/after 3 attempts.*dead-letter queue/);
     expect(await snapshot(t, 'u-alice')).toEqual(before);
   });
 });
