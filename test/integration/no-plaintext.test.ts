@@ -6,15 +6,25 @@
  * dead-letter log and the outbox. Then every password that existed meanwhile is searched for
  * everywhere: it may be only in the vault and in the notification meant to carry it.
  */
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { argon2idHasher } from '#core/hashing.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { newInstance, newUser } from '#infra/local/demo.ts';
 import { deadLetterLogPath } from '#infra/local/event-bus.ts';
+import {
+  describeLeaks,
+  detectorInstalled,
+  findLeaks,
+  leakDrill,
+  type OutputKind,
+  passwordForms,
+} from '#test/support/password-ledger.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';
@@ -383,5 +393,107 @@ describe('no plaintext password, across every operation', () => {
       }
       if (VAULTED_GIVEN.has(JSON.parse(secret.value).password)) expect(secret.name).toMatch(/^rekey\/ddm\//);
     }
+  });
+});
+
+/**
+ * The suite-wide check (test/support/plaintext-setup.ts, a setup file of every test file)
+ * searches everything each file's worker wrote for every password its code hashed, verified
+ * or stored. Its control: passwords the ledger really recorded, leaked on purpose through
+ * each kind of output, inside a drill that keeps them out of this file's own capture.
+ */
+describe('the suite-wide plaintext check', () => {
+  type Leak = (password: string) => void;
+  const LEAKS: Array<[how: string, leak: Leak, kind: OutputKind, form: string]> = [
+    ['console.log', (pw) => console.log('drill', pw), 'console.log', 'as is'],
+    [
+      'an Error logged with console.error',
+      (pw) => console.error(new Error(`refused ${pw}`)),
+      'console.error',
+      'as is',
+    ],
+    [
+      'a JSON log line on stdout',
+      (pw) => process.stdout.write(`${JSON.stringify({ message: 'drill', pw })}\n`),
+      'process.stdout',
+      'JSON-escaped',
+    ],
+    [
+      'a Basic header on stderr, as bytes',
+      (pw) => process.stderr.write(Buffer.from(`Basic ${Buffer.from(`drill-x:${pw}`).toString('base64')}\n`)),
+      'process.stderr',
+      'base64-encoded',
+    ],
+    [
+      'a query string on stdout while a test has replaced stdout.write',
+      (pw) => {
+        const real = process.stdout.write;
+        process.stdout.write = (() => true) as typeof process.stdout.write;
+        try {
+          process.stdout.write(`/drill?p=${encodeURIComponent(pw)}\n`);
+        } finally {
+          process.stdout.write = real;
+        }
+      },
+      'process.stdout',
+      'percent-encoded',
+    ],
+    [
+      'console.warn while vi.spyOn silences it',
+      (pw) => {
+        const spy = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+        try {
+          console.warn(pw);
+        } finally {
+          spy.mockRestore();
+        }
+      },
+      'console.warn',
+      'as is',
+    ],
+  ];
+
+  it('is installed in this worker, as in every other', () => {
+    expect(detectorInstalled(), 'test/support/plaintext-setup.ts is not a setupFile').toBe(true);
+  });
+
+  it.each(LEAKS)(
+    'catches a hashed password leaked through %s, and never prints it',
+    async (how, leak, kind, form) => {
+      // A quote and a space, so that its JSON-escaped and percent-encoded forms differ from it.
+      const password = `Drill "${how}" ${randomUUID()}`;
+      const leaks = await leakDrill(async () => {
+        await argon2idHasher.hash(password);
+        leak(password);
+      });
+      expect(leaks.map((l) => [l.kind, l.form, l.recordedBy, l.length])).toEqual([
+        [kind, form, 'argon2idHasher.hash', password.length],
+      ]);
+      const report = describeLeaks('no-plaintext.test.ts', leaks);
+      expect(report).toContain(`in ${kind} output`);
+      for (const [, text] of passwordForms(password)) expect(report.includes(text)).toBe(false);
+    },
+  );
+
+  it('catches a password only ever stored in the vault (a DDM administrator) leaked to the console', async () => {
+    const password = `Drill-Ddm-${randomUUID()}`;
+    let secretId = '';
+    const leaks = await leakDrill(async () => {
+      ({ secretId } = await reader.deps.vault.create({
+        name: `rekey/ddm/drill-${randomUUID()}`,
+        value: JSON.stringify({ engine: 'mysql', username: 'drill', password }),
+        description: 'the plaintext check control',
+        tags: {},
+      }));
+      console.info(`connected as drill:${password}`);
+    });
+    await reader.deps.vault.delete(secretId);
+    expect(leaks.map((l) => [l.kind, l.form, l.recordedBy])).toEqual([
+      ['console.info', 'as is', 'LocalFileVault.createSecret'],
+    ]);
+  });
+
+  it('leaves the drills out of this file’s capture, which holds no password', () => {
+    expect(findLeaks()).toEqual([]);
   });
 });
