@@ -17,9 +17,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
 import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
-import { TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
-
-export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
+import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface ApiStackProps extends StackProps {
   table: ITable;
@@ -49,9 +47,10 @@ interface OperationAccess {
 const ISSUE_TEMPORARY = ['CreateSecret', 'TagResource', 'DeleteSecret'] as const;
 
 export const OPERATION_ACCESS: Record<string, OperationAccess> = {
-  // Idempotency records are written, completed (UpdateItem) and dropped on failure (DeleteItem).
+  // Idempotency records are claimed and completed with PutItem, read back with GetItem and
+  // dropped on failure with DeleteItem (which also drops a replaced secret's index entry).
   'create-or-reset-ui-password': {
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'],
+    table: ['GetItem', 'PutItem', 'DeleteItem'],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Finds the user by username (Query); deletes the temporary secret a new password replaces
@@ -72,9 +71,10 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Creates the administrator's secret once, then writes new versions of it (reading the
-  // current one first, so keys a rotation function added, like `dbname`, are kept).
+  // current one first, so keys a rotation function added, like `dbname`, are kept). The
+  // index entry written before the secret and deleted after it is PutItem and DeleteItem.
   'manage-ddm-admin': {
-    table: ['GetItem', 'PutItem'],
+    table: ['GetItem', 'PutItem', 'DeleteItem'],
     secrets: {
       prefix: 'database',
       actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],

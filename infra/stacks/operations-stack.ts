@@ -15,7 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
-import { TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
+import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface OperationsStackProps extends StackProps {
   table: ITable;
@@ -76,7 +76,9 @@ export class OperationsStack extends Stack {
       reservedConcurrentExecutions: props.workerConcurrency ?? 5,
       environment: { REKEY_EVENT_BUS_NAME: this.bus.eventBusName, REKEY_EMAIL_FROM: props.emailSender },
     })
-      .bindTable(props.table, ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'])
+      // Idempotency records per ticket: claimed and completed with PutItem, read back with
+      // GetItem, dropped on failure with DeleteItem (as are replaced secrets' index entries).
+      .bindTable(props.table, ['GetItem', 'PutItem', 'DeleteItem'])
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
@@ -129,6 +131,13 @@ export class OperationsStack extends Stack {
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
+        actions: ['DeleteSecret'],
+        key: props.secretsKey,
+      })
+      // Only the DDM administrator secrets a failed creation left behind (the index names them).
+      .bindSecrets({
+        prefix: DATABASE_SECRET_PREFIX,
+        environmentVariable: 'REKEY_DDM_SECRET_PREFIX',
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       });

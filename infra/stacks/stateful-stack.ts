@@ -14,6 +14,9 @@ import { TTL_ATTRIBUTE } from '../local/table.ts';
 /** Name prefix of the secrets that hold generated temporary passwords. */
 export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
 
+/** Name prefix of the secrets that hold DDM administrator credentials. */
+export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
+
 export class StatefulStack extends Stack {
   readonly table: TableV2;
   /**

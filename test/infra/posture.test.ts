@@ -152,6 +152,87 @@ describe('asynchronous paths', () => {
   });
 });
 
+describe('the secrets key', () => {
+  type KeyResource = { Properties: { KeyPolicy: { Statement: Array<Statement & { Principal?: unknown }> } } };
+  type FunctionResource = { Properties: { Environment?: { Variables?: Record<string, unknown> } } };
+
+  /** The one customer-managed key, by logical id. */
+  function secretsKey(): [string, KeyResource] {
+    const keys = Object.entries(stateful.findResources('AWS::KMS::Key')) as Array<[string, KeyResource]>;
+    expect(keys).toHaveLength(1);
+    return keys[0] as [string, KeyResource];
+  }
+
+  it('denies every principal the use of the key except through Secrets Manager in its region (StringNotEquals kms:ViaService)', () => {
+    const [, key] = secretsKey();
+    const denies = key.Properties.KeyPolicy.Statement.filter((s) => s.Effect === 'Deny');
+    expect(denies).toHaveLength(1);
+    const [deny] = denies;
+    expect(deny?.Principal).toEqual({ AWS: '*' });
+    expect(deny?.Resource).toBe('*');
+    expect(actionsOf(deny as Statement).sort()).toEqual([
+      'kms:Decrypt',
+      'kms:Encrypt',
+      'kms:GenerateDataKey*',
+      'kms:ReEncrypt*',
+    ]);
+    expect(deny?.Condition).toEqual({
+      StringNotEquals: {
+        'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+      },
+    });
+  });
+
+  it('is the REKEY_KMS_KEY_ID of every function that creates or writes secrets', () => {
+    const [keyId] = secretsKey();
+    // A cross-stack reference: Fn::ImportValue of the stateful stack's export.
+    const exported = new Map(
+      Object.values(
+        (stateful.toJSON().Outputs ?? {}) as Record<string, { Value: unknown; Export?: { Name: string } }>,
+      )
+        .filter((output) => output.Export)
+        .map((output) => [output.Export?.Name, output.Value]),
+    );
+    const resolve = (value: unknown) => {
+      const imported = (value as { 'Fn::ImportValue'?: string } | undefined)?.['Fn::ImportValue'];
+      return imported === undefined ? value : exported.get(imported);
+    };
+    const stacks: Array<[string, Template]> = [
+      ['api', api],
+      ['operations', operations],
+    ];
+    const functions = stacks.flatMap(([stack, template]) =>
+      Object.entries(template.findResources('AWS::Lambda::Function') as Record<string, FunctionResource>).map(
+        ([id, fn]) => ({
+          name: `${stack}/${id.replace(/Function[0-9A-F]{8}$/, '')}`,
+          variables: fn.Properties.Environment?.Variables ?? {},
+        }),
+      ),
+    );
+    // uiPassword, random-password, CloudSSO ResetUserPassword, the DDM admin function, the ticket worker.
+    const writers = [
+      'api/CreateOrResetUiPassword',
+      'api/ManageDdmAdmin',
+      'api/ResetRandomPassword',
+      'api/ResetUserPassword',
+      'operations/TicketWorker',
+    ];
+    // The list is the template's: exactly these roles may create a secret or write a value.
+    const writing = [...grantsByFunction()]
+      .filter(([, g]) =>
+        g.actions.some((a) => ['secretsmanager:CreateSecret', 'secretsmanager:PutSecretValue'].includes(a)),
+      )
+      .map(([name]) => name)
+      .sort();
+    expect(writing).toEqual(writers.map((w) => w.split('/')[1]).sort());
+    for (const name of writers) {
+      const fn = functions.find((f) => f.name === name);
+      expect(fn, name).toBeDefined();
+      expect(resolve(fn?.variables.REKEY_KMS_KEY_ID), name).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+  });
+});
+
 /** Each function's allowed actions and the secret prefixes they name, by construct id. */
 function grantsByFunction(): Map<string, { actions: string[]; secretPrefixes: string[] }> {
   const grants = new Map<string, { actions: string[]; secretPrefixes: string[] }>();
@@ -182,10 +263,12 @@ describe('permissions by operation', () => {
   it('keeps DDM administrator secrets under their own prefix, apart from temporary passwords', () => {
     const grants = grantsByFunction();
     expect(grants.get('ManageDdmAdmin')?.secretPrefixes).toEqual(['secret:rekey/ddm/']);
+    // The sweeper may also delete (only) a DDM secret that a failed creation left behind.
+    expect(grants.get('Sweeper')?.secretPrefixes).toEqual(['secret:rekey/temp/', 'secret:rekey/ddm/']);
     const others = [...grants].filter(
-      ([name, g]) => name !== 'ManageDdmAdmin' && g.secretPrefixes.length > 0,
+      ([name, g]) => !['ManageDdmAdmin', 'Sweeper'].includes(name) && g.secretPrefixes.length > 0,
     );
-    expect(others.length).toBe(6);
+    expect(others.length).toBe(5);
     for (const [name, g] of others) expect(g.secretPrefixes, name).toEqual(['secret:rekey/temp/']);
   });
 });
