@@ -89,7 +89,13 @@ export interface TrackedSecret {
   /** The secret's name (not its ARN: the ARN is unknown until the secret exists). */
   name: string;
   realmId: string;
+  /** The user whose password it holds; empty for a DDM administrator secret. */
   userId: string;
+  /**
+   * Set for a DDM administrator secret about to be created: the sweeper judges the entry
+   * against this instance (does it name the secret?) instead of a user.
+   */
+  instanceId?: string;
   createdAt: string;
   /** When the password it holds expires, and with it the secret. */
   expiresAt: string;

@@ -14,11 +14,14 @@ export const MIN_SWEEPER_GRACE_SECONDS = 15 * 60;
 export interface SweeperSettings {
   tableName: string;
   temporarySecretPrefix: string;
+  /** Unset: DDM administrator entries in the index are refused, never deleted. */
+  databaseSecretPrefix?: string;
   graceSeconds: number;
 }
 
 /**
- * REKEY_TABLE, REKEY_TEMP_SECRET_PREFIX and REKEY_SWEEPER_GRACE_SECONDS (optional). A grace
+ * REKEY_TABLE, REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX and
+ * REKEY_SWEEPER_GRACE_SECONDS (optional). A grace
  * that is not a whole number of seconds, or is shorter than the minimum, is refused: a
  * sweeper that deleted the secret of a request still in flight would strand its user.
  */
@@ -33,6 +36,7 @@ export function sweeperSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Sw
   return {
     tableName: env.REKEY_TABLE || 'rekey',
     temporarySecretPrefix: env.REKEY_TEMP_SECRET_PREFIX || 'rekey/temp/',
+    databaseSecretPrefix: env.REKEY_DDM_SECRET_PREFIX || 'rekey/ddm/',
     graceSeconds,
   };
 }

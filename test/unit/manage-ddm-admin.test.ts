@@ -42,7 +42,12 @@ describe('manageDdmAdmin', () => {
 
   it('creates the secret first, then records the administrator on the instance', async () => {
     const result = await manageDdmAdmin(deps, ADMIN, input());
-    expect(writes()).toEqual(['vault.create', 'directory.saveInstance']);
+    expect(writes()).toEqual([
+      'directory.trackSecret',
+      'vault.create',
+      'directory.saveInstance',
+      'directory.untrackSecret',
+    ]);
     expect(result.created).toBe(true);
     expect(JSON.parse(await deps.vault.read(result.secretId))).toEqual({
       engine: 'mysql',
@@ -95,8 +100,15 @@ describe('manageDdmAdmin', () => {
   it('deletes its secret when the instance update fails', async () => {
     deps.directory.faults.fail('saveInstance');
     await expect(manageDdmAdmin(deps, ADMIN, input())).rejects.toBeInstanceOf(UnavailableError);
-    expect(writes()).toEqual(['vault.create', 'directory.saveInstance', 'vault.delete']);
+    expect(writes()).toEqual([
+      'directory.trackSecret',
+      'vault.create',
+      'directory.saveInstance',
+      'vault.delete',
+      'directory.untrackSecret',
+    ]);
     expect(deps.vault.secrets.size).toBe(0);
+    expect(deps.directory.trackedSecrets.size).toBe(0);
   });
 
   it('keeps its secret when the update landed but failed to answer', async () => {
@@ -116,8 +128,10 @@ describe('manageDdmAdmin', () => {
       return read(instanceId);
     };
     await expect(manageDdmAdmin(deps, ADMIN, input())).rejects.toBeInstanceOf(UnavailableError);
-    expect(writes()).toEqual(['vault.create', 'directory.saveInstance']);
+    // The secret stays, and so does its index entry: the sweeper judges it after the grace.
+    expect(writes()).toEqual(['directory.trackSecret', 'vault.create', 'directory.saveInstance']);
     expect(deps.vault.secrets.size).toBe(1);
+    expect([...deps.directory.trackedSecrets.values()]).toMatchObject([{ instanceId: 'ddm1', userId: '' }]);
   });
 
   it('logs no password', async () => {

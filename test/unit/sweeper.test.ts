@@ -6,7 +6,7 @@ import { secretNameOf, temporarySecretName } from '#core/temporary-secrets.ts';
 import { changePassword } from '#core/use-cases/change-password.ts';
 import { type SweepSettings, sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { sweepIntervalFromEnv } from '#infra/local/sweep-timer.ts';
 import { type FakeDeps, fakeDeps } from '#test/support/fakes.ts';
 
@@ -340,6 +340,7 @@ describe('sweeper settings', () => {
     expect(sweeperSettingsFromEnv({})).toEqual({
       tableName: 'rekey',
       temporarySecretPrefix: 'rekey/temp/',
+      databaseSecretPrefix: 'rekey/ddm/',
       graceSeconds: 900,
     });
     expect(sweeperSettingsFromEnv({ REKEY_SWEEPER_GRACE_SECONDS: '3600' }).graceSeconds).toBe(3600);
@@ -352,5 +353,80 @@ describe('sweeper settings', () => {
       expect(() => sweeperSettingsFromEnv({ REKEY_SWEEPER_GRACE_SECONDS: value })).toThrow(/at least 900/);
     }
     expect(() => sweepIntervalFromEnv({ REKEY_SWEEP_INTERVAL_SECONDS: '0' })).toThrow();
+  });
+});
+
+describe('DDM administrator secrets in the index', () => {
+  const DDM = 'rekey/ddm/';
+  const sweepDdm = () => sweep({ databaseSecretPrefix: DDM });
+
+  /** A DDM administrator creation that stopped after storing its secret (nothing names it). */
+  async function leftBehind(instanceId: string) {
+    if (!(await deps.directory.getInstance(instanceId))) {
+      await deps.directory.saveInstance(
+        newInstance({ realmId: 'acme', instanceId }, deps.clock.now()),
+        undefined,
+      );
+    }
+    const name = `${DDM}acme/${instanceId}/admin/req-${++requests}`;
+    const now = deps.clock.now().toISOString();
+    await deps.directory.trackSecret({
+      name,
+      realmId: 'acme',
+      userId: '',
+      instanceId,
+      createdAt: now,
+      expiresAt: now,
+    });
+    const { secretId } = await deps.vault.create({ name, value: '{}', description: '', tags: {} });
+    return { name, secretId };
+  }
+
+  it('deletes a secret its instance does not name, once the grace period is over', async () => {
+    const { name, secretId } = await leftBehind('i-1');
+    expect(await sweepDdm()).toMatchObject({ kept: 1, deletedSecrets: [], errors: [] });
+    deps.clock.advance(GRACE);
+    expect(await sweepDdm()).toMatchObject({ deletedSecrets: [name], orphans: [name], errors: [] });
+    expect(deps.vault.has(secretId)).toBe(false);
+    expect(trackedNames()).toEqual([]);
+  });
+
+  it('keeps the secret its instance names, and only drops the entry', async () => {
+    const first = await leftBehind('i-2');
+    const live = await leftBehind('i-2');
+    const instance = await deps.directory.getInstance('i-2');
+    await deps.directory.saveInstance(
+      {
+        ...(instance as NonNullable<typeof instance>),
+        adminName: 'root',
+        adminSecretId: live.secretId,
+        version: 2,
+      },
+      1,
+    );
+    deps.clock.advance(GRACE);
+    expect(await sweepDdm()).toMatchObject({ deletedSecrets: [first.name], kept: 1, errors: [] });
+    expect(deps.vault.has(live.secretId)).toBe(true);
+    expect(deps.vault.has(first.secretId)).toBe(false);
+    expect(trackedNames()).toEqual([]);
+  });
+
+  it('refuses such an entry outside the DDM prefix, or when no DDM prefix is set', async () => {
+    const { name, secretId } = await leftBehind('i-3');
+    deps.clock.advance(GRACE);
+    expect((await sweep()).errors).toEqual([{ secret: name, step: 'refuse', error: 'OutsidePrefix' }]);
+    expect((await sweep({ databaseSecretPrefix: 'rekey/other/' })).errors).toEqual([
+      { secret: name, step: 'refuse', error: 'OutsidePrefix' },
+    ]);
+    expect(deps.vault.has(secretId)).toBe(true);
+  });
+
+  it('keeps the entry when the instance cannot be read, to judge it next run', async () => {
+    const { name, secretId } = await leftBehind('i-4');
+    deps.clock.advance(GRACE);
+    deps.directory.faults.fail('getInstance');
+    expect((await sweepDdm()).errors).toEqual([{ secret: name, step: 'inspect', error: expect.any(String) }]);
+    expect(deps.vault.has(secretId)).toBe(true);
+    expect(trackedNames()).toEqual([name]);
   });
 });

@@ -78,10 +78,11 @@ export async function manageDdmAdmin(
 }
 
 /**
- * Stores the secret first, then records it on the instance with a conditional write. If
- * that write fails the secret is deleted — unless a fresh read shows the write landed (a
- * timeout can hide a success). The secret's name carries the request id, so a crash between
- * the two steps leaves an orphan that never blocks the next attempt.
+ * Indexes the secret's name, stores the secret, then records it on the instance with a
+ * conditional write. If that write fails the secret is deleted — unless a fresh read shows
+ * the write landed (a timeout can hide a success). The secret's name carries the request id,
+ * so a crash between the steps leaves an orphan that never blocks the next attempt, and the
+ * index entry lets the sweeper delete it once the grace period is over.
  */
 async function createAdministrator(
   deps: CoreDeps,
@@ -91,6 +92,19 @@ async function createAdministrator(
   const name = deletableByName(
     `${deps.config.databaseSecretPrefix}${instance.realmId}/${instance.instanceId}/admin/${input.requestId}`,
   );
+  const now = deps.clock.now().toISOString();
+  try {
+    await deps.directory.trackSecret({
+      name,
+      realmId: instance.realmId,
+      userId: '',
+      instanceId: instance.instanceId,
+      createdAt: now,
+      expiresAt: now,
+    });
+  } catch (error) {
+    throw asUnavailable(error);
+  }
   let secretId: string;
   try {
     ({ secretId } = await deps.vault.create({
@@ -100,10 +114,9 @@ async function createAdministrator(
       tags: { 'rekey:realm': instance.realmId, 'rekey:instance': instance.instanceId },
     }));
   } catch (error) {
-    // A failed create may still have landed (a timeout hides a success), and no sweeper
-    // watches the DDM prefix: delete by name what this request may have left. Nothing
-    // refers to it yet, and the name is this request's own.
-    await deleteQuietly(deps, name, 'compensation');
+    // A failed create may still have landed (a timeout hides a success): delete by name what
+    // this request may have left. Nothing refers to it yet, and the name is its own.
+    if (await deleteQuietly(deps, name, 'compensation')) await untrackQuietly(deps, name);
     throw asUnavailable(error);
   }
   const next: DatabaseInstance = {
@@ -116,7 +129,9 @@ async function createAdministrator(
     await deps.directory.saveInstance(next, instance.version);
   } catch (error) {
     const landed = await adminRecorded(deps, instance.instanceId, secretId);
-    if (landed === 'no') await deleteQuietly(deps, secretId, 'compensation');
+    if (landed === 'no' && (await deleteQuietly(deps, secretId, 'compensation'))) {
+      await untrackQuietly(deps, name);
+    }
     if (landed !== 'yes') {
       if (landed === 'no' && error instanceof VersionConflictError) {
         throw new ConflictError(
@@ -128,7 +143,20 @@ async function createAdministrator(
     }
   }
   deps.log.info('DDM administrator created', { instanceId: instance.instanceId, secretId });
+  await untrackQuietly(deps, name);
   return secretId;
+}
+
+/** The index entry has done its job; if this fails the sweeper drops it on its next run. */
+async function untrackQuietly(deps: Pick<CoreDeps, 'directory' | 'log'>, name: string): Promise<void> {
+  try {
+    await deps.directory.untrackSecret(name);
+  } catch (error) {
+    deps.log.warn('index entry not removed; the sweeper will', {
+      secret: name,
+      error: error instanceof Error ? error.name : typeof error,
+    });
+  }
 }
 
 /** Whether the instance now points at `secretId`; 'unknown' when even the read fails. */

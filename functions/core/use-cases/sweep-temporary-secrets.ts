@@ -6,7 +6,7 @@
 import { VersionConflictError } from '../errors.ts';
 import type { Credential, TrackedSecret, User } from '../model.ts';
 import type { CoreDeps } from '../ports.ts';
-import { referencesSecret } from '../temporary-secrets.ts';
+import { referencesSecret, secretNameOf } from '../temporary-secrets.ts';
 
 /** How old an unreferenced secret must be before it counts as an orphan. */
 export const DEFAULT_SWEEPER_GRACE_SECONDS = 15 * 60;
@@ -16,6 +16,11 @@ export type SweepDeps = Pick<CoreDeps, 'directory' | 'vault' | 'clock'>;
 export interface SweepSettings {
   /** Only names under this prefix are ever deleted, whatever the index says. */
   temporarySecretPrefix: string;
+  /**
+   * DDM administrator secrets indexed while being created: deleted only under this prefix,
+   * and only when their instance does not name them. Unset: such entries are refused.
+   */
+  databaseSecretPrefix?: string;
   /** Must outlast any request that is still between writing its entry and switching. */
   graceSeconds: number;
   /** Entries read per page (default 100). */
@@ -121,6 +126,8 @@ async function sweepOne(
 ): Promise<void> {
   const fail = (step: SweepError['step'], error: unknown) =>
     report.errors.push({ secret: entry.name, step, error: errorName(error) });
+  if (entry.instanceId !== undefined)
+    return sweepAdminEntry(deps, settings, entry, entry.instanceId, now, report);
   if (!entry.name.startsWith(settings.temporarySecretPrefix)) return void fail('refuse', 'OutsidePrefix');
   let user: User | undefined;
   try {
@@ -155,6 +162,52 @@ async function sweepOne(
   }
   report.deletedSecrets.push(entry.name);
   if (verdict.action === 'orphan') report.orphans.push(entry.name);
+  try {
+    await deps.directory.untrackSecret(entry.name);
+  } catch (error) {
+    fail('untrack', error);
+  }
+}
+
+/**
+ * An entry a DDM administrator creation wrote before storing its secret. Once the instance
+ * names the secret, the entry has done its job and goes; if nothing names it after the grace
+ * period, the request failed between its two writes and its secret is an orphan.
+ */
+async function sweepAdminEntry(
+  deps: SweepDeps,
+  settings: SweepSettings,
+  entry: TrackedSecret,
+  instanceId: string,
+  now: Date,
+  report: SweepReport,
+): Promise<void> {
+  const fail = (step: SweepError['step'], error: unknown) =>
+    report.errors.push({ secret: entry.name, step, error: errorName(error) });
+  const prefix = settings.databaseSecretPrefix;
+  if (!prefix || !entry.name.startsWith(prefix)) return void fail('refuse', 'OutsidePrefix');
+  let adminSecretId: string | undefined;
+  try {
+    adminSecretId = (await deps.directory.getInstance(instanceId))?.adminSecretId;
+  } catch (error) {
+    return void fail('inspect', error);
+  }
+  const live = adminSecretId !== undefined && secretNameOf(adminSecretId) === entry.name;
+  if (!live) {
+    if (now.getTime() - Date.parse(entry.createdAt) < settings.graceSeconds * 1000) {
+      report.kept++;
+      return;
+    }
+    try {
+      await deps.vault.delete(entry.name);
+    } catch (error) {
+      return void fail('delete', error);
+    }
+    report.deletedSecrets.push(entry.name);
+    report.orphans.push(entry.name);
+  } else {
+    report.kept++;
+  }
   try {
     await deps.directory.untrackSecret(entry.name);
   } catch (error) {
