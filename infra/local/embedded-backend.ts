@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
+import { settingsFromEnv } from '#adapters/runtime.ts';
 import { type LocalEndpoint, startLocalEndpoint } from './local-endpoint.ts';
 import { ensureTable } from './table.ts';
 
@@ -35,6 +36,7 @@ export async function startEmbeddedBackend(
     dataDir?: string;
     port?: number;
     persist?: boolean;
+    /** Default: REKEY_TABLE (or `rekey`), the table the handlers' settings name. */
     tableName?: string;
     inProcess?: boolean;
   } = {},
@@ -58,7 +60,7 @@ export async function startEmbeddedBackend(
       : {}),
   };
   const dynamoDb = createDynamoDbClient(clients);
-  await ensureTable(dynamoDb, options.tableName ?? 'rekey');
+  await ensureTable(dynamoDb, options.tableName ?? settingsFromEnv().tableName);
   dynamoDb.destroy();
   return { endpoint, vault, dataDir, clients, close: () => endpoint.close() };
 }
