@@ -1,6 +1,6 @@
 /**
  * Huawei Cloud: `{"error_code", "error_msg"}` bodies and the `X-Request-Id` header. Codes
- * take Huawei's `SERVICE.NNNN` shape; the numbers are rekey's own (see docs/api.md).
+ * take Huawei's `SERVICE.NNNN` shape; the numbers are rekey's own (see "Huawei error codes" in docs/decisions.md).
  */
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
 
