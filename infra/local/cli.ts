@@ -10,6 +10,7 @@ import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
+import { DEFAULT_LOCKOUT, DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS } from '#core/model.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
@@ -27,7 +28,13 @@ Usage: rekey <command> [options]
 Commands:
   bootstrap                                   create the table where it is missing
   realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
-                                              presets: ${POLICY_PRESET_NAMES.join(', ')}
+               [--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]
+                                              presets: ${POLICY_PRESET_NAMES.join(', ')} (default oci);
+                                              --sso-enabled: CloudSSO logon on, password resets refused;
+                                              lock a user out after N failed sign-ins in a row
+                                              (1-100, default ${DEFAULT_LOCKOUT.maxFailedAttempts}) for M minutes (1-1440, default ${DEFAULT_LOCKOUT.lockSeconds / 60});
+                                              generated temporary passwords expire after D days
+                                              (1-90, default ${DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS / 86_400})
   user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]
   token --realm ID [--subject S] [--ttl SECONDS]
                                               print a development admin token (local gateway key)
@@ -40,7 +47,8 @@ Commands:
                                               on the bus; locally, print their result events
   events                                      print the local events log (result events), as JSON lines
   sweep                                       run the sweeper once: delete expired and orphan temporary
-                                              secrets; print what it did as JSON
+                                              secrets, and DDM secrets a failed creation left behind;
+                                              print what it did as JSON
 
 Environment:
   REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
@@ -119,14 +127,26 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
             name: { type: 'string' },
             policy: { type: 'string' },
             'sso-enabled': { type: 'boolean' },
+            'lockout-attempts': { type: 'string' },
+            'lockout-minutes': { type: 'string' },
+            'temporary-password-days': { type: 'string' },
           },
         }),
       );
       const policy = (values.policy ?? 'oci') as PolicyPresetName;
       if (!POLICY_PRESET_NAMES.includes(policy)) throw new UsageError(`unknown policy preset ${policy}`);
+      const attempts = integerOption(values['lockout-attempts'], '--lockout-attempts', 1, 100);
+      const minutes = integerOption(values['lockout-minutes'], '--lockout-minutes', 1, 1440);
+      const days = integerOption(values['temporary-password-days'], '--temporary-password-days', 1, 90);
+      // Every value is checked before the backend is asked anything: a refusal creates nothing.
       const realm = newRealm(checked('id', values.id, '--id'), checked('name', values.name, '--name'), {
         policy,
         ssoEnabled: values['sso-enabled'] ?? false,
+        lockout: {
+          ...(attempts !== undefined ? { maxFailedAttempts: attempts } : {}),
+          ...(minutes !== undefined ? { lockSeconds: minutes * 60 } : {}),
+        },
+        ...(days !== undefined ? { temporaryPasswordLifetimeSeconds: days * 86_400 } : {}),
       });
       await (await context.deps()).directory.createRealm(realm);
       io.out(JSON.stringify(realm, null, 2));
@@ -318,6 +338,25 @@ function prettyJson(text: string): string {
 function required(value: string | undefined, flag: string): string {
   if (!value) throw new UsageError(`${flag} is required`);
   return value;
+}
+
+/**
+ * An optional whole number from `min` to `max`, written in plain decimal digits: `1e1`, `0x10`,
+ * `7.5`, ` 7` and `07` are refused rather than read as something the operator did not type.
+ */
+function integerOption(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(n >= min && n <= max))
+    throw new UsageError(
+      `${flag} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`,
+    );
+  return n;
 }
 
 /**

@@ -14,19 +14,29 @@ import type { Directory } from '#core/ports.ts';
 
 export const DEMO_REALM_ID = 'demo';
 
-/** A new realm with rekey's defaults. */
+/** A new realm with rekey's defaults, except where `options` says otherwise. */
 export function newRealm(
   realmId: string,
   name: string,
-  options: { policy?: PolicyPresetName; ssoEnabled?: boolean; now?: Date } = {},
+  options: {
+    policy?: PolicyPresetName;
+    ssoEnabled?: boolean;
+    temporaryPasswordLifetimeSeconds?: number;
+    lockout?: Partial<Realm['lockout']>;
+    now?: Date;
+  } = {},
 ): Realm {
   return {
     realmId,
     name,
     policy: options.policy ?? 'oci',
-    temporaryPasswordLifetimeSeconds: DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+    temporaryPasswordLifetimeSeconds:
+      options.temporaryPasswordLifetimeSeconds ?? DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
     ssoEnabled: options.ssoEnabled ?? false,
-    lockout: { ...DEFAULT_LOCKOUT },
+    lockout: {
+      maxFailedAttempts: options.lockout?.maxFailedAttempts ?? DEFAULT_LOCKOUT.maxFailedAttempts,
+      lockSeconds: options.lockout?.lockSeconds ?? DEFAULT_LOCKOUT.lockSeconds,
+    },
     createdAt: (options.now ?? new Date()).toISOString(),
   };
 }

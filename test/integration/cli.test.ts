@@ -10,9 +10,15 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import {
+  DEFAULT_LOCKOUT,
+  DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+  type TemporaryPasswordSecret,
+} from '#core/model.ts';
 import { main } from '#infra/local/cli.ts';
 import { loadDevKey, verifyToken } from '#infra/local/dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+import { type LocalApi, startLocalApi } from '#infra/local/local-api.ts';
 
 let backend: EmbeddedBackend;
 let dataDir: string;
@@ -99,6 +105,164 @@ describe('rekey CLI', () => {
       const run = await rekey(['realm', 'create', ...args]);
       expect(run.code).toBe(2);
       expect(await reader.deps.directory.getRealm('r-x')).toBeUndefined();
+    });
+
+    it('stores the lock-out and temporary-password lifetime it is given', async () => {
+      const run = await rekey([
+        'realm',
+        'create',
+        '--id',
+        'r-tuned',
+        '--name',
+        'Tuned Corp',
+        '--lockout-attempts',
+        '5',
+        '--lockout-minutes',
+        '30',
+        '--temporary-password-days',
+        '14',
+      ]);
+      expect(run.code).toBe(0);
+      const expected = {
+        lockout: { maxFailedAttempts: 5, lockSeconds: 30 * 60 },
+        temporaryPasswordLifetimeSeconds: 14 * 86_400,
+      };
+      expect(JSON.parse(run.out)).toMatchObject(expected);
+      expect(await reader.deps.directory.getRealm('r-tuned')).toMatchObject(expected);
+    });
+
+    it('keeps the default lock-out and lifetime without those options, and sets any one alone', async () => {
+      await rekey(['realm', 'create', '--id', 'r-plain', '--name', 'Plain Corp']);
+      expect(await reader.deps.directory.getRealm('r-plain')).toMatchObject({
+        lockout: { maxFailedAttempts: 10, lockSeconds: 15 * 60 },
+        temporaryPasswordLifetimeSeconds: 7 * 86_400,
+        ssoEnabled: false,
+      });
+      expect(DEFAULT_LOCKOUT).toEqual({ maxFailedAttempts: 10, lockSeconds: 900 });
+      expect(DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS).toBe(604_800);
+      await rekey([
+        'realm',
+        'create',
+        '--id',
+        'r-minutes',
+        '--name',
+        'Minutes Corp',
+        '--lockout-minutes',
+        '1440',
+      ]);
+      expect((await reader.deps.directory.getRealm('r-minutes'))?.lockout).toEqual({
+        maxFailedAttempts: 10,
+        lockSeconds: 86_400,
+      });
+    });
+
+    it.each([
+      ['--lockout-attempts', '0', 'from 1 to 100'],
+      ['--lockout-attempts', '101', 'from 1 to 100'],
+      ['--lockout-attempts', 'ten', 'from 1 to 100'],
+      ['--lockout-attempts', '-5', 'from 1 to 100'],
+      ['--lockout-minutes', '0', 'from 1 to 1440'],
+      ['--lockout-minutes', '1441', 'from 1 to 1440'],
+      ['--lockout-minutes', '1.5', 'from 1 to 1440'],
+      ['--temporary-password-days', '0', 'from 1 to 90'],
+      ['--temporary-password-days', '91', 'from 1 to 90'],
+      ['--temporary-password-days', '1e1', 'from 1 to 90'],
+      ['--temporary-password-days', '', 'from 1 to 90'],
+      ['--temporary-password-days', '07', 'from 1 to 90'],
+    ])('exits 2 for %s %j with a clear message, creating nothing', async (flag, value, range) => {
+      const run = await rekey(['realm', 'create', '--id', 'r-bad', '--name', 'Bad Corp', `${flag}=${value}`]);
+      expect(run.code).toBe(2);
+      expect(run.err).toMatch(new RegExp(`^rekey: ${flag} must be a whole number ${range}, not "`));
+      expect(run.out).toBe('');
+      expect(await reader.deps.directory.getRealm('r-bad')).toBeUndefined();
+    });
+
+    it('lists the realm options in --help', async () => {
+      const { out } = await rekey(['--help']);
+      for (const text of [
+        '[--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]',
+        '(1-100, default 10) for M minutes (1-1440, default 15)',
+        '(1-90, default 7)',
+        '--sso-enabled: CloudSSO logon on',
+      ]) {
+        expect(out).toContain(text);
+      }
+    });
+
+    it('marks a realm --sso-enabled, and only that one', async () => {
+      const run = await rekey([
+        'realm',
+        'create',
+        '--id',
+        'r-sso-flag',
+        '--name',
+        'SSO Flag Corp',
+        '--sso-enabled',
+      ]);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.out)).toMatchObject({ ssoEnabled: true });
+      expect((await reader.deps.directory.getRealm('r-sso-flag'))?.ssoEnabled).toBe(true);
+      expect((await reader.deps.directory.getRealm('r-cli'))?.ssoEnabled).toBe(false);
+    });
+  });
+
+  describe('instance create', () => {
+    beforeAll(async () => {
+      await rekey(['realm', 'create', '--id', 'p-ddm', '--name', 'DDM Corp']);
+    });
+
+    it('registers an instance in a project with the host and port given, and prints it', async () => {
+      const run = await rekey([
+        'instance',
+        'create',
+        '--project',
+        'p-ddm',
+        '--id',
+        'ddm-cli-1',
+        '--host',
+        'db1.example.internal',
+        '--port',
+        '5432',
+      ]);
+      expect(run.code).toBe(0);
+      const expected = {
+        instanceId: 'ddm-cli-1',
+        realmId: 'p-ddm',
+        host: 'db1.example.internal',
+        port: 5432,
+        engine: 'mysql',
+      };
+      expect(JSON.parse(run.out)).toMatchObject(expected);
+      const stored = await reader.deps.directory.getInstance('ddm-cli-1');
+      expect(stored).toMatchObject(expected);
+      expect(stored?.adminName).toBeUndefined();
+    });
+
+    it('defaults the host and port', async () => {
+      expect((await rekey(['instance', 'create', '--project', 'p-ddm', '--id', 'ddm-cli-2'])).code).toBe(0);
+      expect(await reader.deps.directory.getInstance('ddm-cli-2')).toMatchObject({
+        host: 'ddm-cli-2.ddm.local',
+        port: 3306,
+      });
+    });
+
+    it.each([
+      ['an id that is a path', ['--id', '../ddm-bad'], 2, '--id may contain only'],
+      ['a port out of range', ['--id', 'ddm-badport', '--port', '70000'], 2, '--port must be 1-65535'],
+      ['a missing --id', [], 2, '--id is required'],
+    ])('exits 2 for %s, registering nothing', async (_what, args, code, message) => {
+      const run = await rekey(['instance', 'create', '--project', 'p-ddm', ...args]);
+      expect(run.code).toBe(code);
+      expect(run.err).toContain(message);
+      expect(run.out).toBe('');
+      expect(await reader.deps.directory.getInstance(args[1] ?? 'ddm-bad')).toBeUndefined();
+    });
+
+    it('exits 1 for a project that does not exist', async () => {
+      const run = await rekey(['instance', 'create', '--project', 'p-none', '--id', 'ddm-orphan']);
+      expect(run.code).toBe(1);
+      expect(run.err).toContain('realm p-none does not exist');
+      expect(await reader.deps.directory.getInstance('ddm-orphan')).toBeUndefined();
     });
   });
 
@@ -268,5 +432,183 @@ describe('rekey CLI', () => {
     expect((await rekey(['bootstrap'], { REKEY_TABLE: 'rekey-cli-bootstrap' })).err).toBe(
       'table rekey-cli-bootstrap exists',
     );
+  });
+});
+
+/** The CLI next to the whole local API (`npm start`): what it creates is what the routes see. */
+describe('rekey CLI with the local API', () => {
+  let api: LocalApi;
+  let apiDataDir: string;
+  const cli = (argv: string[]) =>
+    rekey(argv, {
+      REKEY_LOCAL_ENDPOINT: api.backend?.endpoint.url ?? '',
+      REKEY_DATA_DIR: apiDataDir,
+    });
+  const apiReader = () => api.runtimes.values().next().value as Runtime;
+
+  beforeAll(async () => {
+    api = await startLocalApi({ persist: false });
+    apiDataDir = api.backend?.dataDir ?? '';
+  });
+  afterAll(async () => {
+    await api.close();
+    rmSync(apiDataDir, { recursive: true, force: true });
+  });
+
+  it('prints nothing from an empty outbox', async () => {
+    const run = await cli(['outbox']);
+    expect(run).toEqual({ code: 0, out: '', err: '' });
+  });
+
+  it('outbox lists the notification a random-password reset sent, carrying the password to its user', async () => {
+    // The outbox stands for the user's own e-mail and phone: the one place besides the vault
+    // a generated password is meant to go (SPEC §2.3, functions/core/notifications.ts).
+    expect(
+      (
+        await cli([
+          'realm',
+          'create',
+          '--id',
+          'p-mail',
+          '--name',
+          'Mail Corp',
+          '--temporary-password-days',
+          '2',
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await cli([
+          'user',
+          'create',
+          '--realm',
+          'p-mail',
+          '--id',
+          'u-mia',
+          '--username',
+          'mia',
+          '--email',
+          'mia@example.com',
+        ])
+      ).code,
+    ).toBe(0);
+    const token = (await cli(['token', '--realm', 'p-mail'])).out;
+    const startedAt = Date.now();
+    const res = await fetch(
+      `${api.gateway.url}/v2/p-mail/users/u-mia/random-password?notification_type=email`,
+      {
+        headers: { 'x-auth-token': token },
+      },
+    );
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { password_secret_id: string; expires_at: string };
+    // The realm's lifetime, set by --temporary-password-days, is the one the route applied.
+    const lifetime = Date.parse(body.expires_at) - startedAt;
+    expect(lifetime).toBeGreaterThan(2 * 86_400_000 - 60_000);
+    expect(lifetime).toBeLessThanOrEqual(2 * 86_400_000 + 60_000);
+
+    const run = await cli(['outbox']);
+    expect(run.code).toBe(0);
+    expect(run.err).toBe('');
+    const entries = run.out.split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+    const mine = entries.filter((entry) => entry.to === 'mia@example.com');
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ channel: 'email', subject: 'Your new temporary password' });
+    expect(mine[0]?.sentAt).toEqual(expect.any(String));
+    const secret = JSON.parse(
+      await apiReader().deps.vault.read(body.password_secret_id),
+    ) as TemporaryPasswordSecret;
+    expect(mine[0]?.text).toContain(secret.password);
+    expect(mine[0]?.text).toContain(body.expires_at);
+  });
+
+  it('realm create --sso-enabled makes the CloudSSO reset refuse, where a plain realm accepts it', async () => {
+    const resetIn = async (realmId: string, userId: string) => {
+      expect(
+        (await cli(['user', 'create', '--realm', realmId, '--id', userId, '--username', userId])).code,
+      ).toBe(0);
+      const token = (await cli(['token', '--realm', realmId])).out;
+      const res = await fetch(`${api.gateway.url}/cloudsso/2021-05-15/ResetUserPassword`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ DirectoryId: realmId, UserId: userId, GenerateRandomPassword: true }),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, string> };
+    };
+    expect(
+      (await cli(['realm', 'create', '--id', 'd-sso-cli', '--name', 'SSO CLI Corp', '--sso-enabled'])).code,
+    ).toBe(0);
+    expect((await apiReader().deps.directory.getRealm('d-sso-cli'))?.ssoEnabled).toBe(true);
+    const refused = await resetIn('d-sso-cli', 'u-sso-cli');
+    expect([refused.status, refused.body.Code]).toEqual([409, 'OperationConflict.SSOEnabled']);
+    expect((await apiReader().deps.directory.getUser('u-sso-cli'))?.credential).toBeUndefined();
+
+    expect((await cli(['realm', 'create', '--id', 'd-plain-cli', '--name', 'Plain CLI Corp'])).code).toBe(0);
+    const accepted = await resetIn('d-plain-cli', 'u-plain-cli');
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.NewPasswordSecretId).toEqual(expect.any(String));
+  });
+});
+
+describe('the embedded backend with persistence', () => {
+  it('keeps realms, users and vault secrets in its data folder across a restart', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'rekey-persist-'));
+    const env = (b: EmbeddedBackend) => ({ REKEY_LOCAL_ENDPOINT: b.endpoint.url, REKEY_DATA_DIR: folder });
+    try {
+      const first = await startEmbeddedBackend({ dataDir: folder, persist: true });
+      let secretId: string;
+      try {
+        expect(
+          (
+            await rekey(
+              ['realm', 'create', '--id', 'r-kept', '--name', 'Kept Corp', '--lockout-attempts', '3'],
+              env(first),
+            )
+          ).code,
+        ).toBe(0);
+        expect(
+          (
+            await rekey(
+              ['user', 'create', '--realm', 'r-kept', '--id', 'u-kept', '--username', 'kept'],
+              env(first),
+            )
+          ).code,
+        ).toBe(0);
+        ({ secretId } = await first.vault.create({
+          name: 'rekey/temp/r-kept/u-kept/req-1',
+          value: JSON.stringify({ userId: 'u-kept', note: 'survives a restart' }),
+          description: 'd',
+          tags: {},
+        }));
+      } finally {
+        await first.close();
+      }
+
+      const second = await startEmbeddedBackend({ dataDir: folder, persist: true });
+      const after = createRuntime('test-reader', { clients: second.clients });
+      try {
+        expect(await after.deps.directory.getRealm('r-kept')).toMatchObject({
+          name: 'Kept Corp',
+          lockout: { maxFailedAttempts: 3 },
+        });
+        expect(await after.deps.directory.findRealm('kept corp')).toMatchObject({ realmId: 'r-kept' });
+        expect(await after.deps.directory.getUser('u-kept')).toMatchObject({
+          realmId: 'r-kept',
+          username: 'kept',
+        });
+        const run = await rekey(['secret', 'get', secretId], env(second));
+        expect(run.code).toBe(0);
+        expect(JSON.parse(run.out)).toEqual({ userId: 'u-kept', note: 'survives a restart' });
+        // The restarted table still refuses what it holds: the data was reloaded, not re-seeded.
+        const again = await rekey(['realm', 'create', '--id', 'r-kept', '--name', 'Kept Corp'], env(second));
+        expect(again.code).toBe(1);
+      } finally {
+        after.dynamoDb.destroy();
+        await second.close();
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
