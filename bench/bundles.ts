@@ -150,19 +150,34 @@ export function cdkDefaultBundle(): { file: string; kb: number } {
 
 /**
  * What no rekey function can load faster than, measured alongside the functions: the two SDK
- * clients alone (bench/sdk-floor.ts), bundled with the functions' own esbuild options; and a
- * module that only imports the Node built-ins that bundle imports.
+ * clients alone (bench/sdk-floor.ts), the Secrets Manager client alone (bench/sm-floor.ts: the
+ * stack requires it, and every function that writes a secret builds it), each bundled with
+ * the functions' own esbuild options; and a module that only imports the Node built-ins the
+ * first of them imports.
  */
 export function floorModules(): {
   sdk: { file: string; kb: number };
+  secretsManager: { file: string; kb: number };
   builtins: { file: string; names: string[] };
 } {
   const dir = mkdtempSync(join(tmpdir(), 'rekey-floor-'));
+  const sdk = bundleLikeTheFunctions('bench/sdk-floor.ts', join(dir, 'sdk.mjs'));
+  const secretsManager = bundleLikeTheFunctions('bench/sm-floor.ts', join(dir, 'sm.mjs'));
+  const code = readFileSync(sdk.file, 'utf8');
+  const names = [
+    ...new Set([...code.matchAll(/(?:from|import)\s*"(node:[\w/]+)"/g)].map((m) => m[1] ?? '')),
+  ].sort();
+  const builtinsFile = join(dir, 'builtins.mjs');
+  writeFileSync(builtinsFile, names.map((name) => `import ${JSON.stringify(name)};`).join('\n'));
+  return { sdk, secretsManager, builtins: { file: builtinsFile, names } };
+}
+
+/** Bundles `entry` with the esbuild options every function is bundled with (lambdaBundling). */
+function bundleLikeTheFunctions(entry: string, outfile: string): { file: string; kb: number } {
   const options = lambdaBundling({ argon2: false });
   const [aliasFrom = '', aliasTo = ''] = String(options.esbuildArgs?.['--alias'] ?? '').split('=');
-  const sdkFile = join(dir, 'sdk.mjs');
   buildSync({
-    entryPoints: ['bench/sdk-floor.ts'],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -172,14 +187,8 @@ export function floorModules(): {
     ...(options.banner ? { banner: { js: options.banner } } : {}),
     ...(aliasFrom ? { alias: { [aliasFrom]: aliasTo } } : {}),
     legalComments: 'none',
-    outfile: sdkFile,
+    outfile,
     logLevel: 'error',
   });
-  const code = readFileSync(sdkFile, 'utf8');
-  const names = [
-    ...new Set([...code.matchAll(/(?:from|import)\s*"(node:[\w/]+)"/g)].map((m) => m[1] ?? '')),
-  ].sort();
-  const builtinsFile = join(dir, 'builtins.mjs');
-  writeFileSync(builtinsFile, names.map((name) => `import ${JSON.stringify(name)};`).join('\n'));
-  return { sdk: { file: sdkFile, kb: code.length / 1024 }, builtins: { file: builtinsFile, names } };
+  return { file: outfile, kb: statSync(outfile).size / 1024 };
 }
