@@ -124,8 +124,7 @@ async function sweepOne(
   now: Date,
   report: SweepReport,
 ): Promise<void> {
-  const fail = (step: SweepError['step'], error: unknown) =>
-    report.errors.push({ secret: entry.name, step, error: errorName(error) });
+  const fail = failureRecorder(report, entry);
   if (entry.instanceId !== undefined)
     return sweepAdminEntry(deps, settings, entry, entry.instanceId, now, report);
   if (!entry.name.startsWith(settings.temporarySecretPrefix)) return void fail('refuse', 'OutsidePrefix');
@@ -169,6 +168,12 @@ async function sweepOne(
   }
 }
 
+/** Records that `entry` failed at `step`; it stays in the index for the next run. */
+function failureRecorder(report: SweepReport, entry: TrackedSecret) {
+  return (step: SweepError['step'], error: unknown) =>
+    report.errors.push({ secret: entry.name, step, error: errorName(error) });
+}
+
 /**
  * An entry a DDM administrator creation wrote before storing its secret. Once the instance
  * names the secret, the entry has done its job and goes; if nothing names it after the grace
@@ -182,8 +187,7 @@ async function sweepAdminEntry(
   now: Date,
   report: SweepReport,
 ): Promise<void> {
-  const fail = (step: SweepError['step'], error: unknown) =>
-    report.errors.push({ secret: entry.name, step, error: errorName(error) });
+  const fail = failureRecorder(report, entry);
   const prefix = settings.databaseSecretPrefix;
   if (!prefix || !entry.name.startsWith(prefix)) return void fail('refuse', 'OutsidePrefix');
   let adminSecretId: string | undefined;
