@@ -11,7 +11,7 @@ import { DEFAULT_EVENT_BUS_NAME, EventBridgeResultPublisher } from '#adapters/ev
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
-import { InvalidInputError, ThrottledError, UnavailableError } from '#core/errors.ts';
+import { ConflictError, InvalidInputError, ThrottledError, UnavailableError } from '#core/errors.ts';
 import {
   failedResult,
   isRefusal,
@@ -99,7 +99,11 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         result = await resultOf(record, envelope, context);
       } catch (error) {
         // The queue's last delivery: tell the ticket before the dead-letter queue takes it.
-        if (receiveCount >= TICKET_MAX_RECEIVE_COUNT) await reportGivingUp(envelope, error, receiveCount);
+        // Unless another delivery of it is still running: that one will answer.
+        const inFlightElsewhere = error instanceof ConflictError && error.reason === 'RequestInProgress';
+        if (receiveCount >= TICKET_MAX_RECEIVE_COUNT && !inFlightElsewhere) {
+          await reportGivingUp(envelope, error, receiveCount);
+        }
         throw error;
       }
       await publisher.publish(result);

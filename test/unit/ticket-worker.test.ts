@@ -7,7 +7,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
-import { ConflictError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  ThrottledError,
+  UnavailableError,
+} from '#core/errors.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
@@ -232,6 +238,46 @@ describe('ticket worker', () => {
     expect(await run([message(detail, 'm-retry')])).toEqual([]);
     expect(results()).toHaveLength(1);
     expect(results()[0]?.detailType).toBe('PasswordResetCompleted');
+  });
+
+  /** The same message on its n-th delivery, as SQS numbers them. */
+  const delivery = (record: SQSEvent['Records'][number], n: number) =>
+    ({ ...record, attributes: { ApproximateReceiveCount: String(n) } }) as SQSEvent['Records'][number];
+
+  it.each([
+    ['down', new UnavailableError('The vault is unavailable; retry later.'), 'Unavailable.RetriesExhausted'],
+    [
+      'throttling',
+      new ThrottledError('The vault is receiving too many requests; retry later.'),
+      'Throttled.RetriesExhausted',
+    ],
+  ])(
+    'answers a ticket Failed on its last delivery when the vault is still %s, and still dead-letters it',
+    async (_, error, code) => {
+      deps.vault.faults.fail('create', { error }, 3);
+      const before = users();
+      const record = message(ticket({ operation: 'CreateOrResetUIPassword' }), 'm-last');
+      expect(await run([delivery(record, 1)])).toEqual(['m-last']);
+      expect(await run([delivery(record, 2)])).toEqual(['m-last']);
+      expect(results()).toEqual([]);
+      // The third receive is the queue's last (maxReceiveCount 3): a batch item failure all the same.
+      expect(await run([delivery(record, 3)])).toEqual(['m-last']);
+      expect(results()).toHaveLength(1);
+      expect(results()[0]).toMatchObject({
+        detailType: 'PasswordResetFailed',
+        detail: { operation: 'CreateOrResetUIPassword', code },
+      });
+      expect(passwordResetFailed.parse(results()[0]?.detail).message).toMatch(/after 3 attempts/);
+      expect(users()).toEqual(before);
+      expect(deps.vault.secrets.size).toBe(0);
+    },
+  );
+
+  it('does not answer on the last delivery while another delivery of the ticket is still running', async () => {
+    deps.vault.faults.fail('create', { error: new ConflictError('busy', { reason: 'RequestInProgress' }) });
+    const record = message(ticket(), 'm-busy');
+    expect(await run([delivery(record, 3)])).toEqual(['m-busy']);
+    expect(results()).toEqual([]);
   });
 
   it('retries a ticket whose result cannot be published, and republishes the first result without resetting again', async () => {
