@@ -262,6 +262,21 @@ describe('sweepTemporarySecrets', () => {
     expect(deps.vault.has(secretId)).toBe(true);
   });
 
+  it("never deletes a live temporary secret through an entry that claims another user's secret", async () => {
+    const issued = await issue('u-1');
+    const name = nameOf(issued.secretId);
+    await deps.directory.trackSecret({
+      name,
+      realmId: 'acme',
+      userId: 'u-2',
+      createdAt: '2020-01-01T00:00:00.000Z',
+      expiresAt: '2020-01-08T00:00:00.000Z',
+    });
+    deps.clock.advance(GRACE);
+    expect((await sweep()).errors).toEqual([{ secret: name, step: 'refuse', error: 'NameMismatch' }]);
+    expect(deps.vault.has(issued.secretId)).toBe(true);
+  });
+
   it('walks every page of the index', async () => {
     for (let i = 0; i < 250; i++) {
       await deps.directory.trackSecret({
@@ -418,6 +433,42 @@ describe('DDM administrator secrets in the index', () => {
     expect((await sweep({ databaseSecretPrefix: 'rekey/other/' })).errors).toEqual([
       { secret: name, step: 'refuse', error: 'OutsidePrefix' },
     ]);
+    expect(deps.vault.has(secretId)).toBe(true);
+  });
+
+  it("never deletes a live administrator secret through an entry that names another instance's secret", async () => {
+    const victim = await leftBehind('i-5');
+    const instance = await deps.directory.getInstance('i-5');
+    await deps.directory.saveInstance(
+      {
+        ...(instance as NonNullable<typeof instance>),
+        adminName: 'root',
+        adminSecretId: victim.secretId,
+        version: 2,
+      },
+      1,
+    );
+    await deps.directory.untrackSecret(victim.name);
+    // Planted entries: the live name under an instance that does not exist, or another realm.
+    const planted = { name: victim.name, userId: '', createdAt: '2020-01-01T00:00:00.000Z', expiresAt: '' };
+    await deps.directory.trackSecret({ ...planted, realmId: 'acme', instanceId: 'no-such-instance' });
+    deps.clock.advance(GRACE);
+    expect((await sweepDdm()).errors).toEqual([
+      { secret: victim.name, step: 'refuse', error: 'NameMismatch' },
+    ]);
+    await deps.directory.trackSecret({ ...planted, realmId: 'other', instanceId: 'i-5' });
+    expect((await sweepDdm()).errors).toEqual([
+      { secret: victim.name, step: 'refuse', error: 'NameMismatch' },
+    ]);
+    expect(deps.vault.has(victim.secretId)).toBe(true);
+  });
+
+  it('keeps an entry whose creation date cannot be read', async () => {
+    const { name, secretId } = await leftBehind('i-6');
+    const entry = deps.directory.trackedSecrets.get(name);
+    await deps.directory.trackSecret({ ...(entry as NonNullable<typeof entry>), createdAt: 'yesterday' });
+    deps.clock.advance(30 * DAY);
+    expect(await sweepDdm()).toMatchObject({ kept: 1, deletedSecrets: [], errors: [] });
     expect(deps.vault.has(secretId)).toBe(true);
   });
 

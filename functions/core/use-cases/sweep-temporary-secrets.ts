@@ -128,6 +128,10 @@ async function sweepOne(
   if (entry.instanceId !== undefined)
     return sweepAdminEntry(deps, settings, entry, entry.instanceId, now, report);
   if (!entry.name.startsWith(settings.temporarySecretPrefix)) return void fail('refuse', 'OutsidePrefix');
+  // The name says whose secret it is: an entry that claims another user is not rekey's.
+  if (!entry.name.startsWith(`${settings.temporarySecretPrefix}${entry.realmId}/${entry.userId}/`)) {
+    return void fail('refuse', 'NameMismatch');
+  }
   let user: User | undefined;
   try {
     user = await deps.directory.getUser(entry.userId);
@@ -190,15 +194,23 @@ async function sweepAdminEntry(
   const fail = failureRecorder(report, entry);
   const prefix = settings.databaseSecretPrefix;
   if (!prefix || !entry.name.startsWith(prefix)) return void fail('refuse', 'OutsidePrefix');
-  let adminSecretId: string | undefined;
+  // Only a name of this instance's own administrator secrets: an entry naming another
+  // instance's (live) secret, or an instance that does not exist, must never delete it.
+  if (!entry.name.startsWith(`${prefix}${entry.realmId}/${instanceId}/admin/`)) {
+    return void fail('refuse', 'NameMismatch');
+  }
+  let instance: Awaited<ReturnType<SweepDeps['directory']['getInstance']>>;
   try {
-    adminSecretId = (await deps.directory.getInstance(instanceId))?.adminSecretId;
+    instance = await deps.directory.getInstance(instanceId);
   } catch (error) {
     return void fail('inspect', error);
   }
+  if (instance && instance.realmId !== entry.realmId) return void fail('refuse', 'NameMismatch');
+  const adminSecretId = instance?.adminSecretId;
   const live = adminSecretId !== undefined && secretNameOf(adminSecretId) === entry.name;
   if (!live) {
-    if (now.getTime() - Date.parse(entry.createdAt) < settings.graceSeconds * 1000) {
+    // Not provably past the grace period (an unreadable date included): keep it.
+    if (!(now.getTime() - Date.parse(entry.createdAt) >= settings.graceSeconds * 1000)) {
       report.kept++;
       return;
     }
