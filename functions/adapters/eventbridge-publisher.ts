@@ -3,7 +3,7 @@
  * one `PutEvents` entry per result, with source `rekey` on the rekey bus.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { RekeyError, UnavailableError } from '#core/errors.ts';
+import { RekeyError, ThrottledError, UnavailableError } from '#core/errors.ts';
 import type { ResultPublisher, TicketResult } from '#core/tickets.ts';
 import { serviceFailure } from './service-errors.ts';
 
@@ -35,6 +35,9 @@ export class EventBridgeResultPublisher implements ResultPublisher {
       );
       // PutEvents answers 200 even when it drops an entry: the count says so.
       if ((out.FailedEntryCount ?? 0) > 0) {
+        if (out.Entries?.[0]?.ErrorCode === 'ThrottlingException') {
+          throw new ThrottledError('The event bus is receiving too many requests; retry later.');
+        }
         throw new UnavailableError(
           `The event bus refused the result event (${out.Entries?.[0]?.ErrorCode ?? 'unknown error'}).`,
         );

@@ -74,7 +74,8 @@ const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  * `Conflict.SSOEnabled`, `Conflict.TicketReuse` (same ticket and operation, different detail),
  * `Unavailable.NotificationFailed` (reset done, password in the vault, not delivered),
  * `Unavailable.RetriesExhausted` / `Throttled.RetriesExhausted` (every delivery failed; the
- * message went to the dead-letter queue and nothing was changed for good).
+ * message went to the dead-letter queue; an attempt whose outcome was unknown may still have
+ * reset the password, so a new ticket is the way to a password somebody holds).
  */
 export function failureCode(error: RekeyError): string {
   if (error.reason === 'Federated') return 'Conflict.Federated';

@@ -13,7 +13,8 @@ const CODES: Record<RekeyError['kind'], string> = {
   MethodNotAllowed: 'UnsupportedHTTPMethod',
   Conflict: 'OperationConflict',
   PreconditionFailed: 'OperationFailed',
-  Throttled: 'Throttling.User',
+  // Backend throttling (DynamoDB, Secrets Manager), not the caller's own flow control (.User).
+  Throttled: 'Throttling',
   Unavailable: 'ServiceUnavailable',
 };
 

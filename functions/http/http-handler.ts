@@ -58,6 +58,9 @@ export function dialectErrors({ dialect, logger }: HttpRouteOptions): Middleware
         const mapping = dialect.mapError(error);
         const attributes = { routeKey, status: mapping.status, code: mapping.code, requestId };
         if (mapping.status >= 500) logger.error('request failed', { ...attributes, cause: causeName(error) });
+        // A backing service throttling us is the operator's concern, not the caller's mistake.
+        else if (error.kind === 'Throttled')
+          logger.warn('request throttled', { ...attributes, cause: causeName(error) });
         else logger.info('request refused', attributes);
         request.response = jsonResponse(
           mapping.status,

@@ -14,7 +14,7 @@ export const MIN_SWEEPER_GRACE_SECONDS = 15 * 60;
 export interface SweeperSettings {
   tableName: string;
   temporarySecretPrefix: string;
-  /** Unset: DDM administrator entries in the index are refused, never deleted. */
+  /** Always set from the environment (default rekey/ddm/); optional for callers that build settings. */
   databaseSecretPrefix?: string;
   graceSeconds: number;
 }

@@ -130,9 +130,12 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
    * forever. Best effort: if the bus fails too, only the dead-letter queue's alarm speaks.
    */
   async function reportGivingUp(envelope: TicketEnvelope, error: unknown, receives: number): Promise<void> {
+    // An attempt may have reset the password before failing (its result not recorded, or a
+    // write whose outcome was unknown): the message must not promise that nothing changed.
     const message =
-      `The reset could not be completed after ${receives} attempts: a backing service was ` +
-      `${error instanceof ThrottledError ? 'throttling' : 'failing'}. The ticket's message is on the dead-letter queue; send the ticket again later.`;
+      `The reset could not be confirmed after ${receives} attempts: a backing service was ` +
+      `${error instanceof ThrottledError ? 'throttling' : 'failing'}. The user's password may or may not have been reset; ` +
+      `send a new ticket later to issue a fresh one. This ticket's message is on the dead-letter queue.`;
     const options = { reason: 'RetriesExhausted' };
     const giveUp =
       error instanceof ThrottledError

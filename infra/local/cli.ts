@@ -55,6 +55,7 @@ Environment:
   REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566)
   REKEY_DATA_DIR           the local data folder (default .rekey)
   REKEY_TABLE              the table name (default rekey)
+  REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
   REKEY_EVENT_BUS_NAME     the event bus of \`event send\` (default rekey)
   REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)
 `;

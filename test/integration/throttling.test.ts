@@ -166,7 +166,7 @@ const CASES: Case[] = [
     }),
     body: {
       RequestId: expect.any(String),
-      Code: 'Throttling.User',
+      Code: 'Throttling',
       Message: 'The directory is receiving too many requests; retry later.',
     },
   },

@@ -128,7 +128,7 @@ describe('alibaba dialect', () => {
       MethodNotAllowed: [405, 'UnsupportedHTTPMethod'],
       Conflict: [409, 'OperationConflict'],
       PreconditionFailed: [412, 'OperationFailed'],
-      Throttled: [429, 'Throttling.User'],
+      Throttled: [429, 'Throttling'],
       Unavailable: [503, 'ServiceUnavailable'],
     });
   });
@@ -140,7 +140,7 @@ describe('alibaba dialect', () => {
     expect(alibaba.mapError(new ConflictError('x', { reason: 'Federated' })).code).toBe(
       'OperationConflict.Federated',
     );
-    expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling.User');
+    expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling');
   });
 
   it('puts the request id in every body, error or success, and in no header', () => {
