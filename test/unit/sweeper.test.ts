@@ -397,6 +397,16 @@ describe('DDM administrator secrets in the index', () => {
     return { name, secretId };
   }
 
+  /** The instance's administrator is created, with `secretId` as its secret. */
+  async function recordAdmin(instanceId: string, secretId: string): Promise<void> {
+    const instance = await deps.directory.getInstance(instanceId);
+    if (!instance) throw new Error(`no instance ${instanceId}`);
+    await deps.directory.saveInstance(
+      { ...instance, adminName: 'root', adminSecretId: secretId, version: instance.version + 1 },
+      instance.version,
+    );
+  }
+
   it('deletes a secret its instance does not name, once the grace period is over', async () => {
     const { name, secretId } = await leftBehind('i-1');
     expect(await sweepDdm()).toMatchObject({ kept: 1, deletedSecrets: [], errors: [] });
@@ -409,16 +419,7 @@ describe('DDM administrator secrets in the index', () => {
   it('keeps the secret its instance names, and only drops the entry', async () => {
     const first = await leftBehind('i-2');
     const live = await leftBehind('i-2');
-    const instance = await deps.directory.getInstance('i-2');
-    await deps.directory.saveInstance(
-      {
-        ...(instance as NonNullable<typeof instance>),
-        adminName: 'root',
-        adminSecretId: live.secretId,
-        version: 2,
-      },
-      1,
-    );
+    await recordAdmin('i-2', live.secretId);
     deps.clock.advance(GRACE);
     expect(await sweepDdm()).toMatchObject({ deletedSecrets: [first.name], kept: 1, errors: [] });
     expect(deps.vault.has(live.secretId)).toBe(true);
@@ -438,16 +439,7 @@ describe('DDM administrator secrets in the index', () => {
 
   it("never deletes a live administrator secret through an entry that names another instance's secret", async () => {
     const victim = await leftBehind('i-5');
-    const instance = await deps.directory.getInstance('i-5');
-    await deps.directory.saveInstance(
-      {
-        ...(instance as NonNullable<typeof instance>),
-        adminName: 'root',
-        adminSecretId: victim.secretId,
-        version: 2,
-      },
-      1,
-    );
+    await recordAdmin('i-5', victim.secretId);
     await deps.directory.untrackSecret(victim.name);
     // Planted entries: the live name under an instance that does not exist, or another realm.
     const planted = { name: victim.name, userId: '', createdAt: '2020-01-01T00:00:00.000Z', expiresAt: '' };
