@@ -13,24 +13,10 @@ import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } 
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
+import { type RekeySettings, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
 
-/** The settings a function reads from its environment, with the defaults `npm start` uses. */
-export interface RekeySettings {
-  tableName: string;
-  temporarySecretPrefix: string;
-  databaseSecretPrefix: string;
-  kmsKeyId: string | undefined;
-}
-
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySettings {
-  return {
-    tableName: env.REKEY_TABLE || 'rekey',
-    temporarySecretPrefix: env.REKEY_TEMP_SECRET_PREFIX || 'rekey/temp/',
-    databaseSecretPrefix: env.REKEY_DDM_SECRET_PREFIX || 'rekey/ddm/',
-    kmsKeyId: env.REKEY_KMS_KEY_ID || undefined,
-  };
-}
+export { type RekeySettings, settingsFromEnv } from './settings.ts';
 
 /** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
 export interface Runtime {

@@ -32,7 +32,7 @@ export function createHandler(runtime: SweeperRuntime) {
   ): Promise<SweepReport> => {
     const report = await sweepTemporarySecrets(deps, {
       temporarySecretPrefix: settings.temporarySecretPrefix,
-      ...(settings.databaseSecretPrefix ? { databaseSecretPrefix: settings.databaseSecretPrefix } : {}),
+      databaseSecretPrefix: settings.databaseSecretPrefix,
       graceSeconds: settings.graceSeconds,
       ...(context ? { timeLeftMs: () => context.getRemainingTimeInMillis() } : {}),
     });

@@ -2,6 +2,7 @@
  * The sweeper's settings, read from its environment. Kept apart from the shared runtime so
  * that the sweeper's bundle never pulls in the argon2id binding it has no use for.
  */
+import { type RekeySettings, settingsFromEnv } from '#adapters/settings.ts';
 import { DEFAULT_SWEEPER_GRACE_SECONDS } from '#core/use-cases/sweep-temporary-secrets.ts';
 
 /**
@@ -11,13 +12,12 @@ import { DEFAULT_SWEEPER_GRACE_SECONDS } from '#core/use-cases/sweep-temporary-s
  */
 export const MIN_SWEEPER_GRACE_SECONDS = 15 * 60;
 
-export interface SweeperSettings {
-  tableName: string;
-  temporarySecretPrefix: string;
-  /** Always set from the environment (default rekey/ddm/); optional for callers that build settings. */
-  databaseSecretPrefix?: string;
+export type SweeperSettings = Pick<
+  RekeySettings,
+  'tableName' | 'temporarySecretPrefix' | 'databaseSecretPrefix'
+> & {
   graceSeconds: number;
-}
+};
 
 /**
  * REKEY_TABLE, REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX and
@@ -33,10 +33,6 @@ export function sweeperSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Sw
       `REKEY_SWEEPER_GRACE_SECONDS must be a whole number of seconds, at least ${MIN_SWEEPER_GRACE_SECONDS}.`,
     );
   }
-  return {
-    tableName: env.REKEY_TABLE || 'rekey',
-    temporarySecretPrefix: env.REKEY_TEMP_SECRET_PREFIX || 'rekey/temp/',
-    databaseSecretPrefix: env.REKEY_DDM_SECRET_PREFIX || 'rekey/ddm/',
-    graceSeconds,
-  };
+  const { tableName, temporarySecretPrefix, databaseSecretPrefix } = settingsFromEnv(env);
+  return { tableName, temporarySecretPrefix, databaseSecretPrefix, graceSeconds };
 }

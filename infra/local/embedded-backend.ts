@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
-import { settingsFromEnv } from '#adapters/runtime.ts';
+import { settingsFromEnv } from '#adapters/settings.ts';
 import { type LocalEndpoint, startLocalEndpoint } from './local-endpoint.ts';
 import { ensureTable } from './table.ts';
 

@@ -264,6 +264,7 @@ beforeAll(async () => {
     settings: {
       tableName: reader.settings.tableName,
       temporarySecretPrefix: 'rekey/temp/',
+      databaseSecretPrefix: 'rekey/ddm/',
       graceSeconds: 900,
     },
     logger: createLogger('sweeper'),

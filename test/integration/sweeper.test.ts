@@ -65,7 +65,12 @@ afterEach(async () => {
 const sweeper = () =>
   createHandler({
     deps: { directory: sdk.deps.directory, vault: sweeperVault.port, clock },
-    settings: { tableName: 'rekey', temporarySecretPrefix: 'rekey/temp/', graceSeconds: 900 },
+    settings: {
+      tableName: 'rekey',
+      temporarySecretPrefix: 'rekey/temp/',
+      databaseSecretPrefix: 'rekey/ddm/',
+      graceSeconds: 900,
+    },
     logger: createLogger('sweeper'),
   });
 const sweep = () => sweeper()({ id: 'scheduled' });

@@ -4,7 +4,7 @@
  * credential as read now.
  */
 import { VersionConflictError } from '../errors.ts';
-import type { Credential, TrackedSecret, User } from '../model.ts';
+import type { Credential, DatabaseInstance, TrackedSecret, User } from '../model.ts';
 import type { CoreDeps } from '../ports.ts';
 import { referencesSecret, secretNameOf } from '../temporary-secrets.ts';
 
@@ -199,7 +199,7 @@ async function sweepAdminEntry(
   if (!entry.name.startsWith(`${prefix}${entry.realmId}/${instanceId}/admin/`)) {
     return void fail('refuse', 'NameMismatch');
   }
-  let instance: Awaited<ReturnType<SweepDeps['directory']['getInstance']>>;
+  let instance: DatabaseInstance | undefined;
   try {
     instance = await deps.directory.getInstance(instanceId);
   } catch (error) {
