@@ -86,7 +86,7 @@ export async function switchCredential(
     // Only a write known not to have landed gives its secret up. When the re-read failed
     // too, the outcome is unknown: the secret stays, for the sweeper to judge later.
     if (landed === false && credential.secretId) {
-      await discardTemporarySecret(deps, credential.secretId, 'compensation');
+      await discardSecret(deps, credential.secretId, 'compensation');
     } else if (landed === undefined && credential.secretId) {
       deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
         secretId: credential.secretId,
@@ -110,7 +110,7 @@ async function afterSwitch(
 ): Promise<User> {
   const replaced = previous.credential?.secretId;
   if (replaced && replaced !== next.credential?.secretId) {
-    await discardTemporarySecret(deps, replaced, 'replaced');
+    await discardSecret(deps, replaced, 'replaced');
   }
   return next;
 }
@@ -152,21 +152,27 @@ export async function deleteQuietly(
 }
 
 /**
- * Deletes an unreferenced temporary secret, then its index entry. The entry goes only with
- * the secret: while it stays, the sweeper retries. An entry left behind a deleted secret
- * costs nothing but a later, harmless second delete.
+ * Deletes an unreferenced secret (temporary, or a DDM administrator's being created), then
+ * its index entry. The entry goes only with the secret: while it stays, the sweeper retries.
  */
-export async function discardTemporarySecret(
+export async function discardSecret(
   deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
   secretId: string,
   why: string,
 ): Promise<void> {
-  if (!(await deleteQuietly(deps, secretId, why))) return;
+  if (await deleteQuietly(deps, secretId, why)) await untrackQuietly(deps, secretNameOf(secretId));
+}
+
+/**
+ * Drops a secret's index entry once it is no longer needed. If that fails, the entry costs
+ * nothing but the sweeper's later, harmless look (and second delete).
+ */
+export async function untrackQuietly(deps: Pick<CoreDeps, 'directory' | 'log'>, name: string): Promise<void> {
   try {
-    await deps.directory.untrackSecret(secretNameOf(secretId));
+    await deps.directory.untrackSecret(name);
   } catch (error) {
-    deps.log.warn('secret deleted but still indexed; the sweeper will drop the entry', {
-      secretId,
+    deps.log.warn('index entry not removed; the sweeper will drop it', {
+      secret: name,
       error: errorName(error),
     });
   }

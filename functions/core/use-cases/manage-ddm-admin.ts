@@ -3,7 +3,7 @@
  * instance's administrator, later calls only change its password. The credential lives in
  * the vault as an RDS-style secret, so AWS's rotation functions can rotate it like any other.
  */
-import { asUnavailable, deleteQuietly } from '../credentials.ts';
+import { asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -116,7 +116,7 @@ async function createAdministrator(
   } catch (error) {
     // A failed create may still have landed (a timeout hides a success): delete by name what
     // this request may have left. Nothing refers to it yet, and the name is its own.
-    if (await deleteQuietly(deps, name, 'compensation')) await untrackQuietly(deps, name);
+    await discardSecret(deps, name, 'compensation');
     throw asUnavailable(error);
   }
   const next: DatabaseInstance = {
@@ -129,9 +129,7 @@ async function createAdministrator(
     await deps.directory.saveInstance(next, instance.version);
   } catch (error) {
     const landed = await adminRecorded(deps, instance.instanceId, secretId);
-    if (landed === 'no' && (await deleteQuietly(deps, secretId, 'compensation'))) {
-      await untrackQuietly(deps, name);
-    }
+    if (landed === 'no') await discardSecret(deps, secretId, 'compensation');
     if (landed !== 'yes') {
       if (landed === 'no' && error instanceof VersionConflictError) {
         throw new ConflictError(
@@ -145,18 +143,6 @@ async function createAdministrator(
   deps.log.info('DDM administrator created', { instanceId: instance.instanceId, secretId });
   await untrackQuietly(deps, name);
   return secretId;
-}
-
-/** The index entry has done its job; if this fails the sweeper drops it on its next run. */
-async function untrackQuietly(deps: Pick<CoreDeps, 'directory' | 'log'>, name: string): Promise<void> {
-  try {
-    await deps.directory.untrackSecret(name);
-  } catch (error) {
-    deps.log.warn('index entry not removed; the sweeper will', {
-      secret: name,
-      error: error instanceof Error ? error.name : typeof error,
-    });
-  }
 }
 
 /** Whether the instance now points at `secretId`; 'unknown' when even the read fails. */
