@@ -1,11 +1,21 @@
 /**
  * Development tokens: an ES256 key pair kept in the data folder (0600), admin tokens signed
- * with it, and the verification the local gateway does in place of API Gateway's JWT
- * authorizer — the same checks (signature, issuer, audience, expiry), the same claims.
+ * with it, and the verification the local gateway's token authorizer does — the one the
+ * Lambda does, over a local key set (the development key, by its kid) instead of a JWKS URL.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  SignJWT,
+} from 'jose';
+import { keySetVerifier, MAX_TOKEN_LIFETIME_SECONDS } from '#functions/token-authorizer/authorizer.ts';
+import { localKeySet } from '#functions/token-authorizer/jwks.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 
 export const DEV_ISSUER = process.env.REKEY_JWT_ISSUER || 'https://rekey.local/dev';
@@ -17,6 +27,8 @@ export interface DevKey {
   privateKey: SigningKey;
   publicKey: SigningKey;
   kid: string;
+  /** The development key set: the public key under its kid, ES256 only. */
+  keySet: JWTVerifyGetKey;
 }
 
 /** Loads the data folder's signing key, creating it on first use. */
@@ -35,6 +47,7 @@ export async function loadDevKey(dataDir: string): Promise<DevKey> {
     privateKey: await importJWK(jwk, 'ES256'),
     publicKey: await importJWK(publicJwk, 'ES256'),
     kid: jwk.kid,
+    keySet: localKeySet({ keys: [{ ...publicJwk, alg: 'ES256', use: 'sig' }] }),
   };
 }
 
@@ -47,8 +60,16 @@ export interface TokenOptions {
   audience?: string;
 }
 
-/** Signs an admin token for one realm. */
+/** Signs an admin token for one realm, for at most a day (rekey refuses longer lifetimes). */
 export function mintToken(key: DevKey, options: TokenOptions): Promise<string> {
+  const ttlSeconds = options.ttlSeconds ?? 12 * 3600;
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds > MAX_TOKEN_LIFETIME_SECONDS) {
+    return Promise.reject(
+      new Error(
+        `a token lives at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds (24 hours); rekey refuses longer ones`,
+      ),
+    );
+  }
   return new SignJWT({
     scope: (options.scopes ?? [ADMIN_SCOPE]).join(' '),
     [REALM_CLAIM]: options.realmId,
@@ -58,16 +79,14 @@ export function mintToken(key: DevKey, options: TokenOptions): Promise<string> {
     .setIssuer(options.issuer ?? DEV_ISSUER)
     .setAudience(options.audience ?? DEV_AUDIENCE)
     .setIssuedAt()
-    .setExpirationTime(`${options.ttlSeconds ?? 12 * 3600}s`)
+    .setExpirationTime(`${ttlSeconds}s`)
     .sign(key.privateKey);
 }
 
-/** Verifies a token as the JWT authorizer would; resolves to its claims or rejects. */
-export async function verifyToken(key: DevKey, token: string): Promise<JWTPayload> {
-  const { payload } = await jwtVerify(token, key.publicKey, {
-    issuer: DEV_ISSUER,
-    audience: DEV_AUDIENCE,
-    algorithms: ['ES256'],
-  });
-  return payload;
+/**
+ * Verifies a token as the Lambda authorizer does (same algorithms, same required claims),
+ * against the development key set: a token naming another kid, or none, is refused.
+ */
+export function verifyToken(key: DevKey, token: string): Promise<JWTPayload> {
+  return keySetVerifier(key.keySet, { issuer: DEV_ISSUER, audience: DEV_AUDIENCE })(token);
 }

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import type { RouteDefinition } from '#functions/routes.ts';
-import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
+import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

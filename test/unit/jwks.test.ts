@@ -1,10 +1,22 @@
+import type { KeyObject, webcrypto } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK, jwtVerify, SignJWT } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTVerifyGetKey,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fetchJwks, MAX_JWKS_BYTES, remoteKeySet } from '#functions/token-authorizer/jwks.ts';
 
 type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+
+/** The test issuer answers over plain HTTP on 127.0.0.1; production URLs must be https. */
+const local = { allowHttp: true };
 
 /** What the issuer serves next, and how often it was asked. */
 const issuer = { body: '', status: 200, delayMs: 0, requests: 0 };
@@ -55,7 +67,7 @@ beforeEach(() => {
 
 describe('remoteKeySet', () => {
   it('verifies a token signed by a key the issuer publishes, fetching the keys once', async () => {
-    const keys = remoteKeySet(url);
+    const keys = remoteKeySet(url, local);
     for (let i = 0; i < 3; i++) {
       const { payload } = await jwtVerify(await token(first), keys);
       expect(payload.sub).toBe('admin@test');
@@ -65,7 +77,7 @@ describe('remoteKeySet', () => {
 
   it('asks again once its keys are older than the cache age', async () => {
     let clock = 0;
-    const keys = remoteKeySet(url, { cacheMaxAgeMs: 1_000, now: () => clock });
+    const keys = remoteKeySet(url, { ...local, cacheMaxAgeMs: 1_000, now: () => clock });
     await jwtVerify(await token(first), keys);
     clock = 1_500;
     await jwtVerify(await token(first), keys);
@@ -74,7 +86,7 @@ describe('remoteKeySet', () => {
 
   it('follows a key rotation with one refetch, but not more often than its cooldown', async () => {
     let clock = 0;
-    const keys = remoteKeySet(url, { cooldownMs: 30_000, now: () => clock });
+    const keys = remoteKeySet(url, { ...local, cooldownMs: 30_000, now: () => clock });
     await jwtVerify(await token(first), keys);
     serve(first.jwk, second.jwk);
 
@@ -92,7 +104,7 @@ describe('remoteKeySet', () => {
 
   it('shares one fetch among concurrent first verifications', async () => {
     issuer.delayMs = 50;
-    const keys = remoteKeySet(url);
+    const keys = remoteKeySet(url, local);
     const tokens = await Promise.all([1, 2, 3, 4].map(() => token(first)));
     await Promise.all(tokens.map((t) => jwtVerify(t, keys)));
     expect(issuer.requests).toBe(1);
@@ -100,7 +112,104 @@ describe('remoteKeySet', () => {
 
   it('refuses a token signed by a key the issuer does not publish', async () => {
     const stranger = await signingKey('k1');
-    await expect(jwtVerify(await token(stranger), remoteKeySet(url))).rejects.toThrow();
+    await expect(jwtVerify(await token(stranger), remoteKeySet(url, local))).rejects.toThrow();
+  });
+});
+
+/** A token signed with `alg` by `privateKey`, naming `kid` (or no kid). */
+function tokenWith(
+  alg: string,
+  privateKey: webcrypto.CryptoKey | KeyObject | Uint8Array,
+  kid: string | undefined,
+) {
+  return new SignJWT({ scope: 'rekey/admin' })
+    .setProtectedHeader(kid === undefined ? { alg } : { alg, kid })
+    .setSubject('admin@test')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(privateKey);
+}
+
+/** What jwtVerify makes of a token against `keys`: 'accepted' or jose's error code. */
+async function outcome(jwt: string, keys: JWTVerifyGetKey): Promise<string> {
+  try {
+    await jwtVerify(jwt, keys);
+    return 'accepted';
+  } catch (error) {
+    return (error as { code?: string }).code ?? 'refused';
+  }
+}
+
+describe('remoteKeySet: one algorithm per key', () => {
+  // One RSA key pair, which can sign with every RSA algorithm (RS*, PS*): only the key set
+  // decides which one it verifies.
+  let rsaPrivate: JWK;
+  let rsaPublic: JWK;
+  beforeAll(async () => {
+    const pair = await generateKeyPair('RS256', { extractable: true });
+    const { alg: _private, ...privateJwk } = await exportJWK(pair.privateKey);
+    const { alg: _public, ...publicJwk } = await exportJWK(pair.publicKey);
+    rsaPrivate = privateJwk;
+    rsaPublic = { ...publicJwk, kid: 'rsa-1', use: 'sig' };
+  });
+
+  const rsaKeyFor = (alg: string) => importJWK(rsaPrivate, alg);
+
+  it('verifies an RSA key without alg with RS256 only: PS256 and RS512 signatures by the same key are refused', async () => {
+    serve(rsaPublic);
+    const keys = remoteKeySet(url, local);
+    expect(await outcome(await tokenWith('RS256', await rsaKeyFor('RS256'), 'rsa-1'), keys)).toBe('accepted');
+    for (const alg of ['PS256', 'RS512', 'RS384', 'PS512']) {
+      expect([alg, await outcome(await tokenWith(alg, await rsaKeyFor(alg), 'rsa-1'), keys)]).toEqual([
+        alg,
+        'ERR_JWKS_NO_MATCHING_KEY',
+      ]);
+    }
+  });
+
+  it("honours a key's own alg: an RSA key published as PS256 verifies PS256, not RS256", async () => {
+    serve({ ...rsaPublic, alg: 'PS256' });
+    const keys = remoteKeySet(url, local);
+    expect(await outcome(await tokenWith('PS256', await rsaKeyFor('PS256'), 'rsa-1'), keys)).toBe('accepted');
+    expect(await outcome(await tokenWith('RS256', await rsaKeyFor('RS256'), 'rsa-1'), keys)).toBe(
+      'ERR_JWKS_NO_MATCHING_KEY',
+    );
+  });
+
+  it('verifies an EC P-256 key without alg with ES256 only', async () => {
+    const { alg: _alg, ...noAlg } = first.jwk;
+    serve(noAlg);
+    const keys = remoteKeySet(url, local);
+    expect(await outcome(await tokenWith('ES256', first.pair.privateKey, 'k1'), keys)).toBe('accepted');
+  });
+
+  it('leaves out a symmetric key the issuer publishes: an HS256 token signed with it is refused', async () => {
+    const secret = crypto.getRandomValues(new Uint8Array(32));
+    serve(first.jwk, { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: 'hmac', alg: 'HS256' });
+    const keys = remoteKeySet(url, local);
+    expect(await outcome(await tokenWith('HS256', secret, 'hmac'), keys)).not.toBe('accepted');
+  });
+
+  it('refuses a token that names no key (no kid), even when only one key could match', async () => {
+    const keys = remoteKeySet(url, local);
+    expect(await outcome(await tokenWith('ES256', first.pair.privateKey, undefined), keys)).not.toBe(
+      'accepted',
+    );
+    expect(await outcome(await tokenWith('ES256', first.pair.privateKey, 'k1'), keys)).toBe('accepted');
+  });
+});
+
+describe('remoteKeySet: the JWKS URL', () => {
+  it.each([
+    ['http:', 'http://issuer.example/.well-known/jwks.json'],
+    ['file:', 'file:///etc/jwks.json'],
+  ])('refuses an %s URL when created, before any token or fetch', (_scheme, address) => {
+    expect(() => remoteKeySet(new URL(address))).toThrow('https:');
+    expect(issuer.requests).toBe(0);
+  });
+
+  it('accepts an https: URL without fetching anything yet', () => {
+    expect(typeof remoteKeySet(new URL('https://issuer.example/.well-known/jwks.json'))).toBe('function');
   });
 });
 
