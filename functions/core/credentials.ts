@@ -55,6 +55,39 @@ export function assertPasswordManagedHere(user: User): void {
 }
 
 /**
+ * The one guard in front of every password rekey sets or resets for a directory user,
+ * whichever dialect or ticket asks: a realm with SSO logon enabled (its users sign in through
+ * their identity provider only; seed 003: "After you enable SSO logon, your password cannot
+ * be reset") and a federated user are refused, before anything is generated or written.
+ * `issueTemporaryPassword` and `setGivenPassword` run it themselves, so an operation built on
+ * them cannot forget it; a use case calls it early too, to refuse before its own checks.
+ * A DDM administrator is a database account, not a directory user: SSO logon does not apply.
+ */
+export function assertPasswordSettable(user: User, realm: Realm): void {
+  if (realm.ssoEnabled) {
+    // No id in the message: the refusal names the rule, not what the caller sent.
+    throw new ConflictError(
+      'SSO logon is enabled in this realm: its users sign in through their identity provider, so their passwords cannot be set or reset.',
+      { reason: 'SSOEnabled' },
+    );
+  }
+  assertPasswordManagedHere(user);
+}
+
+/**
+ * The stable fields of a mutation's log line that say who acted, where, and in which
+ * request: `actor` is the admin token's `sub` (for a ticket, `ticket:<source>`), `realmId`
+ * the realm acted in, `requestId` the request (a ticket's attempt) that named any new secret.
+ * Identifiers only: never a password, a token or a secret's value.
+ */
+export function actedBy(
+  admin: AdminPrincipal,
+  requestId: string,
+): { actor: string; realmId: string; requestId: string } {
+  return { actor: admin.subject, realmId: admin.realmId, requestId };
+}
+
+/**
  * Puts `credential` in place with a conditional write, and only then deletes the temporary
  * secret it replaces.
  *
@@ -62,6 +95,9 @@ export function assertPasswordManagedHere(user: User): void {
  * the write did not land: a timeout can hide a write that succeeded, and deleting the secret
  * of a live credential would leave a password nobody holds. When even that read fails the
  * secret stays, and the sweeper removes it once no credential refers to it.
+ *
+ * It checks nothing about whether the password may be set: admin paths go through
+ * `issueTemporaryPassword` or `setGivenPassword`, which run `assertPasswordSettable` first.
  */
 export async function switchCredential(
   deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
@@ -199,7 +235,7 @@ export async function issueTemporaryPassword(
   requestId: string,
   options: { kind?: CredentialKind } = {},
 ): Promise<IssuedTemporaryPassword> {
-  assertPasswordManagedHere(user);
+  assertPasswordSettable(user, realm);
   const password = generatePassword(resolvePolicy(realm.policy), { username: user.username }, deps.random);
   const hash = await deps.hasher.hash(password);
   const now = deps.clock.now();
@@ -237,6 +273,20 @@ export async function issueTemporaryPassword(
     secretId,
   });
   return { user: next, password, secretId, timeCreated, expiresAt };
+}
+
+/**
+ * Puts a password someone chose (an admin's, hashed into `credential`; no secret) in place,
+ * behind the same guard as a generated one.
+ */
+export async function setGivenPassword(
+  deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
+  user: User,
+  realm: Realm,
+  credential: Credential,
+): Promise<User> {
+  assertPasswordSettable(user, realm);
+  return switchCredential(deps, user, credential);
 }
 
 async function indexed(deps: Pick<CoreDeps, 'directory'>, secret: TrackedSecret): Promise<void> {

@@ -78,7 +78,9 @@ const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  * reset the password, so a new ticket is the way to a password somebody holds).
  */
 export function failureCode(error: RekeyError): string {
+  // Refusals some dialect words as a 400 (Huawei) are still conflicts for a ticket.
   if (error.reason === 'Federated') return 'Conflict.Federated';
+  if (error.reason === 'SSOEnabled') return 'Conflict.SSOEnabled';
   if (error instanceof InvalidInputError) {
     const field = error.field === undefined ? undefined : (TICKET_FIELDS[error.field] ?? error.field);
     return field !== undefined && CODE_FIELD.test(field) ? `InvalidParameter.${field}` : 'InvalidParameter';

@@ -1,10 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  actedBy,
   assertPasswordManagedHere,
+  assertPasswordSettable,
   asUnavailable,
   issueTemporaryPassword,
   loadUserForAdmin,
   MAX_HISTORY,
+  setGivenPassword,
   switchCredential,
 } from '#core/credentials.ts';
 import {
@@ -485,6 +488,68 @@ describe('assertPasswordManagedHere', () => {
     const base = newUser({ realmId: 'acme', userId: 'u-1', username: 'alice' });
     expect(() => assertPasswordManagedHere({ ...base, federated: true })).toThrow(ConflictError);
     expect(() => assertPasswordManagedHere(base)).not.toThrow();
+  });
+});
+
+describe('a realm with SSO logon enabled', () => {
+  let sso: Realm;
+  beforeEach(async () => {
+    sso = newRealm('acme-sso', 'Acme SSO', { ssoEnabled: true, now: deps.clock.now() });
+    await deps.directory.createRealm(sso);
+  });
+
+  it('assertPasswordSettable refuses it (SSOEnabled, before federation), a federated user elsewhere, and nothing else', () => {
+    const base = newUser({ realmId: 'acme', userId: 'u-1', username: 'alice' });
+    const refusal = (user: User, where: Realm) => {
+      try {
+        assertPasswordSettable(user, where);
+        return undefined;
+      } catch (error) {
+        return error as RekeyError;
+      }
+    };
+    const ssoRefusal = refusal({ ...base, realmId: 'acme-sso' }, sso);
+    expect(ssoRefusal).toBeInstanceOf(ConflictError);
+    expect(ssoRefusal?.reason).toBe('SSOEnabled');
+    // The message names the rule, not the realm or the user the caller sent.
+    expect(ssoRefusal?.message).not.toMatch(/acme|u-1/);
+    expect(refusal({ ...base, realmId: 'acme-sso', federated: true }, sso)?.reason).toBe('SSOEnabled');
+    expect(refusal({ ...base, federated: true }, realm)?.reason).toBe('Federated');
+    expect(refusal(base, realm)).toBeUndefined();
+  });
+
+  it('issueTemporaryPassword refuses it before generating, indexing or storing anything', async () => {
+    const user = await userWithPermanentPassword({ realmId: 'acme-sso' });
+    deps.journal.length = 0;
+    const error = await rejection(issueTemporaryPassword(deps, user, sso, 'req-sso'));
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).reason).toBe('SSOEnabled');
+    expect(deps.journal).toEqual([]);
+    expect(deps.vault.secrets.size).toBe(0);
+    expect((await deps.directory.getUser('u-1'))?.version).toBe(user.version);
+  });
+
+  it('setGivenPassword refuses it without a write, and sets a password in a realm without SSO logon', async () => {
+    const user = await userWithPermanentPassword({ realmId: 'acme-sso' });
+    const credential: Credential = {
+      hash: await deps.hasher.hash('New-Password-456'),
+      kind: 'PERMANENT',
+      setAt: 'now',
+    };
+    deps.journal.length = 0;
+    const error = await rejection(setGivenPassword(deps, user, sso, credential));
+    expect((error as RekeyError).reason).toBe('SSOEnabled');
+    expect(deps.journal).toEqual([]);
+
+    const next = await setGivenPassword(deps, user, realm, credential);
+    expect(next.version).toBe(user.version + 1);
+    expect((await deps.directory.getUser('u-1'))?.credential?.hash).toBe(credential.hash);
+  });
+});
+
+describe('actedBy', () => {
+  it('names the actor, the realm and the request, and nothing else', () => {
+    expect(actedBy(admin, 'req-9')).toEqual({ actor: 'admin@acme', realmId: 'acme', requestId: 'req-9' });
   });
 });
 

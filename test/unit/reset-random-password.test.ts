@@ -118,6 +118,48 @@ describe('resetRandomPassword', () => {
     expect(deps.vault.secrets.size).toBe(0);
   });
 
+  it('refuses a realm with SSO logon with a 400 (Huawei lists no 409), before generating, writing or sending anything', async () => {
+    await deps.directory.createRealm(newRealm('r-sso', 'ssocorp', { ssoEnabled: true }));
+    await deps.directory.createUser(
+      newUser({ realmId: 'r-sso', userId: 'u-sol', username: 'sol', email: 'sol@example.com' }),
+    );
+    const before = await stored('u-sol');
+    deps.journal.length = 0;
+    const error = await resetRandomPassword(
+      deps,
+      { subject: 'admin@sso', realmId: 'r-sso' },
+      {
+        projectId: 'r-sso',
+        userId: 'u-sol',
+        // A channel the user has no address on: SSO logon is the first refusal all the same.
+        channels: ['email', 'phone'],
+        requestId: 'req-sso',
+      },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error).toMatchObject({ kind: 'InvalidInput', reason: 'SSOEnabled' });
+    expect(await stored('u-sol')).toEqual(before);
+    expect(deps.journal.filter((call) => !call.startsWith('directory.get'))).toEqual([]);
+    expect(deps.vault.secrets.size).toBe(0);
+    expect(deps.notifier.sent).toEqual([]);
+  });
+
+  it("says on the reset's log line who reset it, in which realm and request", async () => {
+    const result = await reset();
+    expect(deps.log.entries).toContainEqual({
+      level: 'info',
+      message: 'random password reset',
+      attributes: {
+        actor: 'admin@r1',
+        realmId: 'r1',
+        requestId: 'req-1',
+        userId: 'u-alice',
+        secretId: result.passwordSecretId,
+        notified: ['email', 'phone'],
+      },
+    });
+  });
+
   it('answers 503 when a notification fails, saying the reset happened and where the password is', async () => {
     deps.notifier.faults.fail('send');
     const error = (await reset().catch((e: unknown) => e)) as UnavailableError;

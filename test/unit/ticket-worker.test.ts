@@ -186,6 +186,26 @@ describe('ticket worker', () => {
       { realmId: 'r-sso', userId: 'u-sam', operation: 'ResetUserPassword' },
       'Conflict.SSOEnabled',
     ],
+    [
+      'a realm with SSO logon (OCI operation)',
+      { realmId: 'r-sso', userId: 'u-sam', operation: 'CreateOrResetUIPassword' },
+      'Conflict.SSOEnabled',
+    ],
+    [
+      'a realm with SSO logon (OCI operation, a channel the user has no address on)',
+      { realmId: 'r-sso', userId: 'u-sam', operation: 'CreateOrResetUIPassword', notificationType: 'email' },
+      'Conflict.SSOEnabled',
+    ],
+    [
+      'a realm with SSO logon (Huawei operation)',
+      { realmId: 'r-sso', userId: 'u-sam', operation: 'ResetRandomPassword' },
+      'Conflict.SSOEnabled',
+    ],
+    [
+      'a realm with SSO logon (Huawei operation, a channel the user has no address on)',
+      { realmId: 'r-sso', userId: 'u-sam', operation: 'ResetRandomPassword', notificationType: 'phone' },
+      'Conflict.SSOEnabled',
+    ],
   ])('answers %s with a PasswordResetFailed result and changes nothing', async (_what, fields, code) => {
     const before = users();
     expect(await run([message(ticket(fields))])).toEqual([]);
@@ -193,6 +213,25 @@ describe('ticket worker', () => {
     expect(results()[0]).toMatchObject({ detailType: 'PasswordResetFailed', detail: { code } });
     expect(users()).toEqual(before);
     expect(deps.vault.secrets.size).toBe(0);
+  });
+
+  it("says on the reset's log lines which ticket acted (its source), in which realm and attempt", async () => {
+    const detail = ticket({ operation: 'CreateOrResetUIPassword' });
+    expect(await run([message(detail)])).toEqual([]);
+    const lines = deps.log.entries.filter((e) => e.level === 'info');
+    const reset = lines.find((e) => e.message === 'temporary UI password issued')?.attributes;
+    const answered = lines.find((e) => e.message === 'ticket password reset')?.attributes;
+    expect(reset).toMatchObject({ actor: 'ticket:ticketing.servicenow', realmId: 'r1', userId: 'u-alice' });
+    expect(answered).toMatchObject({
+      actor: 'ticket:ticketing.servicenow',
+      realmId: 'r1',
+      ticketId: detail.ticketId,
+      operation: 'CreateOrResetUIPassword',
+      userId: 'u-alice',
+    });
+    // One attempt, one request id: it ties the use case's line to the ticket's.
+    expect(reset?.requestId).toEqual(expect.any(String));
+    expect(answered?.requestId).toBe(reset?.requestId);
   });
 
   it('answers an event of another detail-type with PasswordResetFailed', async () => {

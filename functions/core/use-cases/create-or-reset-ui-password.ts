@@ -2,7 +2,7 @@
  * Oracle IAM "Create or Reset UI Password" (seed 000): a one-time password the user must
  * change at next sign-in, kept in the vault and answered with the secret's id.
  */
-import { issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
+import { actedBy, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
 import type { AdminPrincipal } from '../model.ts';
 import type { CoreDeps } from '../ports.ts';
 
@@ -16,7 +16,10 @@ export interface UiPasswordResult {
   etag: string;
 }
 
-/** Creates or resets the user's temporary UI password. Any lock-out is lifted. */
+/**
+ * Creates or resets the user's temporary UI password. Any lock-out is lifted. A federated
+ * user or a realm with SSO logon is refused (issueTemporaryPassword) before anything is written.
+ */
 export async function createOrResetUiPassword(
   deps: CoreDeps,
   admin: AdminPrincipal,
@@ -24,7 +27,11 @@ export async function createOrResetUiPassword(
 ): Promise<UiPasswordResult> {
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
   const issued = await issueTemporaryPassword(deps, user, realm, input.requestId);
-  deps.log.info('temporary UI password issued', { userId: user.userId, secretId: issued.secretId });
+  deps.log.info('temporary UI password issued', {
+    ...actedBy(admin, input.requestId),
+    userId: user.userId,
+    secretId: issued.secretId,
+  });
   return {
     userId: user.userId,
     timeCreated: issued.timeCreated,

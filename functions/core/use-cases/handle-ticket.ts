@@ -2,8 +2,8 @@
  * A ticket's password reset: the same use cases the HTTP routes run, with the ticket's realm
  * in the admin's place, and their outcome turned into the result event the ticket reads.
  */
-import { assertPasswordManagedHere, loadUserForAdmin } from '../credentials.ts';
-import type { AdminPrincipal, TemporaryPasswordSecret, User } from '../model.ts';
+import { actedBy, assertPasswordSettable, loadUserForAdmin } from '../credentials.ts';
+import type { AdminPrincipal, Realm, TemporaryPasswordSecret, User } from '../model.ts';
 import {
   type Recipient,
   recipientsFor,
@@ -36,6 +36,7 @@ export async function handleTicket(
   try {
     const issued = await reset(deps, ticket, requestId);
     deps.log.info('ticket password reset', {
+      ...actedBy(ticketPrincipal(ticket), requestId),
       ticketId: ticket.ticketId,
       operation: ticket.operation,
       userId: ticket.userId,
@@ -94,8 +95,10 @@ async function uiPasswordWithNotification(
   let recipients: Recipient[] = [];
   let user: User | undefined;
   if (ticket.channels.length > 0) {
-    ({ user } = await loadUserForAdmin(deps, admin, ticket.userId));
-    assertPasswordManagedHere(user);
+    let realm: Realm;
+    ({ user, realm } = await loadUserForAdmin(deps, admin, ticket.userId));
+    // SSO logon and federation are refused before a channel is judged, as on every route.
+    assertPasswordSettable(user, realm);
     recipients = recipientsFor(user, ticket.channels, 'notificationType');
   }
   const result = await createOrResetUiPassword(deps, admin, { userId: ticket.userId, requestId });

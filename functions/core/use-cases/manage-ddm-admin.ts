@@ -3,7 +3,7 @@
  * instance's administrator, later calls only change its password. The credential lives in
  * the vault as an RDS-style secret, so AWS's rotation functions can rotate it like any other.
  */
-import { asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
+import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -42,7 +42,8 @@ export type ManageDdmAdminResult = { created: true; secretId: string } | { creat
 /**
  * Creates the administrator, or changes its password. Refusals come before any write:
  * another project (403), a password the seed refuses (400), an unknown instance (404),
- * another administrator name than the one created (409).
+ * another administrator name than the one created (409). The realm's SSO logon does not
+ * apply: the administrator is a database account, not a directory user who signs in.
  */
 export async function manageDdmAdmin(
   deps: CoreDeps,
@@ -61,7 +62,7 @@ export async function manageDdmAdmin(
     throw new NotFoundError('Instance', `Instance ${input.instanceId} does not exist in this project.`);
   }
   if (instance.adminName === undefined || instance.adminSecretId === undefined) {
-    return { created: true, secretId: await createAdministrator(deps, instance, input) };
+    return { created: true, secretId: await createAdministrator(deps, admin, instance, input) };
   }
   if (instance.adminName !== input.name) {
     throw new ConflictError(
@@ -71,6 +72,7 @@ export async function manageDdmAdmin(
   }
   await changeAdministratorPassword(deps, instance, instance.adminSecretId, input.password);
   deps.log.info('DDM administrator password changed', {
+    ...actedBy(admin, input.requestId),
     instanceId: instance.instanceId,
     secretId: instance.adminSecretId,
   });
@@ -86,6 +88,7 @@ export async function manageDdmAdmin(
  */
 async function createAdministrator(
   deps: CoreDeps,
+  admin: AdminPrincipal,
   instance: DatabaseInstance,
   input: ManageDdmAdminInput,
 ): Promise<string> {
@@ -140,7 +143,11 @@ async function createAdministrator(
       throw asUnavailable(error);
     }
   }
-  deps.log.info('DDM administrator created', { instanceId: instance.instanceId, secretId });
+  deps.log.info('DDM administrator created', {
+    ...actedBy(admin, input.requestId),
+    instanceId: instance.instanceId,
+    secretId,
+  });
   await untrackQuietly(deps, name);
   return secretId;
 }

@@ -3,9 +3,9 @@
  * password, kept in the vault, sent to the user through the channels the admin names, and
  * answered with the secret's id instead of the password.
  */
-import { assertPasswordManagedHere, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
-import { ForbiddenError, InvalidInputError } from '../errors.ts';
-import type { AdminPrincipal, User } from '../model.ts';
+import { actedBy, assertPasswordSettable, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
+import { ForbiddenError, InvalidInputError, RekeyError } from '../errors.ts';
+import type { AdminPrincipal, Realm, User } from '../model.ts';
 import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
 import type { NotificationChannel, UseCaseDeps } from '../ports.ts';
 
@@ -28,8 +28,8 @@ const CHANNEL_FIELD = 'notification_type';
 
 /**
  * Resets the user's password to a generated temporary one (any lock-out is lifted) and
- * notifies the user. Every refusal (403, 404, 400) comes before anything is generated or
- * written. A notification that fails after the switch is a 503 that says the reset happened
+ * notifies the user. Every refusal (403, 404, 400: a federated user, a realm with SSO logon,
+ * a channel without an address) comes before anything is generated or written. A notification that fails after the switch is a 503 that says the reset happened
  * and where the password is: the user's old password no longer works, the new one is safe in
  * the vault, and retrying simply resets again.
  */
@@ -42,12 +42,13 @@ export async function resetRandomPassword(
     throw new ForbiddenError(`The token does not grant access to project ${input.projectId}.`);
   }
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  refuseFederated(user);
+  refuseUnsettable(user, realm);
   const recipients = recipientsFor(user, input.channels, CHANNEL_FIELD);
 
   const issued = await issueTemporaryPassword(deps, user, realm, input.requestId);
   const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
   deps.log.info('random password reset', {
+    ...actedBy(admin, input.requestId),
     userId: user.userId,
     secretId: issued.secretId,
     notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
@@ -57,13 +58,15 @@ export async function resetRandomPassword(
 }
 
 /**
- * Huawei's status list has no 409, so a federated user is a 400 here (the request asks for
- * something this user cannot have), with the same message as everywhere else.
+ * Huawei's status list has no 409, so a federated user or a realm with SSO logon is a 400
+ * here (the request asks for something this user cannot have), with the same message and
+ * reason as everywhere else (a ticket still reads `Conflict.Federated` / `Conflict.SSOEnabled`).
  */
-function refuseFederated(user: User): void {
+function refuseUnsettable(user: User, realm: Realm): void {
   try {
-    assertPasswordManagedHere(user);
+    assertPasswordSettable(user, realm);
   } catch (error) {
-    throw new InvalidInputError((error as Error).message, { reason: 'Federated', cause: error });
+    if (!(error instanceof RekeyError)) throw error;
+    throw new InvalidInputError(error.message, { reason: error.reason, cause: error });
   }
 }

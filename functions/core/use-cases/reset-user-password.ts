@@ -4,12 +4,13 @@
  * back; a given one is hashed and nothing is stored in the vault.
  */
 import {
-  assertPasswordManagedHere,
+  actedBy,
+  assertPasswordSettable,
   issueTemporaryPassword,
   loadUserForAdmin,
-  switchCredential,
+  setGivenPassword,
 } from '../credentials.ts';
-import { ConflictError, ForbiddenError, InvalidInputError } from '../errors.ts';
+import { ForbiddenError, InvalidInputError } from '../errors.ts';
 import type { AdminPrincipal, Credential, CredentialKind, Realm } from '../model.ts';
 import { checkPassword, type PasswordPolicy, POLICY_PRESETS, resolvePolicy } from '../policy.ts';
 import type { CoreDeps } from '../ports.ts';
@@ -52,25 +53,26 @@ export async function resetUserPassword(
   const { newPassword } = input;
   if (!newPassword.generate) assertAcceptable(CLOUDSSO_PASSWORD_POLICY, newPassword.password);
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  if (realm.ssoEnabled) {
-    throw new ConflictError(
-      `Directory ${realm.realmId} has SSO logon enabled: user passwords cannot be reset.`,
-      { reason: 'SSOEnabled' },
-    );
-  }
-  assertPasswordManagedHere(user);
+  // SSO logon, then a federated user: before the realm's policy is even looked at.
+  assertPasswordSettable(user, realm);
   const kind: CredentialKind = input.requireResetAtNextLogin ? 'TEMPORARY' : 'PERMANENT';
 
   if (newPassword.generate) {
     const issued = await issueTemporaryPassword(deps, user, realm, input.requestId, { kind });
-    deps.log.info('CloudSSO password generated', { userId: user.userId, kind, secretId: issued.secretId });
+    deps.log.info('CloudSSO password generated', {
+      ...actedBy(admin, input.requestId),
+      userId: user.userId,
+      kind,
+      secretId: issued.secretId,
+    });
     return { generated: true, secretId: issued.secretId, secretExpiresAt: issued.expiresAt };
   }
 
   // The realm's policy is the directory's rule for every password, whichever dialect sets it.
   assertAcceptable(resolvePolicy(realm.policy), newPassword.password, user.username);
-  await switchCredential(deps, user, await givenCredential(deps, realm, newPassword.password, kind));
-  deps.log.info('CloudSSO password set', { userId: user.userId, kind });
+  const credential = await givenCredential(deps, realm, newPassword.password, kind);
+  await setGivenPassword(deps, user, realm, credential);
+  deps.log.info('CloudSSO password set', { ...actedBy(admin, input.requestId), userId: user.userId, kind });
   return { generated: false };
 }
 
