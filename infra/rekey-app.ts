@@ -5,7 +5,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { ApiStack } from './stacks/api-stack.ts';
+import { ApiStack, type ApiStackProps } from './stacks/api-stack.ts';
 import { OperationsStack } from './stacks/operations-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
 
@@ -15,8 +15,11 @@ export interface RekeyStacks {
   operations: OperationsStack;
 }
 
+/** API settings a caller may give in code rather than through context (tests, other apps). */
+export type RekeyOptions = Partial<Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle'>>;
+
 /** Adds rekey's stacks to `app`, reading settings from its context. */
-export function buildRekey(app: App): RekeyStacks {
+export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
   const setting = (key: string, fallback: string) => String(app.node.tryGetContext(key) ?? fallback);
   const stateful = new StatefulStack(app, 'RekeyStateful', {
     description: 'rekey: directory table and secrets key',
@@ -33,6 +36,7 @@ export function buildRekey(app: App): RekeyStacks {
     ...(jwksUrl ? { jwksUrl } : {}),
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    ...options,
   });
   const operations = new OperationsStack(app, 'RekeyOperations', {
     description: 'rekey: ticketing bus, queue and worker; the temporary-secret sweeper',

@@ -36,6 +36,9 @@ export interface RekeyFunctionProps {
 /** The DynamoDB actions a function may be granted, by name. */
 export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
 
+/** The table actions that change an item: granted per partition key (`dynamodb:LeadingKeys`). */
+export const WRITE_ACTIONS: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem'];
+
 export class RekeyFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: LogGroup;
@@ -103,11 +106,59 @@ export class RekeyFunction extends Construct {
     );
   }
 
-  /** Sets REKEY_TABLE and allows exactly `actions` on the table (no Scan, no batch, no index). */
-  bindTable(table: ITable, actions: readonly TableAction[]): this {
+  /**
+   * Sets REKEY_TABLE and allows exactly `actions` on the table (no Scan, no batch, no index).
+   * Reads are allowed on the whole table; writes (PutItem, UpdateItem, DeleteItem) only on
+   * items whose partition key matches one of `writes` (IAM StringLike patterns such as
+   * `USER#*`), through `dynamodb:LeadingKeys`.
+   */
+  bindTable(table: ITable, actions: readonly TableAction[], writes: readonly string[] = []): this {
     this.function.addEnvironment('REKEY_TABLE', table.tableName);
+    const reads = actions.filter((a) => !WRITE_ACTIONS.includes(a));
+    const writing = actions.filter((a) => WRITE_ACTIONS.includes(a));
+    if (writing.length > 0 && writes.length === 0) {
+      throw new Error(`${this.node.id}: ${writing.join(', ')} need the partition keys they may write`);
+    }
+    if (writing.length === 0 && writes.length > 0) {
+      throw new Error(`${this.node.id}: partition keys to write, but no write action`);
+    }
+    if (reads.length > 0) {
+      this.function.addToRolePolicy(
+        new PolicyStatement({ actions: reads.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }),
+      );
+    }
+    if (writing.length > 0) {
+      this.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: writing.map((a) => `dynamodb:${a}`),
+          resources: [table.tableArn],
+          conditions: {
+            // Every partition key the request touches must match a pattern; a write request
+            // always carries its key, and the Null check refuses one that somehow did not.
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...writes] },
+            Null: { 'dynamodb:LeadingKeys': 'false' },
+          },
+        }),
+      );
+    }
+    return this;
+  }
+
+  /**
+   * Allows SMS straight to phone numbers and nothing else SNS publishes to. An SMS to a
+   * phone number has no resource ARN (SNS authorizes it on "*") and Publish has no condition
+   * key naming the destination (sns:Protocol and sns:Endpoint are Subscribe's), so the grant
+   * is "*" with an explicit deny of every ARN Publish can target: topics and platform
+   * endpoints (`arn:<partition>:sns:<region>:<account>:…`).
+   */
+  allowSms(): this {
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
     this.function.addToRolePolicy(
-      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn] }),
+      new PolicyStatement({
+        effect: Effect.DENY,
+        actions: ['sns:Publish'],
+        resources: [`arn:${Aws.PARTITION}:sns:*:*:*`],
+      }),
     );
     return this;
   }

@@ -7,7 +7,13 @@
  */
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -15,8 +21,10 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
 import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
+import { WRITABLE } from '../constructs/writable-partitions.ts';
 import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -35,11 +43,22 @@ export interface ApiStackProps extends StackProps {
   emailSender: string;
   /** Stage throttling. Default: 50 requests/s, bursts of 100. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /**
+   * Throttling of each unauthenticated route (change-password), in place of the stage's:
+   * a flood of guesses is cut down to this before any function runs, on a limit of its own
+   * rather than the one the admin routes use. Default: 10 requests/s, bursts of 20.
+   */
+  publicRouteThrottle?: { rateLimit: number; burstLimit: number };
 }
+
+/** The default throttle of unauthenticated routes (see ApiStackProps.publicRouteThrottle). */
+export const DEFAULT_PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 /** What each operation may touch. An operation missing here cannot be deployed. */
 interface OperationAccess {
   table: readonly TableAction[];
+  /** Partition keys (StringLike patterns) its PutItem/UpdateItem/DeleteItem may touch. */
+  writes: readonly string[];
   secrets?: { prefix: 'temporary' | 'database'; actions: readonly string[] };
   notifies?: readonly ('email' | 'phone')[];
 }
@@ -51,23 +70,28 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
   // dropped on failure with DeleteItem (which also drops a replaced secret's index entry).
   'create-or-reset-ui-password': {
     table: ['GetItem', 'PutItem', 'DeleteItem'],
+    writes: [WRITABLE.idempotency('oci-ui-password'), WRITABLE.users, WRITABLE.trackedSecrets],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Finds the user by username (Query); deletes the temporary secret a new password replaces
-  // and its index entry (DeleteItem).
+  // and its index entry (DeleteItem). Writes only user records: the new credential, a counted
+  // failure, and the refusals' ghost write (USER##no-such-user, which never lands).
   'change-password': {
     table: ['GetItem', 'PutItem', 'Query', 'DeleteItem'],
+    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
     secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
     notifies: ['email'],
   },
   // PutItem/DeleteItem also keep the index of live temporary secrets.
   'reset-random-password': {
     table: ['GetItem', 'PutItem', 'DeleteItem'],
+    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
     notifies: ['email', 'phone'],
   },
   'reset-user-password': {
     table: ['GetItem', 'PutItem', 'DeleteItem'],
+    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Creates the administrator's secret once, then writes new versions of it (reading the
@@ -75,6 +99,7 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
   // index entry written before the secret and deleted after it is PutItem and DeleteItem.
   'manage-ddm-admin': {
     table: ['GetItem', 'PutItem', 'DeleteItem'],
+    writes: [WRITABLE.instances, WRITABLE.trackedSecrets],
     secrets: {
       prefix: 'database',
       actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],
@@ -85,7 +110,9 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
 /**
  * One JSON line per request. `$context.routeKey` is the route template and `$context.path`
  * the path without its query string: the query string never reaches the log, because the
- * change-password seed puts passwords there.
+ * change-password seed puts passwords there. `subject` and `realm` are the verified `sub`
+ * and realm claim the token authorizer hands the route (empty on public routes and for a
+ * request without a valid token, whose `authenticated` is 'false'): who did what.
  */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
@@ -99,6 +126,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   latencyMs: '$context.responseLatency',
   integrationError: '$context.integrationErrorMessage',
   authorizerError: '$context.authorizer.error',
+  authenticated: '$context.authorizer.authenticated',
+  subject: '$context.authorizer.sub',
+  realm: `$context.authorizer.${REALM_CLAIM}`,
 });
 
 export class ApiStack extends Stack {
@@ -130,6 +160,18 @@ export class ApiStack extends Stack {
         format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
       },
     });
+    // Unauthenticated routes get a smaller throttle of their own (route settings replace the
+    // stage's default for that route key), so a guessing flood is cut down before it runs
+    // argon2id, and is counted against a limit the admin routes do not use.
+    const publicThrottle = props.publicRouteThrottle ?? DEFAULT_PUBLIC_ROUTE_THROTTLE;
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      ROUTES.filter((route) => route.auth === 'public').flatMap((route) =>
+        routeKeys(route).map((key) => [
+          key,
+          { ThrottlingRateLimit: publicThrottle.rateLimit, ThrottlingBurstLimit: publicThrottle.burstLimit },
+        ]),
+      ),
+    );
 
     // One Lambda authorizer for every admin route, not API Gateway's JWT authorizer: that one
     // refuses a missing or bad token itself, with `{"message":"Unauthorized"}`, which is no
@@ -188,7 +230,7 @@ export class ApiStack extends Stack {
     const fn = new RekeyFunction(this, pascal(route.operation), {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
-    }).bindTable(props.table, access.table);
+    }).bindTable(props.table, access.table, access.writes);
     if (access.secrets) {
       const temporary = access.secrets.prefix === 'temporary';
       fn.bindSecrets({
@@ -209,13 +251,15 @@ export class ApiStack extends Stack {
         }),
       );
     }
-    if (access.notifies?.includes('phone')) {
-      // SMS to a phone number has no resource ARN: SNS only accepts "*" for direct publishing.
-      fn.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
-    }
+    if (access.notifies?.includes('phone')) fn.allowSms();
     this.functions.set(route.operation, fn);
     return fn;
   }
+}
+
+/** The route keys (`PUT /20160918/changepassword`) API Gateway gives a row of the route table. */
+export function routeKeys(route: RouteDefinition): string[] {
+  return (route.answersOtherMethods ? ['ANY'] : route.methods).map((method) => `${method} ${route.path}`);
 }
 
 /** `create-or-reset-ui-password` → `CreateOrResetUiPassword` (construct ids are a contract). */

@@ -15,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
+import { WRITABLE } from '../constructs/writable-partitions.ts';
 import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface OperationsStackProps extends StackProps {
@@ -78,7 +79,12 @@ export class OperationsStack extends Stack {
     })
       // Idempotency records per ticket: claimed and completed with PutItem, read back with
       // GetItem, dropped on failure with DeleteItem (as are replaced secrets' index entries).
-      .bindTable(props.table, ['GetItem', 'PutItem', 'DeleteItem'])
+      // The resets write user records and the secrets index, as their HTTP functions do.
+      .bindTable(
+        props.table,
+        ['GetItem', 'PutItem', 'DeleteItem'],
+        [WRITABLE.idempotency('ticket'), WRITABLE.users, WRITABLE.trackedSecrets],
+      )
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
@@ -95,8 +101,8 @@ export class OperationsStack extends Stack {
         ],
       }),
     );
-    // SMS to a phone number has no resource ARN: SNS only accepts "*" for direct publishing.
-    this.worker.function.addToRolePolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: ['*'] }));
+    // SMS to phone numbers only (never a topic or a platform endpoint).
+    this.worker.allowSms();
     Validations.of(this.worker).acknowledge(
       {
         id: 'Serverless-LambdaDLQ',
@@ -127,7 +133,12 @@ export class OperationsStack extends Stack {
       // The next run retries anything this one missed; failures are kept for inspection.
       asyncFailures: { deadLetterQueue: sweeperFailures, retryAttempts: 0 },
     })
-      .bindTable(props.table, ['GetItem', 'PutItem', 'Query', 'DeleteItem'])
+      // Detaches an expired credential from its user (PutItem) and drops index entries (DeleteItem).
+      .bindTable(
+        props.table,
+        ['GetItem', 'PutItem', 'Query', 'DeleteItem'],
+        [WRITABLE.users, WRITABLE.trackedSecrets],
+      )
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',

@@ -17,12 +17,23 @@ export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
 /** Name prefix of the secrets that hold DDM administrator credentials. */
 export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
 
+/**
+ * The tag naming a secret's realm (issueTemporaryPassword sets it), and the principal tag
+ * that binds a reader of temporary passwords to one realm. IAM tag keys may contain ':'.
+ */
+export const REALM_TAG = 'rekey:realm';
+
+/** The reader's realm, as an IAM policy variable: its principal tag `rekey:realm`. */
+export const PRINCIPAL_REALM = '$' + `{aws:PrincipalTag/${REALM_TAG}}`;
+
 export class StatefulStack extends Stack {
   readonly table: TableV2;
   /**
    * For the principals that fetch temporary passwords (the help-desk role, the ticketing
-   * integration): read secrets under the temporary prefix, and never put a resource policy
-   * on a secret that would not block public access.
+   * integration): read the temporary passwords of the one realm named by the principal's
+   * `rekey:realm` tag, never another realm's, never without the tag; never re-tag a
+   * temporary secret; and never put a resource policy on a secret that would not block
+   * public access.
    */
   readonly temporarySecretReaders: ManagedPolicy;
   readonly secretsKey: Key;
@@ -64,19 +75,52 @@ export class StatefulStack extends Stack {
   }
 
   private readersPolicy(): ManagedPolicy {
-    const secrets = this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${TEMPORARY_SECRET_PREFIX}*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+    const secretArn = (resourceName: string) =>
+      this.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    // Secret names are `rekey/temp/{realm}/{user}/{request}` (temporarySecretName).
+    const ownRealm = secretArn(`${TEMPORARY_SECRET_PREFIX}${PRINCIPAL_REALM}/*`);
+    const everyRealm = secretArn(`${TEMPORARY_SECRET_PREFIX}*`);
+    const read = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
     const policy = new ManagedPolicy(this, 'TemporarySecretReaders', {
-      description: 'rekey: read generated temporary passwords (every read is in CloudTrail)',
+      description:
+        "rekey: read the generated temporary passwords of the principal's own realm (tag rekey:realm); every read is in CloudTrail",
       statements: [
+        // The realm is in the secret's name, which never changes after creation, and in its
+        // tag: both must be the reader's.
         new PolicyStatement({
-          sid: 'ReadTemporaryPasswords',
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [secrets],
+          sid: 'ReadOwnRealmTemporaryPasswords',
+          actions: read,
+          resources: [ownRealm],
+          conditions: { StringEquals: { [`secretsmanager:ResourceTag/${REALM_TAG}`]: PRINCIPAL_REALM } },
+        }),
+        // Explicit denies hold whatever else the reader's role allows (a wider secrets
+        // policy attached beside this one): another realm's secret, or an untagged one…
+        new PolicyStatement({
+          sid: 'NoOtherRealmsTemporaryPasswords',
+          effect: Effect.DENY,
+          actions: read,
+          resources: [everyRealm],
+          conditions: { StringNotEquals: { [`secretsmanager:ResourceTag/${REALM_TAG}`]: PRINCIPAL_REALM } },
+        }),
+        // …and anything at all to a principal that carries no realm tag.
+        new PolicyStatement({
+          sid: 'NoTemporaryPasswordsWithoutRealm',
+          effect: Effect.DENY,
+          actions: read,
+          resources: [everyRealm],
+          conditions: { Null: { [`aws:PrincipalTag/${REALM_TAG}`]: 'true' } },
+        }),
+        // A reader must not move a secret into its realm by re-tagging it.
+        new PolicyStatement({
+          sid: 'NoRetaggingTemporarySecrets',
+          effect: Effect.DENY,
+          actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+          resources: [everyRealm],
         }),
         new PolicyStatement({
           sid: 'DecryptThroughSecretsManager',
@@ -104,9 +148,9 @@ export class StatefulStack extends Stack {
       ],
     });
     Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${TEMPORARY_SECRET_PREFIX}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${TEMPORARY_SECRET_PREFIX}<aws:PrincipalTag/${REALM_TAG}>/*]`,
       reason:
-        'Temporary secrets are created per request; readers get the rekey/temp/ name prefix, never all secrets.',
+        "Temporary secrets are created per request; readers get their own realm's rekey/temp/{realm}/ name prefix (and tag), never all secrets.",
     });
     return policy;
   }

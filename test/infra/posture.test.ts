@@ -9,8 +9,11 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ROUTES } from '#functions/routes.ts';
+import { REALM_CLAIM } from '#http/admin.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
-import { ACCESS_LOG_FORMAT } from '#infra/stacks/api-stack.ts';
+import { ACCESS_LOG_FORMAT, DEFAULT_PUBLIC_ROUTE_THROTTLE, routeKeys } from '#infra/stacks/api-stack.ts';
+import { PRINCIPAL_REALM } from '#infra/stacks/stateful-stack.ts';
 
 type Statement = {
   Sid?: string;
@@ -78,7 +81,9 @@ describe('secret resource policies', () => {
   it('may be put by a temporary-secret reader only with BlockPublicPolicy set', () => {
     const [policy] = Object.values(stateful.findResources('AWS::IAM::ManagedPolicy')) as PolicyResource[];
     const statements = policy?.Properties.PolicyDocument.Statement ?? [];
-    const denies = statements.filter((s) => s.Effect === 'Deny');
+    const denies = statements.filter(
+      (s) => s.Effect === 'Deny' && actionsOf(s).includes('secretsmanager:PutResourcePolicy'),
+    );
     expect(denies.map((s) => actionsOf(s))).toEqual([
       ['secretsmanager:PutResourcePolicy'],
       ['secretsmanager:PutResourcePolicy'],
@@ -91,16 +96,28 @@ describe('secret resource policies', () => {
 });
 
 describe('reading a temporary password', () => {
-  it('is granted by one managed policy, on the temporary prefix only, decrypting only through Secrets Manager', () => {
+  it("is granted by one managed policy, on the reader's own realm under the temporary prefix only, decrypting only through Secrets Manager", () => {
     const policies = stateful.findResources('AWS::IAM::ManagedPolicy') as Record<string, PolicyResource>;
     expect(Object.keys(policies)).toHaveLength(1);
     const statements = Object.values(policies)[0]?.Properties.PolicyDocument.Statement ?? [];
-    const read = statements.find((s) => s.Sid === 'ReadTemporaryPasswords');
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows.map((s) => s.Sid)).toEqual([
+      'ReadOwnRealmTemporaryPasswords',
+      'DecryptThroughSecretsManager',
+    ]);
+    const read = allows[0];
     expect(actionsOf(read as Statement).sort()).toEqual([
       'secretsmanager:DescribeSecret',
       'secretsmanager:GetSecretValue',
     ]);
-    expect(JSON.stringify(read?.Resource)).toMatch(/secret:rekey\/temp\/\*"/);
+    // The realm is the principal's tag, in the name and in the secret's tag alike.
+    expect(JSON.stringify(read?.Resource)).toMatch(
+      /secret:rekey\/temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/\*"/,
+    );
+    expect(PRINCIPAL_REALM).toBe('$' + '{aws:PrincipalTag/rekey:realm}');
+    expect(read?.Condition).toEqual({
+      StringEquals: { 'secretsmanager:ResourceTag/rekey:realm': PRINCIPAL_REALM },
+    });
     const decrypt = statements.find((s) => s.Sid === 'DecryptThroughSecretsManager');
     expect(decrypt?.Condition).toEqual({
       StringEquals: {
@@ -116,6 +133,48 @@ describe('the HTTP API', () => {
     api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
     });
+  });
+
+  it('gives each unauthenticated route (change-password) a smaller throttle of its own, and no admin route one', () => {
+    const stages = Object.values(api.findResources('AWS::ApiGatewayV2::Stage')) as Array<{
+      Properties: { RouteSettings?: Record<string, unknown> };
+    }>;
+    expect(stages).toHaveLength(1);
+    const publicKeys = ROUTES.filter((r) => r.auth === 'public').flatMap(routeKeys);
+    expect(publicKeys).toEqual(['PUT /20160918/changepassword']);
+    expect(stages[0]?.Properties.RouteSettings).toEqual(
+      Object.fromEntries(
+        publicKeys.map((key) => [key, { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }]),
+      ),
+    );
+    expect(DEFAULT_PUBLIC_ROUTE_THROTTLE).toEqual({ rateLimit: 10, burstLimit: 20 });
+    // Every route key it names is one the API really has.
+    const routeKeysInTemplate = Object.values(api.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey,
+    );
+    for (const key of publicKeys) expect(routeKeysInTemplate).toContain(key);
+  });
+
+  it('takes the public throttle from the stack props', () => {
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-throttle-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
+    const stacks = buildRekey(app, { publicRouteThrottle: { rateLimit: 3, burstLimit: 6 } });
+    Template.fromStack(stacks.api).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: { 'PUT /20160918/changepassword': { ThrottlingRateLimit: 3, ThrottlingBurstLimit: 6 } },
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it("logs who acted: the authorizer's verified subject and realm, and whether the token was valid", () => {
+    const format = JSON.parse(ACCESS_LOG_FORMAT) as Record<string, string>;
+    expect(format).toMatchObject({
+      authenticated: '$context.authorizer.authenticated',
+      subject: '$context.authorizer.sub',
+      realm: `$context.authorizer.${REALM_CLAIM}`,
+    });
+    expect(REALM_CLAIM).toBe('rekey_realm');
   });
 
   it('logs each request without its query string, where change-password may carry passwords', () => {
@@ -258,6 +317,24 @@ describe('permissions by operation', () => {
         .sort();
     expect(allowedTo('ses:SendEmail')).toEqual(['ChangePassword', 'ResetRandomPassword', 'TicketWorker']);
     expect(allowedTo('sns:Publish')).toEqual(['ResetRandomPassword', 'TicketWorker']);
+  });
+
+  it('lets them publish SMS to phone numbers only: Publish to any topic or platform endpoint ARN is denied', () => {
+    const publishing = rolePolicies().filter(([, statements]) =>
+      statements.some((s) => s.Effect === 'Allow' && actionsOf(s).includes('sns:Publish')),
+    );
+    expect(publishing).toHaveLength(2);
+    for (const [id, statements] of publishing) {
+      const sns = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('sns:')));
+      expect(sns, id).toEqual([
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+        {
+          Effect: 'Deny',
+          Action: 'sns:Publish',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] },
+        },
+      ]);
+    }
   });
 
   it('keeps DDM administrator secrets under their own prefix, apart from temporary passwords', () => {
