@@ -37,6 +37,7 @@ import type { Directory } from '#core/ports.ts';
 import { newInstance, newRealm, newUser } from '../infra/local/demo.ts';
 import { loadDevKey, mintToken } from '../infra/local/dev-tokens.ts';
 import { localClientOptions } from '../infra/local/embedded-backend.ts';
+import { requireLocalCredentials } from '../infra/local/endpoint-credentials.ts';
 import { percentile, table } from './stats.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -512,7 +513,9 @@ function accountsOf(prefix: string, count: number): Account[] {
 }
 
 async function seed(server: Server, token: string): Promise<Accounts> {
-  const { deps, dynamoDb } = createRuntime('load-seed', { clients: localClientOptions(server.endpoint) });
+  const { deps, dynamoDb } = createRuntime('load-seed', {
+    clients: localClientOptions(server.endpoint, requireLocalCredentials(server.dataDir)),
+  });
   const directory: Directory = deps.directory;
   await directory.createRealm(newRealm(REALM, 'loadcorp'));
   const groups = {
@@ -569,7 +572,7 @@ interface Consistency {
 }
 
 async function consistency(server: Server): Promise<Consistency> {
-  const clients = localClientOptions(server.endpoint);
+  const clients = localClientOptions(server.endpoint, requireLocalCredentials(server.dataDir));
   const dynamoDb = createDynamoDbClient(clients);
   const secretsManager = createSecretsManagerClient(clients);
   const referenced = new Set<string>();

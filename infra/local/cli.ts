@@ -17,7 +17,8 @@ import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { idText, nameText } from '#http/text.ts';
 import { newInstance, newRealm, newUser } from './demo.ts';
 import { loadDevKey, mintToken } from './dev-tokens.ts';
-import { localClientOptions } from './embedded-backend.ts';
+import { LOCAL_REGION, localClientOptions } from './embedded-backend.ts';
+import { credentialsPath, type LocalCredentials, requireLocalCredentials } from './endpoint-credentials.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
 import { ensureTable } from './table.ts';
 
@@ -46,13 +47,17 @@ Commands:
   event send FILE.json                        put the ticketing event(s) in FILE (one event or an array)
                                               on the bus; locally, print their result events
   events                                      print the local events log (result events), as JSON lines
+  env                                         print the embedded endpoint's credentials, region and URL as
+                                              shell exports, for the AWS CLI or REKEY_BACKEND=aws:
+                                              eval "$(npx rekey env)"
   sweep                                       run the sweeper once: delete expired and orphan temporary
                                               secrets, and DDM secrets a failed creation left behind;
                                               print what it did as JSON
 
 Environment:
   REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
-  REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566)
+  REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566); it
+                           accepts only requests signed with the credentials in REKEY_DATA_DIR
   REKEY_DATA_DIR           the local data folder (default .rekey)
   REKEY_TABLE              the table name (default rekey)
   REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
@@ -93,7 +98,7 @@ export async function main(
       io.err(`rekey: ${error.message}\n\n${HELP}`);
       return 2;
     }
-    io.err(`rekey: ${describe(error)}`);
+    io.err(`rekey: ${describe(error, env)}`);
     return 1;
   }
 }
@@ -267,6 +272,22 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
       printEvents(context.dataDir, io);
       return;
     }
+    case 'env': {
+      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      const credentials = context.localCredentials();
+      // Single-quoted: the values are base64url and a URL, but the shell must not read them.
+      io.out(
+        [
+          `export AWS_ACCESS_KEY_ID='${credentials.accessKeyId}'`,
+          `export AWS_SECRET_ACCESS_KEY='${credentials.secretAccessKey}'`,
+          `export AWS_REGION='${LOCAL_REGION}'`,
+          `export AWS_ENDPOINT_URL='${context.localEndpoint}'`,
+          // A session token left from other credentials would be signed along and refused.
+          'unset AWS_SESSION_TOKEN',
+        ].join('\n'),
+      );
+      return;
+    }
     default:
       throw new UsageError(`unknown command: ${name}`);
   }
@@ -296,7 +317,7 @@ class CliContext {
       this.options = {};
       return this.options;
     }
-    const url = this.env.REKEY_LOCAL_ENDPOINT ?? 'http://127.0.0.1:4566';
+    const url = this.localEndpoint;
     try {
       await fetch(url, { method: 'POST', signal: AbortSignal.timeout(2000) });
     } catch {
@@ -304,9 +325,18 @@ class CliContext {
         `no embedded backend answers at ${url}; start it with "npm start" (or set REKEY_BACKEND=aws)`,
       );
     }
-    this.options = localClientOptions(url);
+    this.options = localClientOptions(url, this.localCredentials());
     this.built = undefined;
     return this.options;
+  }
+
+  get localEndpoint(): string {
+    return this.env.REKEY_LOCAL_ENDPOINT ?? 'http://127.0.0.1:4566';
+  }
+
+  /** The credentials `npm start` keeps in the data folder: the only ones its endpoint accepts. */
+  localCredentials(): LocalCredentials {
+    return requireLocalCredentials(this.dataDir);
   }
 
   async deps() {
@@ -371,9 +401,15 @@ function checked(kind: 'id' | 'name', value: string | undefined, flag: string): 
   return text;
 }
 
-function describe(error: unknown): string {
+function describe(error: unknown, env: NodeJS.ProcessEnv): string {
   if (error instanceof SecretNotFoundError) return `${error.message}`;
   if (error instanceof RekeyError) return error.message;
-  if (error instanceof Error) return error.message;
+  if (error instanceof Error) {
+    const refused = ['UnrecognizedClientException', 'InvalidSignatureException', 'AccessDeniedException'];
+    if (env.REKEY_BACKEND !== 'aws' && refused.includes(error.name)) {
+      return `${error.message} (the embedded backend refused the credentials in ${credentialsPath(env.REKEY_DATA_DIR ?? '.rekey')}: is REKEY_DATA_DIR the data folder of the running "npm start"?)`;
+    }
+    return error.message;
+  }
   return String(error);
 }

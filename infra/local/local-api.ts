@@ -8,6 +8,7 @@ import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
+import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
 import { type LocalEventBus, startLocalEventBus } from './event-bus.ts';
@@ -55,6 +56,8 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   const dataDir = backend?.dataDir ?? options.dataDir ?? '.rekey';
   const clients = backend?.clients ?? {};
   const devKey = await loadDevKey(join(dataDir, 'keys'));
+  // Also with REKEY_BACKEND=aws: the keys, the outbox and the events stay here.
+  restrictDataFolder(dataDir);
 
   const runtimes = new Map<string, Runtime>();
   const handlers = new Map<string, RouteHandler>();

@@ -26,13 +26,13 @@ let reader: Runtime;
 
 beforeAll(async () => {
   backend = await startEmbeddedBackend();
-  dataDir = mkdtempSync(join(tmpdir(), 'rekey-cli-'));
+  // The CLI signs with the credentials the backend keeps in its data folder.
+  dataDir = backend.dataDir;
   reader = createRuntime('test-reader', { clients: backend.clients });
 });
 afterAll(async () => {
   reader.dynamoDb.destroy();
   await backend.close();
-  rmSync(dataDir, { recursive: true, force: true });
   rmSync(backend.dataDir, { recursive: true, force: true });
 });
 
