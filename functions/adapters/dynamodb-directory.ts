@@ -10,11 +10,12 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
-import type { Directory, TrackedSecretPage } from '#core/ports.ts';
+import type { Directory, FailureStep, TrackedSecretPage } from '#core/ports.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** No user has this id (user ids start with a letter or a digit). */
@@ -100,6 +101,56 @@ export class DynamoDbDirectory implements Directory {
 
   saveUser(next: User, expectedVersion: number): Promise<void> {
     return this.putVersioned({ ...keys.user(next.userId), kind: 'user', ...next }, expectedVersion);
+  }
+
+  /** One UpdateItem, conditional on the credential and the step's own state (not the version). */
+  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined> {
+    const names: Record<string, string> = { '#version': 'version', '#hash': 'hash' };
+    const values: Record<string, unknown> = { ':one': 1, ':hash': credentialHash };
+    const set = ['#version = #version + :one'];
+    const remove: string[] = [];
+    const conditions = ['attribute_exists(pk)', 'credential.#hash = :hash'];
+    if (step.kind === 'restart') {
+      set.push('failedAttempts = :one');
+      conditions.push('lockedUntil <= :expiredBy');
+      values[':expiredBy'] = step.expiredBy;
+      if (step.lockUntil === undefined) remove.push('lockedUntil');
+      else {
+        set.push('lockedUntil = :until');
+        values[':until'] = step.lockUntil;
+      }
+    } else {
+      set.push('failedAttempts = failedAttempts + :one');
+      conditions.push('attribute_not_exists(lockedUntil)');
+      if (step.kind === 'lock') {
+        set.push('lockedUntil = :until');
+        conditions.push('failedAttempts >= :bound');
+        values[':until'] = step.lockUntil;
+        values[':bound'] = step.atLeast;
+      } else if (step.below !== undefined) {
+        conditions.push('failedAttempts < :bound');
+        values[':bound'] = step.below;
+      }
+    }
+    try {
+      const out = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(keys.user(userId)),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      if (!out.Attributes) return undefined;
+      const { pk: _pk, sk: _sk, kind: _kind, ...user } = unmarshall(out.Attributes);
+      return user as User;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw serviceFailure('directory', error);
+    }
   }
 
   getInstance(instanceId: string): Promise<DatabaseInstance | undefined> {

@@ -1,12 +1,18 @@
 /**
  * Password authentication with lock-out. Every refusal is the same NotAuthenticatedError
- * after the same work — one realm read, one argon2id verification, one conditional write —
- * so neither the answer nor its timing tells an unknown user from a wrong password or a
- * locked account.
+ * after the same work — realm and user reads, one conditional write, one argon2id
+ * verification — so neither the answer nor its timing tells an unknown user or tenancy from
+ * a wrong password or a locked account.
+ *
+ * A guess is evaluated only once it holds a reserved attempt: a conditional write that counts
+ * it as a failure *before* the hash is checked (lockout.ts). Conditional writes on one user
+ * record land one at a time, so however many guesses arrive at once, at most the realm's
+ * `maxFailedAttempts` of them are ever checked against the real hash per lock period; every
+ * other one is checked against a dummy hash and refused, the right password included.
  */
-import { NotAuthenticatedError, NotFoundError } from './errors.ts';
+import { NotAuthenticatedError } from './errors.ts';
 import { DUMMY_HASH } from './hashing.ts';
-import { isLocked, lockoutOf, recordFailure, writeNothing } from './lockout.ts';
+import { lockoutOf, reserveAttempt, writeNothing } from './lockout.ts';
 import type { Credential, Realm, User } from './model.ts';
 import type { CoreDeps } from './ports.ts';
 
@@ -17,14 +23,21 @@ export const NOT_AUTHENTICATED_MESSAGE =
 export interface PasswordAttempt {
   username: string;
   password: string;
-  /** OCI `tenancy`: a realm id or a realm name. Without it the username must be unique. */
+  /**
+   * OCI `tenancy`: a realm id or a realm name. Without it the username must name one user
+   * across all realms; a username two realms share is refused like an unknown one.
+   */
   tenancy?: string | undefined;
 }
 
 export interface Authenticated {
+  /** The user as stored after its attempt was reserved (the version a change must match). */
   user: User;
   realm: Realm;
+  /** The credential the password was verified against. */
   credential: Credential;
+  /** The user's failure count and lock before this attempt reserved its slot. */
+  before: Pick<User, 'failedAttempts' | 'lockedUntil' | 'version'>;
 }
 
 /** No realm has this id: realm ids start with a letter or a digit. */
@@ -33,63 +46,56 @@ const NO_SUCH_REALM_ID = '#no-such-realm';
 type AuthDeps = Pick<CoreDeps, 'directory' | 'hasher' | 'clock' | 'log'>;
 
 /**
- * Proves that the caller holds the user's current password. An unknown `tenancy` is a
- * NotFoundError (the only case that is not a 401); anything else that fails is a
- * NotAuthenticatedError, and a wrong password on an unlocked account is counted.
+ * Proves that the caller holds the user's current password. Anything that fails is a
+ * NotAuthenticatedError; a wrong password on an unlocked account stays counted.
+ *
+ * A caller that goes on to refuse the request for another reason (an expired temporary
+ * password, a policy breach) must give the attempt back with `releaseAttempt`.
  */
 export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Promise<Authenticated> {
   const startedAt = deps.clock.now();
   const candidate = await findCandidate(deps, attempt);
-  // Verify before looking at the lock: a locked account costs exactly what an open one does.
-  const verified = await deps.hasher.verify(candidate?.credential.hash ?? DUMMY_HASH, attempt.password);
-  const now = deps.clock.now();
-  if (!candidate || isLocked(candidate.user, now) || (!verified && changedSince(candidate, startedAt))) {
-    await writeNothing(deps);
-    throw notAuthenticated();
-  }
-  if (!verified) {
-    await recordFailure(deps, candidate.user, lockoutOf(candidate.realm), now);
-    throw notAuthenticated();
-  }
-  return candidate;
-}
-
-/**
- * Whether the credential was set after the attempt began. Such an attempt was made against a
- * password that changed while it was in flight (a duplicate of the very change that replaced
- * it, a retry after a timeout): it is refused like any other, but not counted, or a burst of
- * duplicates would lock the user out of the password they just chose. It is no free guess:
- * only a password change, which an attacker cannot cause without the password, opens it.
- */
-function changedSince(candidate: Authenticated, startedAt: Date): boolean {
-  return Date.parse(candidate.credential.setAt) > startedAt.getTime();
+  const reserved = candidate
+    ? await reserveAttempt(deps, candidate.user, lockoutOf(candidate.realm), startedAt)
+    : await writeNothing(deps).then(() => undefined);
+  // One verification on every path: against the reserved credential, or a dummy hash.
+  const credential = reserved?.after.credential;
+  const verified = await deps.hasher.verify(credential?.hash ?? DUMMY_HASH, attempt.password);
+  if (!candidate || !reserved || !credential || !verified) throw notAuthenticated();
+  return { user: reserved.after, realm: candidate.realm, credential, before: reserved.before };
 }
 
 /**
  * The user the attempt names, if it can sign in with a password here. Unknown, ambiguous
- * (several realms, no tenancy), federated, inactive and password-less users all look alike.
+ * (several realms, no tenancy), federated, inactive and password-less users, users of a realm
+ * with SSO logon, and any user of an unknown tenancy all look alike.
  */
-async function findCandidate(deps: AuthDeps, attempt: PasswordAttempt): Promise<Authenticated | undefined> {
-  const scope = attempt.tenancy === undefined ? undefined : await findTenancy(deps, attempt.tenancy);
+async function findCandidate(
+  deps: AuthDeps,
+  attempt: PasswordAttempt,
+): Promise<{ user: User; realm: Realm } | undefined> {
+  // An unknown tenancy scopes the search to a realm nobody is in: the same reads follow.
+  const scope =
+    attempt.tenancy === undefined ? undefined : ((await deps.directory.findRealm(attempt.tenancy)) ?? null);
   const users = (await deps.directory.findUsersByUsername(attempt.username)).filter(
-    (user) => scope === undefined || user.realmId === scope.realmId,
+    (user) => scope === undefined || user.realmId === scope?.realmId,
   );
   const [user] = users;
   // Read a realm whatever was found (none, when nobody was): every path costs the same reads.
-  const realm = scope ?? (await deps.directory.getRealm(user?.realmId ?? NO_SUCH_REALM_ID));
-  if (users.length !== 1 || !user || user.federated || user.status !== 'ACTIVE' || !user.credential) {
-    return undefined;
-  }
-  return realm ? { user, realm, credential: user.credential } : undefined;
+  const realm =
+    scope === undefined ? await deps.directory.getRealm(user?.realmId ?? NO_SUCH_REALM_ID) : scope;
+  if (users.length !== 1 || !user || !realm || !signsInWithPassword(user, realm)) return undefined;
+  return { user, realm };
 }
 
-async function findTenancy(deps: AuthDeps, tenancy: string): Promise<Realm> {
-  const realm = await deps.directory.findRealm(tenancy);
-  // The value is not echoed: a caller who mixed up the fields may have put a password there.
-  if (!realm) throw new NotFoundError('Tenancy', 'The tenancy does not exist.');
-  return realm;
+/**
+ * Whether the user signs in with a password rekey holds. A realm with SSO logon enabled
+ * (CloudSSO) signs its users in through its identity provider, as a federated user's does.
+ */
+export function signsInWithPassword(user: User, realm: Pick<Realm, 'ssoEnabled'>): boolean {
+  return !user.federated && user.status === 'ACTIVE' && user.credential !== undefined && !realm.ssoEnabled;
 }
 
-function notAuthenticated(): NotAuthenticatedError {
+export function notAuthenticated(): NotAuthenticatedError {
   return new NotAuthenticatedError(NOT_AUTHENTICATED_MESSAGE);
 }

@@ -1,15 +1,17 @@
 /**
- * Lock-out bookkeeping for password sign-in: the failure counter, the lock it sets, and the
- * write that a refusal costs whether or not it counts anything.
+ * Lock-out bookkeeping for password sign-in: the reservation that counts a guess before it is
+ * checked, the lock it sets, its release for a right password, and the write that a refusal
+ * costs whether or not it counts anything.
  */
 import { asUnavailable } from './credentials.ts';
 import { VersionConflictError } from './errors.ts';
 import { DEFAULT_LOCKOUT, type Realm, type User } from './model.ts';
-import type { CoreDeps } from './ports.ts';
+import type { CoreDeps, FailureStep } from './ports.ts';
 
 /**
- * How often a failed attempt is re-read and re-counted when its conditional write loses.
- * Each round one concurrent writer wins, so this many concurrent failures are all counted.
+ * How often an attempt's reservation (or release) is re-read and retried when its conditional
+ * write loses. Each round one concurrent writer wins; an attempt that never wins is refused
+ * unevaluated, so losing every round is no free guess.
  */
 export const MAX_FAILURE_WRITES = 16;
 
@@ -29,74 +31,156 @@ export function lockoutOf(realm: Realm): Realm['lockout'] {
 }
 
 /**
- * The user after one more failed attempt: counted, and locked once the realm's limit is
- * reached. An expired lock starts a fresh count (its failures were paid for by waiting).
- * A limit below 1 disables lock-out.
+ * How one more failed attempt is counted on the user as read: added to the count, locking the
+ * user once the realm's limit is reached, or counted afresh after an expired lock (its failures
+ * were paid for by waiting). Undefined while the user is locked. A limit below 1 disables
+ * lock-out.
  */
-export function withFailureCounted(user: User, lockout: Realm['lockout'], now: Date): User {
-  const failedAttempts = (user.lockedUntil === undefined ? user.failedAttempts : 0) + 1;
-  const next: User = { ...user, failedAttempts, version: user.version + 1 };
-  delete next.lockedUntil;
-  if (lockout.maxFailedAttempts >= 1 && failedAttempts >= lockout.maxFailedAttempts) {
-    next.lockedUntil = new Date(now.getTime() + lockout.lockSeconds * 1000).toISOString();
+export function failureStep(user: User, lockout: Realm['lockout'], now: Date): FailureStep | undefined {
+  const limit = lockout.maxFailedAttempts;
+  const lockUntil = new Date(now.getTime() + lockout.lockSeconds * 1000).toISOString();
+  if (user.lockedUntil !== undefined) {
+    if (isLocked(user, now)) return undefined;
+    return { kind: 'restart', expiredBy: now.toISOString(), lockUntil: limit === 1 ? lockUntil : undefined };
   }
-  return next;
+  if (limit < 1) return { kind: 'count', below: undefined };
+  if (user.failedAttempts + 1 >= limit) return { kind: 'lock', atLeast: limit - 1, lockUntil };
+  return { kind: 'count', below: limit - 1 };
+}
+
+/** A reserved attempt: the user before and after its failure was counted. */
+export interface ReservedAttempt {
+  before: Pick<User, 'failedAttempts' | 'lockedUntil' | 'version'>;
+  after: User;
 }
 
 /**
- * Counts a failed attempt with a conditional write. When another request changed the user
- * first, the record is read again and the failure re-evaluated, so concurrent failures are
- * all counted (and one that lands on a freshly locked account is not). A directory failure
- * is a 5xx: answering 401 without counting would hand out free guesses.
+ * Reserves the right to check one guess against the user's password: counts it as a failure
+ * *before* the hash is checked, with one atomic update (Directory.countFailure) that lands only
+ * while the user still holds the credential read and is in the state the step was decided on;
+ * the failure that reaches the realm's limit sets the lock in the same update. When the update
+ * does not land (another failure, the lock or a change came first), the record is read again
+ * and judged as it now is. Resolves to undefined — the guess is not to be checked, and costs
+ * one conditional write all the same — when the user is locked, is gone, or had its credential
+ * set after the attempt began (a duplicate of the change that set it, or a retry after a
+ * timeout: not counted, or a burst of duplicates would lock the user out of the password they
+ * just chose; no free guess, since only a change, which needs the password, opens it). A
+ * directory failure is a 5xx: answering 401 without counting would hand out free guesses.
+ *
+ * Why this bounds guesses under any concurrency: updates of one item are serialised by the
+ * table, and each is conditional on the state it changes. A `count` lands only while the count
+ * is below the limit less one, so it never reaches the limit; the one `lock` that lands takes
+ * the count to the limit and sets the lock in the same write; after it, every update's
+ * condition fails until the lock expires. So at most `maxFailedAttempts` reservations land per
+ * lock period (fewer if failures were already counted), and only a guess holding one is
+ * checked. Concurrent failures do not conflict with one another (the condition is not on the
+ * version), so a burst costs about one write per guess, not one per guess per round. A release
+ * (below) only ever gives back the slot of a guess that proved the password.
  */
-export async function recordFailure(
+export async function reserveAttempt(
   deps: LockoutDeps,
   first: User,
   lockout: Realm['lockout'],
-  now: Date,
-): Promise<void> {
+  startedAt: Date,
+): Promise<ReservedAttempt | undefined> {
   let user: User | undefined = first;
   for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
-    if (!user || isLocked(user, now)) return writeNothing(deps);
-    try {
-      await deps.directory.saveUser(withFailureCounted(user, lockout, now), user.version);
-      return;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw asUnavailable(error);
+    const hash = user?.credential?.hash;
+    const step =
+      user && hash && !credentialSetAfter(user, startedAt)
+        ? failureStep(user, lockout, startedAt)
+        : undefined;
+    if (!user || !hash || !step) {
+      // The first round has written nothing yet: pay for the write every refusal costs.
+      if (round === 0) await writeNothing(deps);
+      return undefined;
     }
-    user = await deps.directory.getUser(first.userId).catch((error: unknown) => {
+    const after = await deps.directory.countFailure(user.userId, hash, step).catch((error: unknown) => {
       throw asUnavailable(error);
     });
+    if (after) return { before: { ...beforeFailure(after) }, after };
+    // Another failure, a change or the lock landed first: judge the record as it is now.
+    user = await reread(deps, first.userId);
   }
-  // Still a 401: a different answer would tell that the user exists.
-  deps.log.warn('failed attempt not counted: the user record kept changing', { userId: first.userId });
+  // Not evaluated, still a 401: a different answer would tell that the user exists.
+  deps.log.warn('attempt not evaluated: the user record kept changing', { userId: first.userId });
+  return undefined;
 }
 
 /**
- * A conditional write that cannot land, for refusals that count nothing (unknown user,
- * locked account): it costs the directory round trip a counted failure costs, so timing does
- * not tell them apart, and creates no state. It relies on the Directory contract: a record
- * whose stored version is not `expectedVersion` (here: no record at all) is a conflict.
+ * Gives back the slot of an attempt whose password was right but whose request is refused for
+ * another reason (an expired temporary password, a policy breach): a user is never locked out
+ * by mistakes that are not wrong passwords. If nothing was written since the reservation, the
+ * count and lock are put back as they were; otherwise the count goes down by one and any lock
+ * stays (later failures may have set it). A credential changed since means a change won, which
+ * cleared the count already. A failure to release is logged, not returned: the refusal stands.
  */
-export async function writeNothing(deps: LockoutDeps): Promise<void> {
+export async function releaseAttempt(deps: LockoutDeps, reserved: ReservedAttempt): Promise<void> {
+  const { before, after } = reserved;
+  let user: User | undefined = after;
   try {
-    // A record of nobody: should the write ever land, it holds nothing of a real user.
-    await deps.directory.saveUser(GHOST, -1);
+    for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
+      if (!user || user.credential?.hash !== after.credential?.hash) return;
+      const next: User = { ...user, version: user.version + 1 };
+      if (user.version === after.version) {
+        next.failedAttempts = before.failedAttempts;
+        delete next.lockedUntil;
+        if (before.lockedUntil !== undefined) next.lockedUntil = before.lockedUntil;
+      } else {
+        next.failedAttempts = Math.max(0, user.failedAttempts - 1);
+      }
+      try {
+        await deps.directory.saveUser(next, user.version);
+        return;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError)) throw error;
+      }
+      user = await deps.directory.getUser(after.userId);
+    }
   } catch (error) {
-    if (!(error instanceof VersionConflictError)) throw asUnavailable(error);
+    deps.log.warn('attempt not released', { userId: after.userId, error: errorName(error) });
     return;
   }
-  deps.log.warn('a write meant to fail landed; the directory ignores versions', { userId: NO_SUCH_USER_ID });
+  deps.log.warn('attempt not released: the user record kept changing', { userId: after.userId });
 }
 
-const GHOST: User = {
-  userId: NO_SUCH_USER_ID,
-  realmId: NO_SUCH_USER_ID,
-  username: NO_SUCH_USER_ID,
-  federated: false,
-  status: 'ACTIVE',
-  passwordHistory: [],
-  failedAttempts: 0,
-  version: 0,
-  createdAt: new Date(0).toISOString(),
-};
+/** Whether the user's credential was set after `startedAt`. */
+function credentialSetAfter(user: User, startedAt: Date): boolean {
+  return user.credential !== undefined && Date.parse(user.credential.setAt) > startedAt.getTime();
+}
+
+/**
+ * The user's count and lock as this failure found them, seen from the record it wrote: one
+ * failure fewer, and no lock (a failure lands only on an unlocked or expired lock, so a lock
+ * it wrote is its own).
+ */
+function beforeFailure(after: User): ReservedAttempt['before'] {
+  return { failedAttempts: after.failedAttempts - 1, version: after.version - 1 };
+}
+
+async function reread(deps: LockoutDeps, userId: string): Promise<User | undefined> {
+  try {
+    return await deps.directory.getUser(userId);
+  } catch (error) {
+    throw asUnavailable(error);
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+/**
+ * A failure count that cannot land, for refusals that count nothing (unknown user, locked
+ * account, an unknown tenancy): the same conditional update a counted failure makes, on a user
+ * that does not exist, so timing does not tell them apart, and no state is created. It relies
+ * on the Directory contract: a count lands only on an existing user holding the credential.
+ */
+export async function writeNothing(deps: LockoutDeps): Promise<void> {
+  const landed = await deps.directory
+    .countFailure(NO_SUCH_USER_ID, NO_SUCH_USER_ID, { kind: 'count', below: undefined })
+    .catch((error: unknown) => {
+      throw asUnavailable(error);
+    });
+  if (landed) deps.log.warn('a failure count meant to fail landed', { userId: NO_SUCH_USER_ID });
+}

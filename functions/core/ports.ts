@@ -23,6 +23,14 @@ export interface Directory {
    * VersionConflictError. `next.version` must be `expectedVersion + 1`.
    */
   saveUser(next: User, expectedVersion: number): Promise<void>;
+  /**
+   * Counts one failed sign-in with a single atomic update that does not depend on the record's
+   * version, so concurrent failures never conflict with one another. It lands only while the
+   * user still holds the credential whose hash is `credentialHash` and `step` still describes
+   * the user (see FailureStep); it bumps the version. Resolves to the user as written, or
+   * undefined when the condition does not hold (no such user included).
+   */
+  countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined>;
   getInstance(instanceId: string): Promise<DatabaseInstance | undefined>;
   /** Creates (expectedVersion undefined) or replaces an instance, conditionally like saveUser. */
   saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void>;
@@ -33,6 +41,20 @@ export interface Directory {
   /** One page of the index, by name, after `after`; `next` is set while more remain. */
   listTrackedSecrets(page?: { after?: string; limit?: number }): Promise<TrackedSecretPage>;
 }
+
+/**
+ * One failure count, as the lock-out rule decided it from the record it read:
+ * - `count`: the user is not locked and has fewer than `below` failures (no bound when
+ *   undefined): one more failure;
+ * - `lock`: the user is not locked and has at least `atLeast` failures: one more failure, and
+ *   locked until `lockUntil`;
+ * - `restart`: the user's lock ended by `expiredBy`: the count starts again at one failure,
+ *   the lock removed (or set to `lockUntil`, when one failure is the limit).
+ */
+export type FailureStep =
+  | { kind: 'count'; below: number | undefined }
+  | { kind: 'lock'; atLeast: number; lockUntil: string }
+  | { kind: 'restart'; expiredBy: string; lockUntil: string | undefined };
 
 export interface TrackedSecretPage {
   secrets: TrackedSecret[];

@@ -74,10 +74,11 @@ export const OPERATION_ACCESS: Record<string, OperationAccess> = {
     secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
   },
   // Finds the user by username (Query); deletes the temporary secret a new password replaces
-  // and its index entry (DeleteItem). Writes only user records: the new credential, a counted
-  // failure, and the refusals' ghost write (USER##no-such-user, which never lands).
+  // and its index entry (DeleteItem). Writes only user records: the new credential and a
+  // released attempt (PutItem), a counted failure and the refusals' ghost count
+  // (UpdateItem; USER##no-such-user never lands).
   'change-password': {
-    table: ['GetItem', 'PutItem', 'Query', 'DeleteItem'],
+    table: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     writes: [WRITABLE.users, WRITABLE.trackedSecrets],
     secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
     notifies: ['email'],

@@ -95,7 +95,7 @@ function allowedIn(statements: Statement[], service: 'dynamodb' | 'secretsmanage
 /**
  * What each function's code sends, read from its handler down to the adapters — not from the
  * stacks' grants. DynamoDB calls go through DynamoDbDirectory and idempotent() (whose records
- * are claimed and completed with PutItem: nothing sends UpdateItem); Secrets Manager calls
+ * are claimed and completed with PutItem; only change-password's failure count sends UpdateItem); Secrets Manager calls
  * through SecretsManagerVault, whose CreateSecret carries tags (secretsmanager:TagResource).
  */
 const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = {
@@ -125,11 +125,12 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
     dynamodb: ['GetItem', 'PutItem', 'DeleteItem'],
     secretsmanager: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],
   },
-  // authenticate: findUsersByUsername Query + GetItem, getRealm/findRealm GetItem; lock-out
-  // and switchCredential saveUser PutItem; the replaced temporary secret: vault.delete and
+  // authenticate: findUsersByUsername Query + GetItem, getRealm/findRealm GetItem; lock-out:
+  // countFailure UpdateItem (a real count or the refusals' ghost), releaseAttempt and
+  // switchCredential saveUser PutItem; the replaced temporary secret: vault.delete and
   // untrackSecret DeleteItem. Never creates a secret.
   'RekeyApi/ChangePassword': {
-    dynamodb: ['GetItem', 'PutItem', 'Query', 'DeleteItem'],
+    dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     secretsmanager: ['DeleteSecret'],
   },
   // idempotent() per ticket, the three resetting use cases, and vault.read of the new secret

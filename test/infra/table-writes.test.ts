@@ -242,13 +242,14 @@ describe('table writes', () => {
 
   it("lets change-password write user records only (its refusals' ghost `USER##no-such-user` among them) and the secrets index", () => {
     const sent = writes.get('RekeyApi/ChangePassword') ?? [];
-    expect(sent).toContainEqual({ command: 'PutItem', pk: 'USER##no-such-user' });
+    expect(sent).toContainEqual({ command: 'UpdateItem', pk: 'USER##no-such-user' });
     expect([...new Set(sent.map((w) => `${w.command} ${w.pk.replace(/#.*/, '#')}`))].sort()).toEqual([
       'DeleteItem TEMPSECRET',
       'PutItem USER#',
+      'UpdateItem USER#',
     ]);
     expect(writeGrants().get('RekeyApi/ChangePassword')).toEqual([
-      { actions: ['PutItem', 'DeleteItem'], leadingKeys: ['USER#*', 'TEMPSECRET'] },
+      { actions: ['PutItem', 'UpdateItem', 'DeleteItem'], leadingKeys: ['USER#*', 'TEMPSECRET'] },
     ]);
   });
 });

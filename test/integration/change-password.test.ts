@@ -126,6 +126,17 @@ describe('PUT /20160918/changepassword', () => {
   }
 
   const stored = async (userId: string) => (await t.getUser(userId)) as User;
+  /**
+   * What decides how a user signs in: the credential, the failure count and the lock. A refused
+   * change leaves these as they were; the record's version moves on when a right password's
+   * reserved attempt is given back (two conditional writes, nothing else changed).
+   */
+  const signInState = (user: User) => ({
+    credential: user.credential,
+    passwordHistory: user.passwordHistory,
+    failedAttempts: user.failedAttempts,
+    lockedUntil: user.lockedUntil,
+  });
   const tableItems = async () => {
     const out = await admin.dynamoDb.send(
       new ScanCommand({ TableName: admin.settings.tableName, Select: 'COUNT' }),
@@ -223,7 +234,7 @@ describe('PUT /20160918/changepassword', () => {
     expect(res.json.code).toBe('InvalidParameter');
     expect(res.json.message).toMatch(/newPassword.*"length"/);
     expect(res.text).not.toContain('Short1x');
-    expect(await stored(user.userId)).toEqual(user);
+    expect(signInState(await stored(user.userId))).toEqual(signInState(user));
   });
 
   it('answers the same 401 bytes, after one argon2id verification, to every kind of failed sign-in', async () => {
@@ -267,15 +278,26 @@ describe('PUT /20160918/changepassword', () => {
     ).toBe(200);
   });
 
-  it('answers 404 NotFound for an unknown tenancy, and only for that', async () => {
-    const res = await change({
-      username: 'alice',
+  it('answers an unknown tenancy with the same 401 bytes, after one argon2id verification (finding 7)', async () => {
+    const user = await givenUser();
+    verified.length = 0;
+    const unknown = await change({
+      username: user.username,
       currentPassword: OLD,
       newPassword: NEW,
       tenancy: 'no-such-corp',
     });
-    expect(res.status).toBe(404);
-    expect(res.json).toEqual({ code: 'NotFound', message: 'The tenancy does not exist.' });
+    const wrong = await change({
+      username: user.username,
+      currentPassword: 'Not-The-Password-1',
+      newPassword: NEW,
+      tenancy: DEMO_REALM_ID,
+    });
+    expect(unknown.status).toBe(401);
+    expect(unknown.text).toBe(wrong.text);
+    expect([...unknown.headers.keys()].sort()).toEqual([...wrong.headers.keys()].sort());
+    expect(verified).toHaveLength(2);
+    expect((await stored(user.userId)).failedAttempts).toBe(1);
   });
 
   it('refuses the current password and a recent one with 409, writing nothing', async () => {
@@ -283,7 +305,7 @@ describe('PUT /20160918/changepassword', () => {
     const same = await change({ username: user.username, currentPassword: OLD, newPassword: OLD });
     expect(same.status).toBe(409);
     expect(same.json.code).toBe('Conflict');
-    expect(await stored(user.userId)).toEqual(user);
+    expect(signInState(await stored(user.userId))).toEqual(signInState(user));
     expect((await change({ username: user.username, currentPassword: OLD, newPassword: NEW })).status).toBe(
       200,
     );
@@ -322,7 +344,11 @@ describe('PUT /20160918/changepassword', () => {
       500,
     );
     faults.clear();
-    expect(await stored(user.userId)).toEqual(user);
+    // The right password is no failure: its reserved attempt was given back, or (the
+    // directory refusing every write) at most that one stays counted.
+    const after = await stored(user.userId);
+    expect({ ...signInState(after), failedAttempts: 0 }).toEqual(signInState(user));
+    expect(after.failedAttempts).toBeLessThanOrEqual(1);
     expect((await change({ username: user.username, currentPassword: OLD, newPassword: NEW })).status).toBe(
       200,
     );

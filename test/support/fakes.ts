@@ -12,6 +12,7 @@ import type {
   Clock,
   CoreDeps,
   Directory,
+  FailureStep,
   IdSource,
   Log,
   NewSecret,
@@ -128,6 +129,14 @@ export class InMemoryDirectory implements Directory {
     if (fault) throw fault.error ?? injectedError('saveUser');
   }
 
+  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined> {
+    const fault = this.enter('countFailure', true);
+    const next = countedFailure(this.users.get(userId), credentialHash, step);
+    if (next) this.users.set(userId, copy(next));
+    if (fault) throw fault.error ?? injectedError('countFailure');
+    return copy(next);
+  }
+
   async getInstance(instanceId: string): Promise<DatabaseInstance | undefined> {
     this.enter('getInstance');
     return copy(this.instances.get(instanceId));
@@ -177,6 +186,26 @@ export class InMemoryDirectory implements Directory {
     if (fault.landed && canLand) return fault;
     throw fault.error ?? injectedError(method);
   }
+}
+
+/** The user after one failure counted by `step`, or undefined where DynamoDB's condition fails. */
+function countedFailure(user: User | undefined, credentialHash: string, step: FailureStep): User | undefined {
+  if (!user || user.credential?.hash !== credentialHash) return undefined;
+  const next: User = { ...user, version: user.version + 1 };
+  if (step.kind === 'restart') {
+    if (user.lockedUntil === undefined || user.lockedUntil > step.expiredBy) return undefined;
+    next.failedAttempts = 1;
+    delete next.lockedUntil;
+    if (step.lockUntil !== undefined) next.lockedUntil = step.lockUntil;
+    return next;
+  }
+  if (user.lockedUntil !== undefined) return undefined;
+  if (step.kind === 'lock' && user.failedAttempts < step.atLeast) return undefined;
+  if (step.kind === 'count' && step.below !== undefined && user.failedAttempts >= step.below)
+    return undefined;
+  next.failedAttempts = user.failedAttempts + 1;
+  if (step.kind === 'lock') next.lockedUntil = step.lockUntil;
+  return next;
 }
 
 type VaultMethod = keyof SecretVault;

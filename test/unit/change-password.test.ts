@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '#core/errors.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
-import { withFailureCounted } from '#core/lockout.ts';
+import { failureStep } from '#core/lockout.ts';
 import type { Credential, User } from '#core/model.ts';
 import { changePassword } from '#core/use-cases/change-password.ts';
 import { newRealm, newUser } from '#infra/local/demo.ts';
@@ -106,7 +106,7 @@ describe('changePassword', () => {
     expect(journals[0]).toEqual([
       'directory.findUsersByUsername',
       'directory.getRealm',
-      'directory.saveUser',
+      'directory.countFailure',
     ]);
     expect(journals[1]).toEqual(journals[0]);
     expect(journals[2]).toEqual(journals[0]);
@@ -122,9 +122,35 @@ describe('changePassword', () => {
     expect((await stored('u1')).version).toBe(1);
   });
 
-  it('refuses an unknown tenancy with NotFound before any hashing', async () => {
-    await expect(change({ tenancy: 'nope' })).rejects.toThrow(NotFoundError);
-    expect(hasher.verified).toEqual([]);
+  it('refuses an unknown tenancy with the same 401 after the same verification and write (finding 7)', async () => {
+    const journal: string[][] = [];
+    for (const tenancy of ['nope', 'r1']) {
+      const calls: string[] = [];
+      journal.push(calls);
+      const directory = deps.directory;
+      const traced = new Proxy(directory, {
+        get: (target, name, receiver) => {
+          const value = Reflect.get(target, name, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.push(String(name));
+            return value.apply(target, args);
+          };
+        },
+      });
+      const error = await changePassword(
+        { ...deps, directory: traced },
+        { username: 'alice', currentPassword: 'wrong', newPassword: NEW, tenancy },
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotAuthenticatedError);
+      expect((error as Error).message).toBe(NOT_AUTHENTICATED_MESSAGE);
+      expect(error).not.toBeInstanceOf(NotFoundError);
+    }
+    expect(hasher.verified).toEqual([DUMMY_HASH, (await stored('u1')).credential?.hash]);
+    expect(journal[0]).toEqual(['findRealm', 'findUsersByUsername', 'countFailure']);
+    expect(journal[1]).toEqual(journal[0]);
+    // Only the known tenancy's wrong password counted.
+    expect((await stored('u1')).failedAttempts).toBe(1);
   });
 
   it('counts a wrong password, and locks the account at the realm limit for its lock time', async () => {
@@ -135,7 +161,7 @@ describe('changePassword', () => {
     expect((await stored('u1')).lockedUntil).toBe('2026-01-15T10:15:00.000Z');
   });
 
-  it('refuses the right password while locked, after the same verification, without counting', async () => {
+  it('refuses the right password while locked, after the same cost, without checking or counting it', async () => {
     const user = await stored('u1');
     await deps.directory.saveUser(
       { ...user, failedAttempts: 10, lockedUntil: '2026-01-15T10:15:00.000Z', version: 2 },
@@ -143,7 +169,8 @@ describe('changePassword', () => {
     );
     hasher.verified.length = 0;
     await expect(change()).rejects.toThrow(NOT_AUTHENTICATED_MESSAGE);
-    expect(hasher.verified).toEqual([user.credential?.hash]);
+    // A locked account's hash is never checked: the guess costs a dummy verification.
+    expect(hasher.verified).toEqual([DUMMY_HASH]);
     expect(await stored('u1')).toMatchObject({
       failedAttempts: 10,
       lockedUntil: '2026-01-15T10:15:00.000Z',
@@ -155,23 +182,59 @@ describe('changePassword', () => {
     expect((await stored('u1')).lockedUntil).toBeUndefined();
   });
 
-  it('counts a failure whose write lost a race on the re-read record', async () => {
-    deps.directory.faults.fail('saveUser', { error: new VersionConflictError() }, 2);
-    await expect(change({ currentPassword: 'wrong' })).rejects.toThrow(NotAuthenticatedError);
-    expect((await stored('u1')).failedAttempts).toBe(1);
+  it('re-judges a failure whose count lost to another one: the last slot locks the account', async () => {
+    const user = await stored('u1');
+    await deps.directory.saveUser({ ...user, failedAttempts: 8, version: user.version + 1 }, user.version);
+    const directory = deps.directory;
+    let first = true;
+    const racing = Object.assign(Object.create(directory) as typeof directory, {
+      countFailure: async (...args: Parameters<typeof directory.countFailure>) => {
+        if (first) {
+          first = false;
+          // Another guess takes the ninth failure between this one's read and its count.
+          await directory.countFailure('u1', args[1], { kind: 'count', below: 9 });
+        }
+        return directory.countFailure(...args);
+      },
+    });
+    await expect(
+      changePassword(
+        { ...deps, directory: racing },
+        { username: 'alice', currentPassword: 'wrong', newPassword: NEW },
+      ),
+    ).rejects.toThrow(NotAuthenticatedError);
+    expect(await stored('u1')).toMatchObject({ failedAttempts: 10, lockedUntil: '2026-01-15T10:15:00.000Z' });
   });
 
   it('still answers 401 when the counter cannot be written after every retry, and says so in the log', async () => {
-    deps.directory.faults.fail('saveUser', { error: new VersionConflictError() }, 100);
-    await expect(change({ currentPassword: 'wrong' })).rejects.toThrow(NotAuthenticatedError);
+    const directory = deps.directory;
+    let counts = 0;
+    // Every count loses to some other write, and the record it re-reads looks the same.
+    const busy = Object.assign(Object.create(directory) as typeof directory, {
+      countFailure: async () => {
+        counts++;
+        return undefined;
+      },
+    });
+    hasher.verified.length = 0;
+    await expect(
+      changePassword(
+        { ...deps, directory: busy },
+        { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
+      ),
+    ).rejects.toThrow(NotAuthenticatedError);
+    // Not evaluated: the right password was never checked against the real hash.
+    expect(hasher.verified).toEqual([DUMMY_HASH]);
+    expect(counts).toBe(16);
     expect(deps.log.entries).toContainEqual(
       expect.objectContaining({ level: 'warn', attributes: { userId: 'u1' } }),
     );
   });
 
   it('fails closed with Unavailable when the failure cannot be counted because the directory is down', async () => {
-    deps.directory.faults.fail('saveUser', {});
+    deps.directory.faults.fail('countFailure', {});
     await expect(change({ currentPassword: 'wrong' })).rejects.toThrow(UnavailableError);
+    expect(hasher.verified).toEqual([]);
   });
 
   it('refuses an expired temporary password with PreconditionFailed, without counting it', async () => {
@@ -218,10 +281,73 @@ describe('changePassword', () => {
     await change({ currentPassword: 'Sixth-Pass-00005', newPassword: CURRENT });
   });
 
-  it('reports a lost credential race as ConcurrentUpdate and leaves the current password working', async () => {
-    deps.directory.faults.fail('saveUser', { error: new VersionConflictError() });
-    await expect(change()).rejects.toMatchObject({ reason: 'ConcurrentUpdate' });
+  it('answers a change that loses its switch to another change with the 401 of a wrong password', async () => {
+    const directory = deps.directory;
+    const other = await fastHasher.hash('Someone-Else-Chose-1');
+    let writes = 0;
+    const racing = Object.assign(Object.create(directory) as typeof directory, {
+      saveUser: async (next: User, expected: number) => {
+        // The first versioned write is this change's switch: another change lands just before it.
+        if (++writes === 1) {
+          const current = (await directory.getUser('u1')) as User;
+          await directory.saveUser(
+            {
+              ...current,
+              credential: { hash: other, kind: 'PERMANENT', setAt: deps.clock.now().toISOString() },
+              failedAttempts: 0,
+              version: current.version + 1,
+            },
+            current.version,
+          );
+        }
+        return directory.saveUser(next, expected);
+      },
+    });
+    const error = await changePassword(
+      { ...deps, directory: racing },
+      { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotAuthenticatedError);
+    expect((error as Error).message).toBe(NOT_AUTHENTICATED_MESSAGE);
+    expect((await stored('u1')).credential?.hash).toBe(other);
+  });
+
+  it('retries a switch that lost only to another attempt being counted, and changes the password', async () => {
+    const directory = deps.directory;
+    let writes = 0;
+    const racing = Object.assign(Object.create(directory) as typeof directory, {
+      saveUser: async (next: User, expected: number) => {
+        // A wrong guess reserves its attempt between this change's reservation and its switch.
+        if (++writes === 1) {
+          const current = (await directory.getUser('u1')) as User;
+          await directory.saveUser(
+            { ...current, failedAttempts: current.failedAttempts + 1, version: current.version + 1 },
+            current.version,
+          );
+        }
+        return directory.saveUser(next, expected);
+      },
+    });
+    await changePassword(
+      { ...deps, directory: racing },
+      { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
+    );
+    const after = await stored('u1');
+    expect(await fastHasher.verify(after.credential?.hash ?? '', NEW)).toBe(true);
+    expect(after.failedAttempts).toBe(0);
+  });
+
+  it('gives a right password its attempt back when a later check refuses the change', async () => {
+    const user = await stored('u1');
+    await deps.directory.saveUser({ ...user, failedAttempts: 9, version: user.version + 1 }, user.version);
+    // The right password on the tenth slot locks the account until the policy refuses.
+    await expect(change({ newPassword: 'Short1' })).rejects.toThrow(InvalidInputError);
+    expect(await stored('u1')).toMatchObject({ failedAttempts: 9 });
+    expect((await stored('u1')).lockedUntil).toBeUndefined();
+    await expect(change({ newPassword: CURRENT })).rejects.toThrow(ConflictError);
+    expect(await stored('u1')).toMatchObject({ failedAttempts: 9 });
     await change();
+    expect(await stored('u1')).toMatchObject({ failedAttempts: 0 });
   });
 
   it('keeps the change when the notice cannot be sent, and logs that without the password', async () => {
@@ -247,33 +373,59 @@ describe('changePassword', () => {
   });
 });
 
-describe('withFailureCounted', () => {
+describe('failureStep and the directory countFailure', () => {
   const lockout = { maxFailedAttempts: 3, lockSeconds: 60 };
   const now = new Date('2026-01-15T10:00:00.000Z');
-  const user = newUser({ realmId: 'r1', userId: 'u1', username: 'alice' }, now);
+  const credential: Credential = { hash: 'h', kind: 'PERMANENT', setAt: '2026-01-01T00:00:00Z' };
+  const user: User = { ...newUser({ realmId: 'r1', userId: 'u1', username: 'alice' }, now), credential };
 
-  it('locks on the last allowed failure', () => {
-    expect(withFailureCounted({ ...user, failedAttempts: 2 }, lockout, now)).toMatchObject({
+  /** The user after one failure counted as failureStep decides, in the in-memory directory. */
+  async function counted(from: User, rule = lockout): Promise<User | undefined> {
+    const directory = fakeDeps().directory;
+    directory.users.set(from.userId, from);
+    const step = failureStep(from, rule, now);
+    return step && directory.countFailure(from.userId, 'h', step);
+  }
+
+  it('locks on the last allowed failure', async () => {
+    expect(await counted({ ...user, failedAttempts: 2 })).toMatchObject({
       failedAttempts: 3,
       lockedUntil: '2026-01-15T10:01:00.000Z',
       version: 2,
     });
   });
 
-  it('starts a fresh count after an expired lock', () => {
-    const next = withFailureCounted(
-      { ...user, failedAttempts: 3, lockedUntil: '2026-01-15T09:59:00.000Z' },
-      lockout,
-      now,
-    );
-    expect(next.failedAttempts).toBe(1);
-    expect(next.lockedUntil).toBeUndefined();
+  it('counts nothing while locked', () => {
+    expect(
+      failureStep({ ...user, failedAttempts: 3, lockedUntil: '2026-01-15T10:00:30.000Z' }, lockout, now),
+    ).toBe(undefined);
   });
 
-  it('never locks when the realm sets no limit', () => {
+  it('starts a fresh count after an expired lock', async () => {
+    const next = await counted({ ...user, failedAttempts: 3, lockedUntil: '2026-01-15T09:59:00.000Z' });
+    expect(next?.failedAttempts).toBe(1);
+    expect(next?.lockedUntil).toBeUndefined();
+  });
+
+  it('never locks when the realm sets no limit', async () => {
+    const next = await counted({ ...user, failedAttempts: 99 }, { maxFailedAttempts: 0, lockSeconds: 60 });
+    expect(next?.failedAttempts).toBe(100);
+    expect(next?.lockedUntil).toBeUndefined();
+  });
+
+  it('does not land a count decided on a stale read: a count that would reach the limit, a lock too early', async () => {
+    const directory = fakeDeps().directory;
+    directory.users.set('u1', { ...user, failedAttempts: 2 });
+    expect(await directory.countFailure('u1', 'h', { kind: 'count', below: 2 })).toBeUndefined();
+    directory.users.set('u1', { ...user, failedAttempts: 1 });
     expect(
-      withFailureCounted({ ...user, failedAttempts: 99 }, { maxFailedAttempts: 0, lockSeconds: 60 }, now)
-        .lockedUntil,
+      await directory.countFailure('u1', 'h', {
+        kind: 'lock',
+        atLeast: 2,
+        lockUntil: '2026-01-15T10:01:00.000Z',
+      }),
     ).toBeUndefined();
+    expect(await directory.countFailure('u1', 'other-hash', { kind: 'count', below: 2 })).toBeUndefined();
+    expect(directory.users.get('u1')).toMatchObject({ failedAttempts: 1, version: 1 });
   });
 });

@@ -2,9 +2,10 @@
  * Oracle IAM "Update a Password" (seed 001): a user who proves the current password sets a
  * new one of their own choosing, which becomes a PERMANENT credential.
  */
-import { authenticate } from '../authentication.ts';
-import { switchCredential } from '../credentials.ts';
+import { type Authenticated, authenticate, notAuthenticated } from '../authentication.ts';
+import { asUnavailable, switchCredential } from '../credentials.ts';
 import { ConflictError, InvalidInputError, PreconditionFailedError } from '../errors.ts';
+import { MAX_FAILURE_WRITES, releaseAttempt } from '../lockout.ts';
 import type { Credential, User } from '../model.ts';
 import { checkPassword, type PasswordPolicy, resolvePolicy } from '../policy.ts';
 import type { UseCaseDeps } from '../ports.ts';
@@ -21,38 +22,80 @@ export interface ChangePasswordInput {
  * Changes a user's password. Checks run in this order, each only once the one before has
  * passed: the current password (401, counted towards lock-out), a temporary password's
  * expiry (412), the realm's policy (400), reuse of the current or a recent password (409).
- * Nothing is written on any refusal but a counted 401.
+ * Nothing is written on any refusal but a counted 401 (a right password's reserved attempt is
+ * given back when a later check refuses).
  *
- * Concurrent changes with one current password: the conditional write lets one win. A loser
- * that read the user before the winner wrote gets 409 ConcurrentUpdate; one that read it
- * after presents a password that is no longer current, and gets 401 like any wrong password.
+ * Concurrent changes with one current password: the switch is a conditional write. One that
+ * loses to a write that left the credential as it was (another attempt's reservation) tries
+ * again on the fresh record; one that loses to another change is refused with the same 401 a
+ * wrong password gets, so no race ever tells a right password from a wrong one.
  */
 export async function changePassword(deps: UseCaseDeps, input: ChangePasswordInput): Promise<void> {
-  const { user, realm, credential } = await authenticate(deps, {
+  const auth = await authenticate(deps, {
     username: input.username,
     password: input.currentPassword,
     tenancy: input.tenancy,
   });
+  const { user, realm, credential } = auth;
   const now = deps.clock.now();
-  assertNotExpired(credential, now);
   const policy = resolvePolicy(realm.policy);
-  const violation = checkPassword(policy, input.newPassword, { username: user.username });
-  if (violation) {
-    throw new InvalidInputError(
-      `Parameter newPassword breaks the password policy rule "${violation.rule}": it ${violation.message}.`,
-      { field: 'newPassword', reason: 'PasswordPolicy' },
-    );
+  let changed: User;
+  try {
+    assertNotExpired(credential, now);
+    const violation = checkPassword(policy, input.newPassword, { username: user.username });
+    if (violation) {
+      throw new InvalidInputError(
+        `Parameter newPassword breaks the password policy rule "${violation.rule}": it ${violation.message}.`,
+        { field: 'newPassword', reason: 'PasswordPolicy' },
+      );
+    }
+    await assertNotReused(deps, user, policy, input);
+    const hash = await deps.hasher.hash(input.newPassword);
+    // Read as late as possible: an attempt that began before this moment and sees the new
+    // credential is a concurrent duplicate, not a guess, and is not counted (authenticate).
+    const setAt = deps.clock.now().toISOString();
+    // switchCredential clears the failure counter and deletes a replaced temporary secret.
+    changed = await switchOwnCredential(deps, auth, { hash, kind: 'PERMANENT', setAt });
+  } catch (error) {
+    // The password was right: whatever refused the change, it is no failed sign-in. (After a
+    // lost switch the credential has changed, and there is nothing to give back.)
+    await releaseAttempt(deps, { before: auth.before, after: user });
+    throw error;
   }
-  await assertNotReused(deps, user, policy, input);
-
-  const hash = await deps.hasher.hash(input.newPassword);
-  // Read as late as possible: an attempt that began before this moment and sees the new
-  // credential is a concurrent duplicate, not a guess, and is not counted (authenticate).
-  const setAt = deps.clock.now().toISOString();
-  // switchCredential clears the failure counter and deletes a replaced temporary secret.
-  const changed = await switchCredential(deps, user, { hash, kind: 'PERMANENT', setAt });
-  deps.log.info('password changed', { userId: user.userId, version: changed.version });
+  deps.log.info('password changed', {
+    actor: 'self',
+    realmId: changed.realmId,
+    userId: user.userId,
+    version: changed.version,
+  });
   await tellUser(deps, changed, now);
+}
+
+/**
+ * Switches the credential of a user who proved its password. Losing the conditional write to
+ * another attempt's reservation (the credential unchanged) is retried on the fresh record:
+ * this attempt was evaluated within the limit and its password was right. Losing it to a
+ * change of the credential is a 401 like any wrong password: that password is no longer
+ * current, and no other answer may say it was right a moment ago.
+ */
+async function switchOwnCredential(
+  deps: UseCaseDeps,
+  auth: Authenticated,
+  credential: Credential,
+): Promise<User> {
+  let user: User | undefined = auth.user;
+  for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
+    if (!user || user.credential?.hash !== auth.credential.hash) break;
+    try {
+      return await switchCredential(deps, user, credential);
+    } catch (error) {
+      if (!(error instanceof ConflictError && error.reason === 'ConcurrentUpdate')) throw error;
+    }
+    user = await deps.directory.getUser(auth.user.userId).catch((error: unknown) => {
+      throw asUnavailable(error);
+    });
+  }
+  throw notAuthenticated();
 }
 
 /** A temporary password past its expiry cannot be exchanged; an admin must issue a new one. */
