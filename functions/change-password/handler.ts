@@ -15,11 +15,15 @@ import { changePasswordRequest } from './schema.ts';
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
-  return httpHandler({ dialect: oci, logger }, async ({ event }) => {
-    const request = parseInput(changePasswordRequest, parametersOf(event));
-    await changePassword(deps, request);
-    return {};
-  });
+  // The seed's query parameters; the shared pipeline refuses any other.
+  return httpHandler(
+    { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape) },
+    async ({ event }) => {
+      const request = parseInput(changePasswordRequest, parametersOf(event));
+      await changePassword(deps, request);
+      return {};
+    },
+  );
 }
 
 /**

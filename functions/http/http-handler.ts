@@ -1,14 +1,15 @@
 /**
- * The middy pipeline every HTTP route shares: Lambda context for the logger, the handler,
- * and one error boundary that speaks the route's dialect. Exposed (domain) errors become
- * the dialect's 4xx/5xx body; anything else becomes a generic 500 that reveals nothing.
+ * The middy pipeline every HTTP route shares: Lambda context for the logger, the query-string
+ * gate, the handler, and one error boundary that speaks the route's dialect. Exposed (domain)
+ * errors become the dialect's 4xx/5xx body; anything else becomes a generic 500 that reveals
+ * nothing.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Logger, lambdaContextLogging } from '#adapters/logger.ts';
 import { RekeyError } from '#core/errors.ts';
 import { type Dialect, jsonResponse } from '#dialects/dialect.ts';
-import { type HttpEvent, requestIdOf } from './request.ts';
+import { type HttpEvent, refuseUnknownQueryParameters, requestIdOf } from './request.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -28,16 +29,24 @@ export interface HttpRequest {
 export interface HttpRouteOptions {
   dialect: Dialect;
   logger: Logger;
+  /**
+   * The query parameters the route defines; none when left out. Any other parameter is a 400
+   * in the dialect before the route's logic runs (so before its token is even looked at):
+   * a route cannot silently ignore a query it never reads.
+   */
+  query?: readonly string[];
 }
 
 /** Wraps a route's logic in the shared pipeline. */
 export function httpHandler(options: HttpRouteOptions, handle: (request: HttpRequest) => Promise<HttpReply>) {
   const { dialect, logger } = options;
+  const acceptedQuery = options.query ?? [];
   // The logger has no way to log the event: bodies and query strings carry passwords.
   return middy<HttpEvent, HttpResult>()
     .use(lambdaContextLogging<HttpEvent, HttpResult>(logger))
     .use(dialectErrors(options))
     .handler(async (event, context) => {
+      refuseUnknownQueryParameters(event, acceptedQuery);
       const requestId = requestIdOf(event);
       const reply = await handle({ event, context, requestId });
       const status = reply.status ?? 200;

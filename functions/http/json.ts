@@ -1,6 +1,7 @@
 /**
  * JSON bodies, parsed strictly: a duplicate key, a prototype-pollution key or deep nesting
- * is a 400, never a silent "last one wins".
+ * is a 400, never a silent "last one wins". Refusals never repeat the caller's keys: a
+ * forbidden key is one of three fixed words, a duplicate one is not named.
  */
 import { InvalidInputError } from '#core/errors.ts';
 
@@ -64,21 +65,24 @@ function endOfString(text: string, start: number): number {
 
 function checkKey(keys: Set<string>, key: string): void {
   if (FORBIDDEN_KEYS.has(key)) {
+    // `key` is one of FORBIDDEN_KEYS here: rekey's words, not the caller's.
     throw new InvalidInputError(`The request body may not contain the key ${key}.`, {
       reason: 'ForbiddenKey',
       field: key,
     });
   }
   if (keys.has(key)) {
-    throw new InvalidInputError(`The request body gives the field ${safeName(key)} more than once.`, {
+    throw new InvalidInputError('The request body gives a field more than once.', {
       reason: 'DuplicateField',
-      field: key,
     });
   }
   keys.add(key);
 }
 
-/** A field name fit to echo: printable ASCII, at most 64 characters. */
+/**
+ * A name made printable ASCII, at most 64 characters: for a log line or an id rekey checked.
+ * Not a licence to echo: a refusal never names what the route does not define.
+ */
 export function safeName(name: string): string {
   const cleaned = name.replace(/[^\x20-\x7e]/g, '?');
   return cleaned.length > 64 ? `${cleaned.slice(0, 64)}…` : cleaned;

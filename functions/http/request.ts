@@ -1,6 +1,11 @@
 /**
  * Reading an API Gateway HTTP API (payload 2.0) request: ids, headers, query, bodies, and
- * strict schema checks that turn into InvalidInputErrors. Nothing here logs or echoes values.
+ * strict schema checks that turn into InvalidInputErrors.
+ *
+ * A refusal names only what the route itself defines (its fields, its query parameters) and
+ * the rule broken. It never repeats anything else the caller sent: not a value, not an
+ * unknown field or parameter name (a password with an unencoded `&` in a form body turns its
+ * tail into a "field name"), not a header value. Nothing here logs.
  */
 import type { APIGatewayProxyEventV2WithLambdaAuthorizer } from 'aws-lambda';
 import type * as z from 'zod/mini';
@@ -31,6 +36,30 @@ export function header(event: HttpEvent, name: string): string | undefined {
  */
 export function queryParameters(event: HttpEvent): Record<string, string> {
   return urlEncodedParameters(event.rawQueryString ?? '', 'query parameter');
+}
+
+/**
+ * Refuses a query string that holds a parameter the route does not define (`accepted`; none
+ * by default), with the strict parsing of `queryParameters` (repeats, pollution names, broken
+ * escapes). The shared pipeline runs it before any route logic, so a route that never reads
+ * the query cannot ignore one: `?userId=u-alice` on another user's path is a 400, not a reset
+ * of the path's user. The message counts the unknown names and lists the accepted ones.
+ */
+export function refuseUnknownQueryParameters(event: HttpEvent, accepted: readonly string[]): void {
+  const names = Object.keys(queryParameters(event));
+  const unknown = names.filter((name) => !accepted.includes(name)).length;
+  if (unknown === 0) return;
+  const allowed =
+    accepted.length === 0 ? 'it takes no query parameters' : `it takes only ${accepted.join(', ')}`;
+  throw new InvalidInputError(
+    `The query string has ${countOf(unknown, 'parameter')} this route does not define; ${allowed}.`,
+    { reason: 'UnknownParameter' },
+  );
+}
+
+/** `1 unknown parameter`, `2 unknown parameters`. */
+function countOf(count: number, noun: string): string {
+  return `${count} unknown ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** UTF-8 that is not well-formed is refused, never repaired: a repaired password is another password. */
@@ -90,9 +119,10 @@ export function formBody(event: HttpEvent): Record<string, string> | undefined {
 /**
  * `a=1&b=2` as a null-prototype record. Stricter than URLSearchParams, which silently turns
  * a broken escape (`%ZZ`, `%FF`, an encoded lone surrogate) into U+FFFD: such a value is
- * refused, as is a repeated name. Names that a "qs"-style parser would turn into a path to a
- * prototype (`__proto__[x]`, `constructor[prototype][x]`, `__proto__.x`) are refused as in
- * JSON bodies, whatever else is wrong with the request, so the message names them.
+ * refused, as is a repeated name (without naming it: it may be anything). Names that a
+ * "qs"-style parser would turn into a path to a prototype (`__proto__[x]`,
+ * `constructor[prototype][x]`, `__proto__.x`) are refused as in JSON bodies, whatever else
+ * is wrong with the request; the message names the root, which is one of FORBIDDEN_KEYS.
  */
 function urlEncodedParameters(text: string, what: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
@@ -103,13 +133,13 @@ function urlEncodedParameters(text: string, what: string): Record<string, string
     const value = split < 0 ? '' : decodeComponent(pair.slice(split + 1), what);
     const root = key.split(/[[.]/, 1)[0] ?? key;
     if (FORBIDDEN_KEYS.has(root)) {
-      throw new InvalidInputError(`The request may not contain the ${what} ${safeName(root)}.`, {
+      // `root` is one of the three forbidden words, never the caller's text around it.
+      throw new InvalidInputError(`The request may not contain the ${what} ${root}.`, {
         reason: 'ForbiddenKey',
-        field: root,
       });
     }
     if (Object.hasOwn(out, key)) {
-      throw new InvalidInputError(`The ${what} ${safeName(key)} is given more than once.`, { field: key });
+      throw new InvalidInputError(`A ${what} is given more than once.`);
     }
     out[key] = value;
   }
@@ -128,20 +158,47 @@ function decodeComponent(raw: string, what: string): string {
 
 /**
  * Checks `value` against a strict schema. The error names the offending field and the rule,
- * never the value: a value may be a password.
+ * never the value (it may be a password) and never a field the schema does not define (its
+ * name is the caller's text too): unknown fields are only counted.
  */
 export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  // An unknown field is named first: it is often the misspelling of the field reported
+  // An unknown field is reported first: it is often the misspelling of the field reported
   // missing, and when it is hostile (`isAdmin`) the caller should read that it was refused.
   const { issues } = result.error;
   const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0];
-  const field = issue?.path.map(String).join('.') || undefined;
+  // zod's paths go through the schema's own keys; cut to them anyway, so that a schema with
+  // a record or an array in it could not make a message name the caller's keys.
+  const field = issue ? definedPath(schema, issue.path).join('.') || undefined : undefined;
   const message = issue
     ? describeIssue(issue, field, valueAt(value, issue.path))
     : 'The request is not valid.';
   throw new InvalidInputError(message, { field, reason: 'InvalidParameter' });
+}
+
+/** The longest start of `path` whose every key is a field the schema defines (through optional and pipe). */
+function definedPath(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  const defined: string[] = [];
+  let current: z.core.$ZodType | undefined = schema;
+  for (const key of path) {
+    const def = unwrapped(current)?._zod.def as { shape?: Record<string, z.core.$ZodType> } | undefined;
+    if (typeof key !== 'string' || !def?.shape || !Object.hasOwn(def.shape, key)) break;
+    defined.push(key);
+    current = def.shape[key];
+  }
+  return defined;
+}
+
+function unwrapped(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+  let current = schema;
+  for (let depth = 0; current && depth < 8; depth++) {
+    const def = current._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    const inner = def.type === 'pipe' ? def.in : def.innerType;
+    if (!inner) return current;
+    current = inner;
+  }
+  return current;
 }
 
 /**
@@ -170,7 +227,8 @@ function describeIssue(issue: z.core.$ZodIssue, field: string | undefined, input
     case 'too_big':
       return `${subject} must ${measure(issue.origin)} at most ${issue.maximum}${unitOf(issue.origin)}.`;
     case 'unrecognized_keys':
-      return `${subject} has unknown fields: ${issue.keys.map(safeName).join(', ')}.`;
+      // Counted, never named: a form password with an unencoded `&` sends its tail as a name.
+      return `${subject} has ${countOf(issue.keys.length, 'field')}; unknown fields are not allowed.`;
     case 'invalid_value':
       return `${subject} must be one of: ${issue.values.map(String).join(', ')}.`;
     case 'invalid_format':

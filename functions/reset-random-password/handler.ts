@@ -9,7 +9,7 @@ import { resetRandomPassword } from '#core/use-cases/reset-random-password.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler } from '#http/http-handler.ts';
-import { jsonBody, parseInput, queryParameters, safeName } from '#http/request.ts';
+import { jsonBody, parseInput, queryParameters } from '#http/request.ts';
 import { channelsOf, randomPasswordQuery, randomPasswordRequest } from './schema.ts';
 
 const IAM = huawei('IAM');
@@ -17,11 +17,13 @@ const IAM = huawei('IAM');
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
-  return httpHandler({ dialect: IAM, logger }, async ({ event, requestId }) => {
+  const query = Object.keys(randomPasswordQuery.shape);
+  return httpHandler({ dialect: IAM, logger, query }, async ({ event, requestId }) => {
     // The route receives every method so that the others get a 405 in Huawei's body.
     const method = event.requestContext?.http?.method ?? '';
     if (method !== 'GET') {
-      throw new MethodNotAllowedError(`The method ${safeName(method)} is not allowed here; use GET.`);
+      // The method is not named: a refusal never repeats what the caller sent.
+      throw new MethodNotAllowedError('Only the method GET is allowed here.');
     }
     const admin = adminPrincipal(event);
     const request = parseInput(randomPasswordRequest, {

@@ -29,7 +29,7 @@ import {
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
-  return httpHandler({ dialect: alibaba, logger }, async ({ event, requestId }) => {
+  return httpHandler({ dialect: alibaba, logger, query: PARAMETER_NAMES }, async ({ event, requestId }) => {
     const admin = adminPrincipal(event);
     const request = parseParameters(collectParameters(event));
     const result = await resetUserPassword(deps, admin, {

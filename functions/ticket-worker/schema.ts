@@ -9,7 +9,7 @@ import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
 import { resourceId, retryToken } from '#functions/create-or-reset-ui-password/schema.ts';
 import { channelsOf, notificationType } from '#functions/reset-random-password/schema.ts';
 import { alibabaBoolean } from '#functions/reset-user-password/schema.ts';
-import { assertPlainJson, safeName } from '#http/json.ts';
+import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
 
 export const TICKET_DETAIL_TYPE = 'PasswordResetRequested';
@@ -65,9 +65,10 @@ export function readEnvelope(body: string): TicketEnvelope | undefined {
 }
 
 /**
- * The ticket in a message whose envelope was read. Throws an InvalidInputError naming the
- * first offending field (never its value): a password-ish field, the event type, the
- * operation, an unknown field, then the operation's own fields.
+ * The ticket in a message whose envelope was read. Throws an InvalidInputError about the
+ * first offending field (its message names a field only when the operation defines it, and
+ * never a value): a password-ish field, the event type, the operation, an unknown field,
+ * then the operation's own fields.
  */
 export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
   // Duplicate and prototype-pollution keys: refused, as in HTTP bodies.
@@ -76,7 +77,8 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
   const passwordField = Object.keys(detail).find((key) => /pass/i.test(key) && !KNOWN_FIELDS.has(key));
   if (passwordField !== undefined) {
     throw new InvalidInputError(
-      `A ticket cannot set a password: rekey generates it. Remove the field ${safeName(passwordField)}.`,
+      // The field is not named in the message: a refusal never repeats the caller's text.
+      'A ticket cannot set a password: rekey generates it. Remove the password field.',
       { field: passwordField, reason: 'InvalidParameter' },
     );
   }
@@ -90,7 +92,7 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
   const schema = ticketDetails[operation];
   const unknown = Object.keys(detail).find((key) => !Object.hasOwn(schema.shape, key));
   if (unknown !== undefined) {
-    throw new InvalidInputError(`Parameter ${safeName(unknown)} is not a field of ${operation}.`, {
+    throw new InvalidInputError(`The ticket has a field that ${operation} does not define.`, {
       field: unknown,
       reason: 'InvalidParameter',
     });

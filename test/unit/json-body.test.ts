@@ -143,11 +143,25 @@ describe('assertPlainJson', () => {
     );
   });
 
-  it('never echoes a control character of a key in its message', () => {
+  it('never names a duplicate key, nor anything of it, in its message', () => {
     const error = refusal(() => assertPlainJson('{"\\u0000evil\\u202e":1,"\\u0000evil\\u202e":2}'));
-    expect(error.message).toContain('?evil?');
-    expect(error.message).not.toContain('\u0000');
-    expect(error.message).not.toContain('\u202e');
+    expect(error.message).toBe('The request body gives a field more than once.');
+    expect(error.field).toBeUndefined();
+  });
+
+  it('never repeats any part of a duplicate key in its message or its field (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 12 }),
+        fc.stringMatching(/^[a-z0-9]{10}$/),
+        (noise, core) => {
+          const key = `Qx${core}${noise}`;
+          const error = refusal(() => assertPlainJson(`{${JSON.stringify(key)}:1,${JSON.stringify(key)}:2}`));
+          expect(error.reason).toBe('DuplicateField');
+          expect(`${error.message} ${error.field}`).not.toContain(core);
+        },
+      ),
+    );
   });
 });
 
