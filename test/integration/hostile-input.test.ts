@@ -59,6 +59,8 @@ interface HostileCase {
   code?: string | RegExp;
   /** What the message must say, so a caller can fix the request. */
   message?: RegExp;
+  /** What the caller sent that the answer must not repeat (unknown names, values). */
+  notEchoed?: string[];
   /** Refused by Node's HTTP parser or the gateway's router, before any route (see the header). */
   layer?: 'http';
 }
@@ -221,14 +223,14 @@ function sendHttp(method: string, target: string, headers: OutgoingHttpHeaders, 
 }
 
 /** One request written byte for byte to a socket; for header bytes no client will send. */
-function sendRaw(method: string, target: string, headerLines: string[]): Promise<Answer> {
+function sendRaw(method: string, target: string, headerLines: string[], body = ''): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.on('connect', () =>
       socket.write(
         Buffer.from(
-          `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headerLines.join('')}\r\n`,
+          `${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${headerLines.join('')}\r\n${body}`,
           'latin1',
         ),
       ),
@@ -407,12 +409,26 @@ function bodyShapeCases(valid: Record<string, unknown>, options: { jsonOnly?: bo
     { what: 'a top-level string', body: json(validText), status: 400 },
     { what: 'a top-level number', body: '42', status: 400 },
     {
-      what: 'a duplicate field',
-      body: `{${inner}${comma}"dup":1,"dup":2}`,
+      what: 'a duplicate field (not named)',
+      body: `{${inner}${comma}"Echo-Dup":1,"Echo-Dup":2}`,
       status: 400,
       message: /more than once/,
+      notEchoed: ['Echo-Dup'],
     },
-    { what: 'an unknown field', body: json({ ...valid, isAdmin: true }), status: 400, message: /isAdmin/ },
+    {
+      what: 'an unknown field (counted, not named)',
+      body: json({ ...valid, isAdmin: true }),
+      status: 400,
+      message: /1 unknown field/,
+      notEchoed: ['isAdmin'],
+    },
+    {
+      what: 'two unknown fields (counted, not named)',
+      body: json({ ...valid, 'Echo-Field-1': 'Echo-Value-1', 'Echo-Field-2': 2 }),
+      status: 400,
+      message: /2 unknown fields/,
+      notEchoed: ['Echo-Field', 'Echo-Value'],
+    },
     {
       what: 'a __proto__ key',
       body: `{${inner}${comma}"__proto__":{"polluted":"yes"}}`,
@@ -576,6 +592,31 @@ function brokenHeaderCases(header: string): HostileCase[] {
   ];
 }
 
+/**
+ * Query parameters the route does not define, added to a request that is otherwise valid
+ * (`target` carries the route's own query, if any): a 400 in the dialect, nothing written,
+ * nothing of the parameter repeated. `finding` is issue 9's own example for the route.
+ */
+function unknownQueryCases(target: string, finding: string): HostileCase[] {
+  const join = (extra: string) => `${target}${target.includes('?') ? '&' : '?'}${extra}`;
+  return [
+    { what: `an unknown query parameter ${finding}`, target: join(finding) },
+    {
+      what: 'an unknown query parameter and value (not repeated)',
+      target: join('Echo-Param-7=Echo-Value-7'),
+      notEchoed: ['Echo-Param', 'Echo-Value'],
+    },
+    { what: 'an unknown query parameter with no value', target: join('Echo-Flag'), notEchoed: ['Echo-Flag'] },
+    { what: 'a method override in the query', target: join('_method=DELETE') },
+    {
+      what: 'an unknown query parameter given twice (not named)',
+      target: join('Echo-Twice=1&Echo-Twice=2'),
+      message: /more than once/,
+      notEchoed: ['Echo-Twice'],
+    },
+  ].map((c) => ({ message: /unknown parameter/, ...c, status: 400 }));
+}
+
 /** A UTF-8 string as the latin1 "characters" node:http writes byte for byte. */
 const utf8Bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
 
@@ -592,7 +633,7 @@ function uiPasswordTable(): RouteTable {
         what: `a body field ${field} (${label}): the seed defines no body`,
         body: json({ [field]: value }),
         status: 400,
-        message: new RegExp(field),
+        message: /The request body has 1 unknown field/,
       })),
     ),
     {
@@ -651,6 +692,7 @@ function uiPasswordTable(): RouteTable {
       message: /opc-retry-token/,
     },
     ...brokenHeaderCases('opc-retry-token'),
+    ...unknownQueryCases(at('u-alice'), 'userId=u-bob'),
     ...tokenCases('NotAuthenticated'),
   ];
   return {
@@ -796,6 +838,18 @@ function changePasswordTable(): RouteTable {
       status: 400,
       message: /at most/,
     },
+    ...unknownQueryCases(
+      query(`username=alice&currentPassword=${CURRENT}&newPassword=${NEW}`),
+      'tenancy2=demo',
+    ),
+    {
+      what: 'an unknown query parameter beside a JSON body',
+      target: query('isAdmin=true'),
+      body: json(valid),
+      status: 400,
+      message: /unknown parameter/,
+      notEchoed: ['isAdmin'],
+    },
     {
       what: 'a 1 MB password in the query (the HTTP layer refuses the request line)',
       target: query(`username=alice&currentPassword=${ONE_MB}&newPassword=x`),
@@ -832,6 +886,9 @@ function randomPasswordTable(): RouteTable {
       ['a notification_type that is not valid UTF-8', 'notification_type=%FFemail'],
       ['a repeated notification_type', 'notification_type=email&notification_type=phone'],
       ['an unknown query parameter', 'notification_type=email&password=Hostile-New-Pass-2'],
+      ['an unknown query parameter naming another user', 'notification_type=email&user_id=u-bob'],
+      ['a method override in the query', 'notification_type=email&_method=DELETE'],
+      ['an unknown query parameter with no value', 'notification_type=email&Echo-Flag'],
       ['a query parameter __proto__[polluted]', '__proto__[polluted]=yes'],
       ['a query parameter constructor[prototype][polluted]', 'constructor[prototype][polluted]=yes'],
       ['a query parameter __proto__', '__proto__=email'],
@@ -842,7 +899,7 @@ function randomPasswordTable(): RouteTable {
       status: 400,
     })),
     ...bodyShapeCases({}).filter((c) => !/top-level string/.test(c.what)),
-    { what: 'a body on the GET', body: json({ password: NEW }), status: 400, message: /password/ },
+    { what: 'a body on the GET', body: json({ password: NEW }), status: 400, message: /unknown field/ },
     { what: 'a 1 MB body on the GET', body: json({ password: ONE_MB }), status: 400, message: /larger than/ },
     ...pathIdCases('user_id', (id) => at(id), { status: 404, code: 'IAM.0004' }),
     ...pathIdCases('project_id', (id) => at('u-alice', id), { status: 403, code: 'IAM.0003' }).filter(
@@ -1036,6 +1093,33 @@ function resetUserPasswordTable(): RouteTable {
       status: 400,
       message: /__proto__/,
     },
+    ...unknownQueryCases(
+      `${target}?DirectoryId=demo&UserId=u-alice&GenerateRandomPassword=True`,
+      'AccessKeyId=x',
+    ),
+    {
+      what: 'an unknown query parameter beside a JSON body',
+      target: `${target}?Echo-Param-1=1`,
+      body: json(valid),
+      status: 400,
+      message: /unknown parameter/,
+      notEchoed: ['Echo-Param'],
+    },
+    {
+      // The finding: an unencoded `&` in a form Password sent its tail back as a field name.
+      what: 'a form Password with an unencoded & (its tail is not named back)',
+      ...form(`DirectoryId=demo&UserId=u-alice&Password=Ab1!xyz&FormLeak-Tail-444`),
+      status: 400,
+      message: /1 unknown field/,
+      notEchoed: ['FormLeak', 'Ab1!xyz'],
+    },
+    {
+      what: 'a form field given twice (not named)',
+      ...form('DirectoryId=demo&UserId=u-alice&GenerateRandomPassword=True&Echo-Twice=1&Echo-Twice=2'),
+      status: 400,
+      message: /more than once/,
+      notEchoed: ['Echo-Twice'],
+    },
     {
       what: 'a query Password with an encoded lone surrogate',
       target: `${target}?DirectoryId=demo&UserId=u-alice&Password=%ED%B0%80`,
@@ -1101,6 +1185,7 @@ function ddmAdminTable(method: 'PUT' | 'POST'): RouteTable {
       (c) => !c.layer,
     ),
     { what: 'a project of another realm', target: at('ddm-1', 'other'), status: 403, code: 'DDM.0003' },
+    ...unknownQueryCases(at('ddm-1'), 'name=evil'),
     ...tokenCases('DDM.0001'),
   ];
   for (const c of cases) {
@@ -1179,6 +1264,7 @@ for (const route of TABLES) {
         const res = await send(route, c);
         expectRefusal(route, c, res);
         for (const password of HOSTILE_PASSWORDS) expect(res.text).not.toContain(password);
+        for (const sent of c.notEchoed ?? []) expect(res.text, 'repeats what was sent').not.toContain(sent);
         expect(argon2.calls - hashesBefore, 'argon2id calls').toBe(0);
         expect(await state()).toEqual(before);
       });
@@ -1214,6 +1300,124 @@ describe('after every hostile request', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
     expect(([] as unknown as Record<string, unknown>).polluted).toBeUndefined();
     expect(ownKeys()).toEqual(prototypeKeys);
+  });
+});
+
+describe('HTTP framing and sizes', () => {
+  const ddm = '/v3/demo/instances/ddm-1/admin-user';
+  const ddmBody = json({ name: 'root', password: DDM_PASSWORD });
+
+  it('refuses a body over API Gateway’s 10 MB payload limit with 413, before any function, writing nothing', async () => {
+    const before = await state();
+    const res = await sendHttp(
+      'PUT',
+      ddm,
+      { 'x-auth-token': await t.token(), 'content-type': 'application/json' },
+      Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+    );
+    expect(res.status).toBe(413);
+    expect(res.json).toEqual({ message: 'Request Entity Too Large' });
+    expect(await state()).toEqual(before);
+  });
+
+  it('refuses a 9 MB body (under the gateway’s limit) with the function’s 400, unparsed and unhashed', async () => {
+    const before = await state();
+    const hashes = argon2.calls;
+    const res = await sendHttp(
+      'PUT',
+      ddm,
+      { 'x-auth-token': await t.token(), 'content-type': 'application/json' },
+      json({ name: 'root', password: 'P'.repeat(9 * 1024 * 1024) }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json.error_code).toBe('DDM.0011');
+    expect(res.json.error_msg).toMatch(/larger than/);
+    expect(argon2.calls).toBe(hashes);
+    expect(await state()).toEqual(before);
+  });
+
+  it.each([['X-HTTP-Method-Override'], ['X-HTTP-Method'], ['X-Method-Override']])(
+    'does not honour a %s header: a POST to random-password is still a 405',
+    async (name) => {
+      const before = await state();
+      const res = await sendHttp('POST', '/v2/demo/users/u-alice/random-password?notification_type=email', {
+        'x-auth-token': await t.token(),
+        [name]: 'GET',
+      });
+      expect(res.status).toBe(405);
+      expect(res.json.error_code).toBe('IAM.0005');
+      expect(await state()).toEqual(before);
+    },
+  );
+
+  it('acts on the request’s own method only: an override header on a DDM PUT changes nothing', async () => {
+    const res = await sendHttp(
+      'PUT',
+      ddm,
+      {
+        'x-auth-token': await t.token(),
+        'content-type': 'application/json',
+        'x-http-method-override': 'DELETE',
+      },
+      json({ name: 'root', password: 'Abcdefg1$' }),
+    );
+    // Refused for its password (a policy the seed defines), not routed as a DELETE.
+    expect(res.status).toBe(400);
+    expect(res.json.error_code).toBe('DDM.0011');
+  });
+
+  it('refuses Content-Length together with Transfer-Encoding (request smuggling) before any route', async () => {
+    const before = await state();
+    const token = await t.token();
+    const res = await sendRaw(
+      'PUT',
+      ddm,
+      [
+        `x-auth-token: ${token}\r\n`,
+        'content-type: application/json\r\n',
+        `content-length: ${Buffer.byteLength(ddmBody)}\r\n`,
+        'transfer-encoding: chunked\r\n',
+      ],
+      `${Buffer.byteLength(ddmBody).toString(16)}\r\n${ddmBody}\r\n0\r\n\r\n`,
+    );
+    expect(res.status).toBe(400);
+    expect(await state()).toEqual(before);
+  });
+
+  it('refuses two different Content-Length headers before any route', async () => {
+    const before = await state();
+    const res = await sendRaw(
+      'PUT',
+      ddm,
+      [`x-auth-token: ${await t.token()}\r\n`, 'content-length: 2\r\n', 'content-length: 40\r\n'],
+      '{}',
+    );
+    expect(res.status).toBe(400);
+    expect(await state()).toEqual(before);
+  });
+});
+
+describe('confusable usernames', () => {
+  // NFKC leaves these alone (they are letters of other scripts, not compatibility forms):
+  // they are other usernames, so they get exactly the unknown user's 401 and touch alice not.
+  it.each([
+    ['a Cyrillic а (U+0430) for the Latin a', '\u0430lice'],
+    ['a Greek ο (U+03BF) for the Latin o', 'b\u03bfb'],
+    ['a Latin dotless ı (U+0131) for the i', 'al\u0131ce'],
+  ])('%s is another user: the unknown user’s 401, nothing changes', async (_what, username) => {
+    const send = (name: string) =>
+      sendHttp(
+        'PUT',
+        '/20160918/changepassword',
+        { 'content-type': 'application/json' },
+        json({ username: name, currentPassword: CURRENT, newPassword: NEW }),
+      );
+    const before = await state();
+    const confusable = await send(username);
+    const unknown = await send('nobody-at-all');
+    expect(confusable.status).toBe(401);
+    expect(confusable.json).toEqual(unknown.json);
+    expect(await state()).toEqual(before);
   });
 });
 

@@ -9,6 +9,8 @@
  *   exception: change-password's 401 for an existing user counts the failed attempt;
  * - a 400 costs no argon2id call (input is refused before anything is hashed), except
  *   change-password's password-policy check, which runs after authentication;
+ * - a query parameter the route does not define is a 400, whatever else the request holds
+ *   (uiPassword and DDM once ignored their query and went ahead);
  * - no prototype is polluted, in this same warm process.
  *
  * The handlers are invoked directly (`createHandler(runtime)`, as the local gateway does)
@@ -486,6 +488,21 @@ async function unlockPat(): Promise<void> {
   await directory.saveUser({ ...unlocked, failedAttempts: 0, version: pat.version + 1 }, pat.version);
 }
 
+/** The query parameters each route defines (its seed's); any other name must be a 400. */
+const DEFINED_QUERY: Record<string, readonly string[]> = {
+  'create-or-reset-ui-password': [],
+  'change-password': ['username', 'currentPassword', 'newPassword', 'tenancy'],
+  'reset-random-password': ['notification_type'],
+  'reset-user-password': [
+    'DirectoryId',
+    'UserId',
+    'Password',
+    'GenerateRandomPassword',
+    'RequirePasswordResetForNextLogin',
+  ],
+  'manage-ddm-admin': [],
+};
+
 /** Runs one arbitrary request and checks every property; returns the status. */
 async function check(operation: string, request: ArbitraryRequest): Promise<number> {
   const definition = route(operation);
@@ -499,6 +516,8 @@ async function check(operation: string, request: ArbitraryRequest): Promise<numb
   const result = await handler(event, lambdaContext(operation, event.requestContext.requestId));
   const status = result.statusCode ?? 0;
   expect(status, `${operation} answered ${status}: ${result.body}`).toBeLessThan(500);
+  const undefinedName = request.query.find(([name]) => !DEFINED_QUERY[operation]?.includes(name));
+  if (undefinedName) expect(status, `query parameter ${undefinedName[0]}: ${result.body}`).toBe(400);
   const answer = JSON.stringify(result);
   for (const password of passwordsSent) expect(answer).not.toContain(password);
   if (status >= 200 && status < 300) {
@@ -569,7 +588,8 @@ describe('any request gives a documented 2xx or a 4xx in the route’s dialect, 
       pathParameters: fc.record({
         userId: pathId(['u-alice', 'u-bob', 'u-bob', 'u-carol', 'u-other', 'u-nobody']),
       }),
-      query: fc.constant([]),
+      // The route defines no query parameter: any pair the helper adds must be refused.
+      query: query(fc.constant([])),
       headers: fc.record(
         {
           'content-type': contentType('application/json'),
@@ -758,7 +778,7 @@ describe('any request gives a documented 2xx or a 4xx in the route’s dialect, 
         project_id: pathId(['demo', 'demo', 'demo', 'other']),
         instance_id: pathId(['ddm-1', 'ddm-2', 'ddm-none']),
       }),
-      query: fc.constant([]),
+      query: query(fc.constant([])),
       headers: fc.record({ 'content-type': contentType('application/json') }),
       token: tokenName,
       tokenHeader,
