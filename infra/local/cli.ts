@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
@@ -98,7 +99,7 @@ export async function main(
       io.err(`rekey: ${error.message}\n\n${HELP}`);
       return 2;
     }
-    io.err(`rekey: ${describe(error, env)}`);
+    io.err(`rekey: ${describe(error)}`);
     return 1;
   }
 }
@@ -325,7 +326,9 @@ class CliContext {
         `no embedded backend answers at ${url}; start it with "npm start" (or set REKEY_BACKEND=aws)`,
       );
     }
-    this.options = localClientOptions(url, this.localCredentials());
+    const options = localClientOptions(url, this.localCredentials());
+    await checkCredentials(options, credentialsPath(this.dataDir));
+    this.options = options;
     this.built = undefined;
     return this.options;
   }
@@ -342,6 +345,32 @@ class CliContext {
   async deps() {
     await this.clients();
     return this.runtime.deps;
+  }
+}
+
+const REFUSED_CREDENTIALS = [
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'AccessDeniedException',
+];
+
+/**
+ * One cheap signed call, so that credentials the embedded backend refuses (REKEY_DATA_DIR is
+ * another folder than the running server's) are named as such, rather than surfacing as a
+ * vault or directory "unavailable" from the adapters. Other failures are left to the command.
+ */
+async function checkCredentials(options: ClientOptions, path: string): Promise<void> {
+  const client = createDynamoDbClient({ ...options });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+  } catch (error) {
+    if (REFUSED_CREDENTIALS.includes((error as Error).name)) {
+      throw new Error(
+        `the embedded backend refused the credentials in ${path}: is REKEY_DATA_DIR the data folder of the running "npm start"?`,
+      );
+    }
+  } finally {
+    client.destroy();
   }
 }
 
@@ -401,15 +430,9 @@ function checked(kind: 'id' | 'name', value: string | undefined, flag: string): 
   return text;
 }
 
-function describe(error: unknown, env: NodeJS.ProcessEnv): string {
+function describe(error: unknown): string {
   if (error instanceof SecretNotFoundError) return `${error.message}`;
   if (error instanceof RekeyError) return error.message;
-  if (error instanceof Error) {
-    const refused = ['UnrecognizedClientException', 'InvalidSignatureException', 'AccessDeniedException'];
-    if (env.REKEY_BACKEND !== 'aws' && refused.includes(error.name)) {
-      return `${error.message} (the embedded backend refused the credentials in ${credentialsPath(env.REKEY_DATA_DIR ?? '.rekey')}: is REKEY_DATA_DIR the data folder of the running "npm start"?)`;
-    }
-    return error.message;
-  }
+  if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -18,6 +18,7 @@ import {
 import { main } from '#infra/local/cli.ts';
 import { loadDevKey, verifyToken } from '#infra/local/dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+import { loadOrCreateLocalCredentials } from '#infra/local/endpoint-credentials.ts';
 import { type LocalApi, startLocalApi } from '#infra/local/local-api.ts';
 
 let backend: EmbeddedBackend;
@@ -416,6 +417,42 @@ describe('rekey CLI', () => {
     });
     expect(run.code).toBe(1);
     expect(run.err).toContain('no embedded backend answers at http://127.0.0.1:9');
+  });
+
+  it('exits 1 with a hint, creating nothing, when the data folder holds no credentials or not the running backend’s', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'rekey-cli-other-'));
+    try {
+      const none = await rekey(['realm', 'create', '--id', 'r-z', '--name', 'Z'], {
+        REKEY_DATA_DIR: elsewhere,
+      });
+      expect(none.code).toBe(1);
+      expect(none.err).toContain(
+        `no credentials for the embedded backend in ${join(elsewhere, 'credentials')}`,
+      );
+      loadOrCreateLocalCredentials(elsewhere);
+      const other = await rekey(['realm', 'create', '--id', 'r-z', '--name', 'Z'], {
+        REKEY_DATA_DIR: elsewhere,
+      });
+      expect(other.code).toBe(1);
+      expect(other.err).toContain(
+        `the embedded backend refused the credentials in ${join(elsewhere, 'credentials')}`,
+      );
+      expect(await reader.deps.directory.getRealm('r-z')).toBeUndefined();
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('env prints the data folder’s credentials, the region and the endpoint as shell exports', async () => {
+    const run = await rekey(['env']);
+    expect(run.code).toBe(0);
+    expect(run.out.split('\n')).toEqual([
+      `export AWS_ACCESS_KEY_ID='${backend.credentials.accessKeyId}'`,
+      `export AWS_SECRET_ACCESS_KEY='${backend.credentials.secretAccessKey}'`,
+      "export AWS_REGION='us-east-1'",
+      `export AWS_ENDPOINT_URL='${backend.endpoint.url}'`,
+      'unset AWS_SESSION_TOKEN',
+    ]);
   });
 
   it('bootstraps the table named by the environment it is given', async () => {
