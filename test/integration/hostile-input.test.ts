@@ -720,6 +720,8 @@ function changePasswordTable(): RouteTable {
     ['username', 'a username with a control character', 'ali\u0007ce'],
     ['username', 'a username with a bidi override (U+202E)', '\u202eecila'],
     ['username', 'a username with a zero-width space', 'al\u200bice'],
+    ['username', 'a username with a zero-width joiner', 'al\u200dice'],
+    ['username', 'a username with a right-to-left mark', 'alice\u200f'],
     ['username', 'a username with a lone surrogate', 'ali\ud800ce'],
     ['username', 'a username with a no-break space', 'ali\u00a0ce'],
     ['username', 'a username with a decomposed accent (NFD)', 'jose\u0301', /NFKC/],
