@@ -782,15 +782,6 @@ function changePasswordTable(): RouteTable {
       status: 400,
       message: /larger than/,
     },
-    // A tenancy is looked up before any password is verified: an unknown one is a 404, unhashed.
-    { what: 'a tenancy "*"', body: withField('tenancy', '*'), status: 404, code: 'NotFound' },
-    {
-      what: 'a tenancy that is a foreign ARN',
-      body: withField('tenancy', 'arn:aws:organizations::123456789012:account/o-x/1'),
-      status: 404,
-      code: 'NotFound',
-    },
-    { what: 'a tenancy ".."', body: withField('tenancy', '..'), status: 404, code: 'NotFound' },
     {
       what: 'parameters in both the query and the body',
       target: query('username=alice'),
@@ -1395,6 +1386,26 @@ describe('HTTP framing and sizes', () => {
       '{}',
     );
     expect(res.status).toBe(400);
+    expect(await state()).toEqual(before);
+  });
+});
+
+describe('tenancies nobody has', () => {
+  // A well-formed tenancy nobody has is not an input error: it is the unknown user's 401,
+  // after the same work (so one dummy verification), and nothing is written.
+  it.each([
+    ['"*"', '*'],
+    ['a foreign ARN', 'arn:aws:organizations::123456789012:account/o-x/1'],
+    ['".."', '..'],
+  ])('a tenancy %s gets exactly the unknown user’s 401, and nothing changes', async (_what, tenancy) => {
+    const send = (body: Record<string, string>) =>
+      sendHttp('PUT', '/20160918/changepassword', { 'content-type': 'application/json' }, json(body));
+    const before = await state();
+    const res = await send({ username: 'alice', currentPassword: CURRENT, newPassword: NEW, tenancy });
+    const unknown = await send({ username: 'nobody-at-all', currentPassword: CURRENT, newPassword: NEW });
+    expect(res.status).toBe(401);
+    expect(res.json).toEqual(unknown.json);
+    expect(res.text).not.toContain(tenancy);
     expect(await state()).toEqual(before);
   });
 });

@@ -6,7 +6,9 @@
  * - the answer is a 2xx with the route's documented response shape, or a 4xx in the route's
  *   dialect — never a 5xx;
  * - a refused request writes nothing (table and vault unchanged), with one documented
- *   exception: change-password's 401 for an existing user counts the failed attempt;
+ *   exception: change-password's refusals after sign-in touch the user they name — a 401
+ *   counts the failed attempt; a policy 400, a 409 or a 412 after a right password gives
+ *   back the attempt counted before the check (the count and lock as they were);
  * - a 400 costs no argon2id call (input is refused before anything is hashed), except
  *   change-password's password-policy check, which runs after authentication;
  * - a query parameter the route does not define is a 400, whatever else the request holds
@@ -488,6 +490,12 @@ async function unlockPat(): Promise<void> {
   await directory.saveUser({ ...unlocked, failedAttempts: 0, version: pat.version + 1 }, pat.version);
 }
 
+/** A user item's lock-out bookkeeping, as stored. */
+function attemptsOf(item: string | undefined): unknown {
+  const parsed = item ? JSON.parse(item) : {};
+  return [parsed.failedAttempts, parsed.lockedUntil];
+}
+
 /** The query parameters each route defines (its seed's); any other name must be a 400. */
 const DEFINED_QUERY: Record<string, readonly string[]> = {
   'create-or-reset-ui-password': [],
@@ -538,11 +546,19 @@ async function check(operation: string, request: ArbitraryRequest): Promise<numb
   const after = await state();
   expect(after.vault).toEqual(before.vault);
   const changed = changedItems(before.table, after.table);
-  if (operation === 'change-password' && status === 401) {
-    // The one write a refusal may make: a failed attempt counted on the user it names.
-    expect(message).toBe(NOT_AUTHENTICATED_MESSAGE);
+  const afterSignIn =
+    status === 401 || status === 409 || status === 412 || (status === 400 && /password policy/.test(message));
+  if (operation === 'change-password' && afterSignIn) {
+    // The one write a change-password refusal may make, on the user it names: a failed
+    // attempt counted (401), or an attempt counted before the password was checked and given
+    // back when it proved right and a later rule refused (policy 400, reuse 409, expiry 412).
+    if (status === 401) expect(message).toBe(NOT_AUTHENTICATED_MESSAGE);
     expect(changed.every((key) => key.startsWith('USER#'))).toBe(true);
     expect(changed.length).toBeLessThanOrEqual(1);
+    if (status !== 401) {
+      for (const key of changed)
+        expect(attemptsOf(after.table.get(key))).toEqual(attemptsOf(before.table.get(key)));
+    }
   } else {
     expect(changed).toEqual([]);
   }
