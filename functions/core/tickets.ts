@@ -64,12 +64,17 @@ export interface ResultPublisher {
 /** Ticket words for the fields a use case names in the words of its HTTP dialect. */
 const TICKET_FIELDS: Readonly<Record<string, string>> = { notification_type: 'notificationType' };
 
+/** Refusals of a ticket's shape that name no field: their reason is the code's detail. */
+const TICKET_REASONS: ReadonlySet<string> = new Set(['Password', 'UnknownField']);
+
 /** A field name fit for a code: a plain identifier; anything else is left out. */
 const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /**
  * The stable code of a refusal, `<Kind>.<Detail>`:
- * `InvalidParameter.<field>` (the offending detail field, e.g. `InvalidParameter.password`),
+ * `InvalidParameter.<field>` (the offending field a ticket defines, e.g. `InvalidParameter.userId`;
+ * `InvalidParameter.Password` for a password field, `InvalidParameter.UnknownField` for a field
+ * no ticket defines: the caller's own names are never repeated),
  * `NotFound.User` / `NotFound.Realm`, `Conflict.Federated` (whichever operation refused it),
  * `Conflict.SSOEnabled`, `Conflict.TicketReuse` (same ticket and operation, different detail),
  * `Unavailable.NotificationFailed` (reset done, password in the vault, not delivered),
@@ -83,7 +88,11 @@ export function failureCode(error: RekeyError): string {
   if (error.reason === 'SSOEnabled') return 'Conflict.SSOEnabled';
   if (error instanceof InvalidInputError) {
     const field = error.field === undefined ? undefined : (TICKET_FIELDS[error.field] ?? error.field);
-    return field !== undefined && CODE_FIELD.test(field) ? `InvalidParameter.${field}` : 'InvalidParameter';
+    if (field !== undefined && CODE_FIELD.test(field)) return `InvalidParameter.${field}`;
+    // A fixed word when no field a ticket defines is at fault (a password field, an unknown one).
+    return error.reason && TICKET_REASONS.has(error.reason)
+      ? `InvalidParameter.${error.reason}`
+      : 'InvalidParameter';
   }
   if (error instanceof NotFoundError) return `NotFound.${error.entity}`;
   const reason = error.reason === 'RetryTokenReuse' ? 'TicketReuse' : error.reason;

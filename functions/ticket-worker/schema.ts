@@ -79,7 +79,8 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
     throw new InvalidInputError(
       // The field is not named in the message: a refusal never repeats the caller's text.
       'A ticket cannot set a password: rekey generates it. Remove the password field.',
-      { field: passwordField, reason: 'InvalidParameter' },
+      // Nor in the code: the caller's field name is not repeated anywhere (code …Password).
+      { reason: 'Password' },
     );
   }
   if (envelope['detail-type'] !== TICKET_DETAIL_TYPE) {
@@ -92,10 +93,12 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
   const schema = ticketDetails[operation];
   const unknown = Object.keys(detail).find((key) => !Object.hasOwn(schema.shape, key));
   if (unknown !== undefined) {
-    throw new InvalidInputError(`The ticket has a field that ${operation} does not define.`, {
-      field: unknown,
-      reason: 'InvalidParameter',
-    });
+    // A field rekey's tickets define (of another operation) may be named; any other name is
+    // the caller's text and is not repeated, in the message or the code (…UnknownField).
+    throw new InvalidInputError(
+      `The ticket has a field that ${operation} does not define.`,
+      KNOWN_FIELDS.has(unknown) ? { field: unknown, reason: 'InvalidParameter' } : { reason: 'UnknownField' },
+    );
   }
   const parsed = parseInput(schema, detail);
   return {
