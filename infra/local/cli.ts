@@ -282,6 +282,8 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
           `export AWS_ACCESS_KEY_ID='${credentials.accessKeyId}'`,
           `export AWS_SECRET_ACCESS_KEY='${credentials.secretAccessKey}'`,
           `export AWS_REGION='${LOCAL_REGION}'`,
+          // The AWS CLI reads AWS_DEFAULT_REGION.
+          `export AWS_DEFAULT_REGION='${LOCAL_REGION}'`,
           `export AWS_ENDPOINT_URL='${context.localEndpoint}'`,
           // A session token left from other credentials would be signed along and refused.
           'unset AWS_SESSION_TOKEN',

@@ -117,7 +117,15 @@ export function createRequestVerifier(options: {
       const seen = query[name];
       query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
     }
-    const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256 });
+    // applyChecksum: false, or the signer would add an x-amz-content-sha256 header that clients
+    // such as botocore (the AWS CLI) neither send nor sign; when one is signed it is in `headers`.
+    const signer = new SignatureV4({
+      credentials,
+      region,
+      service,
+      sha256: NodeSha256,
+      applyChecksum: false,
+    });
     const signed = await signer.sign(
       {
         method: request.method,

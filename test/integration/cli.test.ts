@@ -450,6 +450,7 @@ describe('rekey CLI', () => {
       `export AWS_ACCESS_KEY_ID='${backend.credentials.accessKeyId}'`,
       `export AWS_SECRET_ACCESS_KEY='${backend.credentials.secretAccessKey}'`,
       "export AWS_REGION='us-east-1'",
+      "export AWS_DEFAULT_REGION='us-east-1'",
       `export AWS_ENDPOINT_URL='${backend.endpoint.url}'`,
       'unset AWS_SESSION_TOKEN',
     ]);

@@ -95,6 +95,8 @@ async function signed(
     host?: string;
     date?: Date;
     extraHeaders?: Record<string, string>;
+    /** false: no x-amz-content-sha256 header, as botocore (the AWS CLI) signs. */
+    applyChecksum?: boolean;
   } = {},
 ): Promise<Record<string, string>> {
   const host = options.host ?? `127.0.0.1:${port}`;
@@ -103,6 +105,7 @@ async function signed(
     region: 'us-east-1',
     service: 'secretsmanager',
     sha256: Sha256,
+    applyChecksum: options.applyChecksum ?? true,
   });
   const request = await signer.sign(
     {
@@ -339,6 +342,17 @@ describe('the embedded endpoint’s credentials', () => {
       await again.close();
       rmSync(other.dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('let a request signed as botocore (the AWS CLI) signs, without x-amz-content-sha256, be served (not once its body changed)', async () => {
+    const body = getValue(secretArn);
+    const headers = await signed('secretsmanager.GetSecretValue', body, { applyChecksum: false });
+    expect(Object.keys(headers)).not.toContain('x-amz-content-sha256');
+    const served = await raw(headers, body);
+    expect(served.status).toBe(200);
+    expect(JSON.parse(served.body).SecretString).toBe(VALUE);
+    const tampered = await raw(headers, getValue('rekey/other'));
+    expect(tampered.status).toBe(403);
   });
 
   it('let the SDK use DynamoDB and Secrets Manager over HTTP', async () => {

@@ -213,6 +213,7 @@ describe('the CLI next to a running npm start', () => {
       );
       expect(Object.keys(env).sort()).toEqual([
         'AWS_ACCESS_KEY_ID',
+        'AWS_DEFAULT_REGION',
         'AWS_ENDPOINT_URL',
         'AWS_REGION',
         'AWS_SECRET_ACCESS_KEY',
