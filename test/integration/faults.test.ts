@@ -498,12 +498,19 @@ const SCENARIOS: readonly Scenario[] = [
     steps: [
       ['directory.findUsersByUsername#1', 'find the user by name'],
       ['directory.getRealm#1', 'read its realm'],
+      ['directory.countFailure#1', 'reserve the attempt (count the guess before checking it)'],
       ['directory.saveUser#1', 'change-password save (conditional write)'],
       ['vault.delete#1', 'change-password delete secret (the temporary one it replaces)'],
       ['directory.untrackSecret#1', "drop that secret's index entry"],
       ['notifier.send#1', 'notify the change (e-mail)'],
     ],
-    followUps: [{ after: { step: 'directory.saveUser#1', mode: 'before' }, steps: ['directory.getUser#1'] }],
+    // A failed switch re-reads the user, then gives the right password's attempt back.
+    followUps: [
+      {
+        after: { step: 'directory.saveUser#1', mode: 'before' },
+        steps: ['directory.getUser#1', 'directory.saveUser#2'],
+      },
+    ],
     prepare: () => userWithTemporaryPassword([CHOSEN]),
     run: async (subject) => ({
       kind: 'http',
@@ -522,6 +529,7 @@ const SCENARIOS: readonly Scenario[] = [
     steps: [
       ['directory.findRealm#1', 'find the tenancy by name'],
       ['directory.findUsersByUsername#1', 'find the user by name'],
+      ['directory.countFailure#1', 'reserve the attempt (count the guess before checking it)'],
       ['directory.saveUser#1', 'change-password save (conditional write)'],
       ['vault.delete#1', 'change-password delete secret (the temporary one it replaces)'],
       ['directory.untrackSecret#1', "drop that secret's index entry"],
