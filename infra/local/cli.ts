@@ -32,7 +32,7 @@ Commands:
   realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
                [--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]
                                               presets: ${POLICY_PRESET_NAMES.join(', ')} (default oci);
-                                              --sso-enabled: CloudSSO logon on, password resets refused;
+                                              --sso-enabled: SSO logon on: no route or ticket sets a user's password;
                                               lock a user out after N failed sign-ins in a row
                                               (1-100, default ${DEFAULT_LOCKOUT.maxFailedAttempts}) for M minutes (1-1440, default ${DEFAULT_LOCKOUT.lockSeconds / 60});
                                               generated temporary passwords expire after D days

@@ -184,7 +184,7 @@ describe('rekey CLI', () => {
         '[--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]',
         '(1-100, default 10) for M minutes (1-1440, default 15)',
         '(1-90, default 7)',
-        '--sso-enabled: CloudSSO logon on',
+        "--sso-enabled: SSO logon on: no route or ticket sets a user's password",
       ]) {
         expect(out).toContain(text);
       }
