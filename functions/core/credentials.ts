@@ -35,8 +35,20 @@ export async function loadUserForAdmin(
   admin: AdminPrincipal,
   userId: string,
 ): Promise<{ user: User; realm: Realm }> {
+  return loadUserInRealm(deps, admin.realmId, userId);
+}
+
+/**
+ * The user and its realm, if `realmId` holds them: the same rule for a caller that acts in a
+ * realm without being an admin (a ticket), so that no principal has to be made up for it.
+ */
+export async function loadUserInRealm(
+  deps: Pick<CoreDeps, 'directory'>,
+  realmId: string,
+  userId: string,
+): Promise<{ user: User; realm: Realm }> {
   const user = await deps.directory.getUser(userId);
-  if (!user || user.realmId !== admin.realmId) {
+  if (!user || user.realmId !== realmId) {
     throw new NotFoundError('User', `User ${userId} does not exist or is not authorized.`);
   }
   const realm = await deps.directory.getRealm(user.realmId);

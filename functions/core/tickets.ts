@@ -61,9 +61,6 @@ export interface ResultPublisher {
   publish(result: TicketResult): Promise<void>;
 }
 
-/** Ticket words for the fields a use case names in the words of its HTTP dialect. */
-const TICKET_FIELDS: Readonly<Record<string, string>> = { notification_type: 'notificationType' };
-
 /** Refusals of a ticket's shape that name no field: their reason is the code's detail. */
 const TICKET_REASONS: ReadonlySet<string> = new Set(['Password', 'UnknownField']);
 
@@ -83,11 +80,12 @@ const CODE_FIELD = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
  * reset the password, so a new ticket is the way to a password somebody holds).
  */
 export function failureCode(error: RekeyError): string {
-  // Refusals some dialect words as a 400 (Huawei) are still conflicts for a ticket.
+  // A federated user or SSO logon is a conflict for a ticket, whatever kind of error carries it.
   if (error.reason === 'Federated') return 'Conflict.Federated';
   if (error.reason === 'SSOEnabled') return 'Conflict.SSOEnabled';
   if (error instanceof InvalidInputError) {
-    const field = error.field === undefined ? undefined : (TICKET_FIELDS[error.field] ?? error.field);
+    // The ticket path names the ticket's own fields (its schema, its channel check): no translation.
+    const { field } = error;
     if (field !== undefined && CODE_FIELD.test(field)) return `InvalidParameter.${field}`;
     // A fixed word when no field a ticket defines is at fault (a password field, an unknown one).
     return error.reason && TICKET_REASONS.has(error.reason)

@@ -1,16 +1,20 @@
 /**
  * What the ticket worker reads and writes: the EventBridge event in an SQS message body, the
- * `PasswordResetRequested` detail (strict, built from the HTTP routes' own pieces), and the
- * result events it puts back.
+ * `PasswordResetRequested` detail (strict, with the ticket's own field rules) and the result
+ * events it puts back.
+ *
+ * The ticket is a contract of its own: no rule here comes from an HTTP operation's schema, so
+ * changing a vendor dialect (OCI's retry token, Huawei's `notification_type`, Alibaba's
+ * booleans) cannot change what a ticket accepts. Only the id rule shared by every rekey id
+ * (`idText`: what a table key, a secret name and a log line can hold) is imported.
  */
 import * as z from 'zod/mini';
 import { InvalidInputError } from '#core/errors.ts';
+import type { NotificationChannel } from '#core/ports.ts';
 import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
-import { resourceId, retryToken } from '#functions/create-or-reset-ui-password/schema.ts';
-import { channelsOf, notificationType } from '#functions/reset-random-password/schema.ts';
-import { alibabaBoolean } from '#functions/reset-user-password/schema.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
+import { idText } from '#http/text.ts';
 
 export const TICKET_DETAIL_TYPE = 'PasswordResetRequested';
 
@@ -23,25 +27,65 @@ export const ticketEnvelope = z.looseObject({
 
 export type TicketEnvelope = z.infer<typeof ticketEnvelope>;
 
-/** Fields every ticket has. `ticketId` is an idempotency key, like `opc-retry-token`. */
-const common = { ticketId: retryToken, realmId: resourceId, userId: resourceId };
+/**
+ * A ticket id (`INC0012345`, `SD-7`, a Jira key...): 1–64 printable ASCII characters, no
+ * space. It is the ticket's idempotency key and goes into log lines and result events.
+ */
+export const ticketIdText = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
+  );
+
+/** A realm or user id, as every rekey id: safe in a table key, a secret name and a log line. */
+const ticketResourceId = idText(255);
+
+/** Where the user is told the new password: `email`, `phone` or both, each once. */
+export const ticketChannels = z.string().check(
+  z.regex(/^(email|phone)(,(email|phone))?$/, 'must be "email", "phone" or "email,phone"'),
+  z.refine((value) => new Set(value.split(',')).size === value.split(',').length, 'names a channel twice'),
+);
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  True: true,
+  true: true,
+  False: false,
+  false: false,
+};
+
+/** A flag: a JSON boolean, or `True`/`False` (`true`/`false`) as ticketing systems often send it. */
+export const ticketFlag = z.pipe(
+  z.custom<boolean | string>(
+    (value) =>
+      typeof value === 'boolean' || (typeof value === 'string' && Object.hasOwn(BOOLEAN_WORDS, value)),
+    'must be True or False',
+  ),
+  z.transform((value: boolean | string) =>
+    typeof value === 'boolean' ? value : BOOLEAN_WORDS[value] === true,
+  ),
+);
+
+/** Fields every ticket has. */
+const common = { ticketId: ticketIdText, realmId: ticketResourceId, userId: ticketResourceId };
 
 /** The strict detail of each operation: any other field, a password above all, is refused. */
 export const ticketDetails = {
   CreateOrResetUIPassword: z.strictObject({
     ...common,
     operation: z.literal('CreateOrResetUIPassword'),
-    notificationType: z.optional(notificationType),
+    notificationType: z.optional(ticketChannels),
   }),
   ResetRandomPassword: z.strictObject({
     ...common,
     operation: z.literal('ResetRandomPassword'),
-    notificationType: z.optional(notificationType),
+    notificationType: z.optional(ticketChannels),
   }),
   ResetUserPassword: z.strictObject({
     ...common,
     operation: z.literal('ResetUserPassword'),
-    requirePasswordResetForNextLogin: z.optional(alibabaBoolean),
+    requirePasswordResetForNextLogin: z.optional(ticketFlag),
   }),
 } as const;
 
@@ -113,6 +157,11 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
         ? (parsed.requirePasswordResetForNextLogin ?? false)
         : false,
   };
+}
+
+/** The channels a valid `notificationType` names, in its order; none when it is absent. */
+function channelsOf(value: string | undefined): NotificationChannel[] {
+  return value === undefined ? [] : (value.split(',') as NotificationChannel[]);
 }
 
 /**

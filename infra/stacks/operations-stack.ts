@@ -88,8 +88,9 @@ export class OperationsStack extends Stack {
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
         environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
-        // GetSecretValue: CreateOrResetUIPassword with notificationType reads the new secret back.
-        actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'DeleteSecret'],
+        // No GetSecretValue: a ticket's notification sends the password the reset generated,
+        // held in memory; the worker never reads a secret back.
+        actions: ['CreateSecret', 'TagResource', 'DeleteSecret'],
         key: props.secretsKey,
       });
     this.bus.grantPutEventsTo(this.worker.function);

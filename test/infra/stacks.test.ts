@@ -133,11 +133,11 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     secretsmanager: ['DeleteSecret'],
   },
-  // idempotent() per ticket, the three resetting use cases, and vault.read of the new secret
-  // when a CreateOrResetUIPassword ticket asks for a notification.
+  // idempotent() per ticket; handleTicket: loadUserInRealm GetItem, issueTemporaryPassword as
+  // above. The notification sends the password issueTemporaryPassword returned: no vault.read.
   'RekeyOperations/TicketWorker': {
     dynamodb: ['GetItem', 'PutItem', 'DeleteItem'],
-    secretsmanager: ['CreateSecret', 'TagResource', 'GetSecretValue', 'DeleteSecret'],
+    secretsmanager: ['CreateSecret', 'TagResource', 'DeleteSecret'],
   },
   // listTrackedSecrets Query, getUser GetItem, saveUser PutItem (detaching an expired
   // credential), vault.delete, untrackSecret DeleteItem.
@@ -432,6 +432,37 @@ describe('the operations stack', () => {
       Environment: { Variables: Match.objectLike({ REKEY_EVENT_BUS_NAME: Match.anyValue() }) },
       ReservedConcurrentExecutions: 5,
     });
+  });
+
+  it("gives the ticket worker's role no action that reads a secret's value (GetSecretValue, by name or by wildcard)", () => {
+    const resources = ops.toJSON().Resources as Record<string, Resource>;
+    const workerId = logicalId(stacks.operations, stacks.operations.worker.function);
+    const role = resources[workerId]?.Properties.Role as { 'Fn::GetAtt'?: [string, string] } | undefined;
+    const statements = roleStatements(ops, role?.['Fn::GetAtt']?.[0] ?? '');
+    const granted = statements.filter(allows);
+    // Not vacuous: the worker does create and delete temporary secrets.
+    expect(granted.flatMap(actionsOf)).toEqual(
+      expect.arrayContaining(['secretsmanager:CreateSecret', 'secretsmanager:DeleteSecret']),
+    );
+    /** Whether an IAM action pattern (`*`, `?` wildcards, any case) covers `action`. */
+    const covers = (pattern: string, action: string) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+        'i',
+      ).test(action);
+    expect(covers('secretsmanager:Get*', 'secretsmanager:GetSecretValue')).toBe(true);
+    expect(covers('secretsmanager:CreateSecret', 'secretsmanager:GetSecretValue')).toBe(false);
+    for (const statement of granted) {
+      expect(statement.NotAction, JSON.stringify(statement)).toBeUndefined();
+      for (const action of actionsOf(statement)) {
+        for (const read of ['secretsmanager:GetSecretValue', 'secretsmanager:BatchGetSecretValue']) {
+          expect(covers(action, read), `${action} covers ${read}`).toBe(false);
+        }
+      }
+    }
   });
 
   it('runs the sweeper every 15 minutes and lets it delete only under the temporary and DDM prefixes', () => {

@@ -597,12 +597,8 @@ const SCENARIOS: readonly Scenario[] = [
     name: 'Ticket CreateOrResetUIPassword (notificationType=email)',
     steps: [
       ['idempotency.PutItem#1', 'idempotency write: claim the ticket'],
-      ['directory.getUser#1', 'ticket worker: read the user (to check its channels)'],
-      ['directory.getRealm#1', 'ticket worker: read its realm'],
-      ['directory.getUser#2', 'read the user'],
-      ['directory.getRealm#2', 'read its realm'],
-      ...ISSUE_STEPS.slice(2),
-      ['vault.read#1', 'ticket worker: read the new secret to notify'],
+      // One user load, and the password notified from memory: no vault.read.
+      ...ISSUE_STEPS,
       ['notifier.send#1', 'notify (e-mail)'],
       ['idempotency.PutItem#2', 'idempotency write: store the result'],
       ['publisher.publish#1', 'ticket worker: publish the result'],

@@ -207,6 +207,62 @@ describe('ticketing events when the vault is down', () => {
   });
 });
 
+describe('ticketing events when the worker may not read a secret (its role has no GetSecretValue)', () => {
+  let t: TestApi;
+  let reads = 0;
+  /** The vault as the worker's role sees it: creating and deleting work, reading is denied. */
+  const noReads = (rt: Runtime): Runtime => {
+    const vault: SecretVault = Object.assign(Object.create(rt.deps.vault) as SecretVault, {
+      read: () => {
+        reads++;
+        const denied = new Error('not authorized to perform: secretsmanager:GetSecretValue');
+        denied.name = 'AccessDeniedException';
+        return Promise.reject(denied);
+      },
+    });
+    return { ...rt, deps: { ...rt.deps, vault } };
+  };
+  beforeAll(async () => {
+    t = await startTestApi({
+      customizeRuntime: (op, rt) => (op === 'ticket-worker' ? noReads(rt) : rt),
+    });
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['CreateOrResetUIPassword', 'email'],
+    ['CreateOrResetUIPassword', 'email,phone'],
+    ['ResetRandomPassword', 'phone'],
+  ])(
+    'answers a %s ticket Completed and tells the user (%s) the password in the new secret, no log line holding it',
+    async (operation, notificationType) => {
+      const ticketId = nextTicketId();
+      const sentBefore = t.api.outbox.read().length;
+      const readsBefore = reads;
+      const { logs } = await capturingLogs(() =>
+        putTickets(t, [{ ticketId, operation, realmId: 'demo', userId: 'u-alice', notificationType }]),
+      );
+      const [result, ...others] = resultsFor(t, ticketId);
+      expect(others).toEqual([]);
+      expect(result?.['detail-type']).toBe('PasswordResetCompleted');
+      const completed = passwordResetCompleted.parse(result?.detail);
+      // Read here with the test's own rights, not the worker's.
+      const secret = JSON.parse(
+        await t.runtime().deps.vault.read(completed.passwordSecretId),
+      ) as TemporaryPasswordSecret;
+      const user = await t.getUser('u-alice');
+      expect(await argon2idHasher.verify(user?.credential?.hash ?? '', secret.password)).toBe(true);
+      const sent = t.api.outbox.read().slice(sentBefore);
+      expect(sent.map((n) => n.channel)).toEqual(notificationType.split(','));
+      for (const notification of sent) expect(notification.text).toContain(secret.password);
+      expect(reads - readsBefore).toBe(0);
+      expectNoPassword(logs, secret.password);
+      expectNoPassword(JSON.stringify(bus(t).results()), secret.password);
+      expectNoPassword(readFileSync(bus(t).eventsLog, 'utf8'), secret.password);
+    },
+  );
+});
+
 describe('rekey event send', () => {
   let t: TestApi;
   beforeAll(async () => {

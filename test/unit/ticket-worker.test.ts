@@ -2,6 +2,9 @@
  * The ticket worker over fakes (directory, vault, notifier, publisher) and a real idempotency
  * store (the embedded backend's table): batches, refusals, retries and once-per-ticket.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
@@ -17,7 +20,11 @@ import {
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
-import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/schema.ts';
+import {
+  passwordResetCompleted,
+  passwordResetFailed,
+  ticketIdText,
+} from '#functions/ticket-worker/schema.ts';
 import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
@@ -356,6 +363,33 @@ describe('ticket worker', () => {
   });
 
   it.each([
+    ['CreateOrResetUIPassword', 'email'],
+    ['ResetRandomPassword', 'email,phone'],
+  ])(
+    'tells the user a %s ticket password (%s) from memory: one user load, no secret read back',
+    async (operation, notificationType) => {
+      // A vault that cannot read: the notification must not depend on reading the secret back.
+      deps.vault.faults.fail('read', { error: new UnavailableError('reads are refused') }, 10);
+      expect(await run([message(ticket({ operation, notificationType }))])).toEqual([]);
+      const completed = passwordResetCompleted.parse(results()[0]?.detail);
+      const secret = JSON.parse(
+        deps.vault.secrets.get(completed.passwordSecretId)?.value ?? '{}',
+      ) as TemporaryPasswordSecret;
+      expect(secret.password).toEqual(expect.any(String));
+      expect(deps.notifier.sent.map((n) => n.channel)).toEqual(notificationType.split(','));
+      for (const sent of deps.notifier.sent) {
+        expect(sent.text).toContain(secret.password);
+        expect(sent.text).toContain(secret.expiresAt);
+      }
+      expect(deps.journal.filter((call) => call === 'vault.read')).toEqual([]);
+      expect(deps.journal.filter((call) => call === 'directory.getUser')).toEqual(['directory.getUser']);
+      // The password went to the user's address only: no log line holds it.
+      expect(JSON.stringify(deps.log.entries)).not.toContain(secret.password);
+      expect(JSON.stringify(results())).not.toContain(secret.password);
+    },
+  );
+
+  it.each([
     [true, 'TEMPORARY'],
     ['True', 'TEMPORARY'],
     [false, 'PERMANENT'],
@@ -378,7 +412,7 @@ describe('ticket worker', () => {
 describe('failureCode and isRefusal', () => {
   it.each([
     [
-      new InvalidInputError('m', { field: 'notification_type', reason: 'NoNotificationAddress' }),
+      new InvalidInputError('m', { field: 'notificationType', reason: 'NoNotificationAddress' }),
       'InvalidParameter.notificationType',
       true,
     ],
@@ -397,5 +431,52 @@ describe('failureCode and isRefusal', () => {
 
   it('retries anything that is not a RekeyError', () => {
     expect(isRefusal(new TypeError('bug'))).toBe(false);
+  });
+});
+
+describe('the ticket worker as an adapter of its own', () => {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  /** The modules a source file imports (static `import ... from` and `import(...)`). */
+  const importsOf = (path: string) =>
+    [...readFileSync(join(root, path), 'utf8').matchAll(/(?:from|import\()\s*['"]([^'"]+)['"]/g)].map(
+      (m) => m[1] ?? '',
+    );
+
+  it.each(readdirSync(join(root, 'functions/ticket-worker')).filter((f) => f.endsWith('.ts')))(
+    "functions/ticket-worker/%s imports nothing from another operation's folder",
+    (file) => {
+      const operations = readdirSync(join(root, 'functions'), { withFileTypes: true })
+        .filter(
+          (e) =>
+            e.isDirectory() && !['core', 'http', 'adapters', 'dialects', 'ticket-worker'].includes(e.name),
+        )
+        .map((e) => e.name);
+      expect(operations).toContain('create-or-reset-ui-password');
+      const imports = importsOf(`functions/ticket-worker/${file}`);
+      expect(imports.length).toBeGreaterThan(0);
+      const foreign = imports.filter((spec) =>
+        operations.some((op) => spec.includes(`functions/${op}/`) || spec.includes(`../${op}/`)),
+      );
+      expect(foreign).toEqual([]);
+    },
+  );
+
+  it("runs the ticket's own flow, not the HTTP operations' use cases", () => {
+    const imports = importsOf('functions/core/use-cases/handle-ticket.ts');
+    expect(imports).toContain('../credentials.ts');
+    expect(imports.filter((spec) => spec.startsWith('./'))).toEqual([]);
+  });
+
+  it.each([
+    ['INC0012345', true],
+    ['SD-7', true],
+    ['PROJ-12:comment#3', true],
+    ['x'.repeat(64), true],
+    ['x'.repeat(65), false],
+    ['INC 1', false],
+    ['', false],
+    ['INC\u00e91', false],
+  ])('its own ticket id rule: %j accepted %s', (ticketId, ok) => {
+    expect(ticketIdText.safeParse(ticketId).success).toBe(ok);
   });
 });

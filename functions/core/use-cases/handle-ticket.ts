@@ -1,26 +1,39 @@
 /**
- * A ticket's password reset: the same use cases the HTTP routes run, with the ticket's realm
- * in the admin's place, and their outcome turned into the result event the ticket reads.
+ * A ticket's password reset, in the ticket's own words: the ticket names a realm, a user and
+ * the channels to notify, and the core verbs run with exactly that — no admin principal, no
+ * HTTP dialect's field names. One flow serves the three operations a ticket may ask for;
+ * they differ only in the credential's kind.
  */
-import { actedBy, assertPasswordSettable, loadUserForAdmin } from '../credentials.ts';
-import type { AdminPrincipal, Realm, TemporaryPasswordSecret, User } from '../model.ts';
 import {
-  type Recipient,
-  recipientsFor,
-  sendTemporaryPassword,
-  undeliveredPasswordError,
-} from '../notifications.ts';
+  type actedBy,
+  assertPasswordSettable,
+  issueTemporaryPassword,
+  loadUserInRealm,
+} from '../credentials.ts';
+import type { CredentialKind } from '../model.ts';
+import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
 import type { UseCaseDeps } from '../ports.ts';
-import { completedResult, failedResult, isRefusal, type Ticket, type TicketResult } from '../tickets.ts';
-import { createOrResetUiPassword } from './create-or-reset-ui-password.ts';
-import { resetRandomPassword } from './reset-random-password.ts';
-import { resetUserPassword } from './reset-user-password.ts';
+import {
+  completedResult,
+  failedResult,
+  isRefusal,
+  type Ticket,
+  type TicketOperation,
+  type TicketResult,
+} from '../tickets.ts';
 
-/** Where a new password is and until when. */
-interface Issued {
-  passwordSecretId: string;
-  expiresAt: string;
-}
+/** The ticket field a channel refusal names (a channel the user has no address on). */
+const CHANNEL_FIELD = 'notificationType';
+
+/**
+ * The message of the reset's own log line, as the operation's HTTP route words it: an
+ * operator's search for one kind of reset finds it whoever asked (an admin or a ticket).
+ */
+const RESET_LINE: Readonly<Record<TicketOperation, string>> = {
+  CreateOrResetUIPassword: 'temporary UI password issued',
+  ResetRandomPassword: 'random password reset',
+  ResetUserPassword: 'CloudSSO password generated',
+};
 
 /**
  * Resets the ticket's user and returns the result event to publish. A refusal (validation,
@@ -34,9 +47,9 @@ export async function handleTicket(
   requestId: string,
 ): Promise<TicketResult> {
   try {
-    const issued = await reset(deps, ticket, requestId);
+    const issued = await resetForTicket(deps, ticket, requestId);
     deps.log.info('ticket password reset', {
-      ...actedBy(ticketPrincipal(ticket), requestId),
+      ...ticketActedBy(ticket, requestId),
       ticketId: ticket.ticketId,
       operation: ticket.operation,
       userId: ticket.userId,
@@ -49,89 +62,53 @@ export async function handleTicket(
   }
 }
 
-/** The principal a ticket acts as: an admin of the ticket's realm, named after its source. */
-export function ticketPrincipal(ticket: Pick<Ticket, 'source' | 'realmId'>): AdminPrincipal {
-  return { subject: `ticket:${ticket.source}`, realmId: ticket.realmId };
+/**
+ * Who acted, where and in which attempt, in the fields every mutation's log line carries
+ * (see `actedBy`): a ticket acts as `ticket:<source>` in the realm it names.
+ */
+export function ticketActedBy(
+  ticket: Pick<Ticket, 'source' | 'realmId'>,
+  requestId: string,
+): ReturnType<typeof actedBy> {
+  return { actor: `ticket:${ticket.source}`, realmId: ticket.realmId, requestId };
 }
 
-async function reset(deps: UseCaseDeps, ticket: Ticket, requestId: string): Promise<Issued> {
-  const admin = ticketPrincipal(ticket);
-  switch (ticket.operation) {
-    case 'CreateOrResetUIPassword':
-      return uiPasswordWithNotification(deps, admin, ticket, requestId);
-    case 'ResetRandomPassword':
-      return resetRandomPassword(deps, admin, {
-        projectId: ticket.realmId,
-        userId: ticket.userId,
-        channels: ticket.channels,
-        requestId,
-      });
-    case 'ResetUserPassword': {
-      const result = await resetUserPassword(deps, admin, {
-        directoryId: ticket.realmId,
-        userId: ticket.userId,
-        // A ticket never dictates the password: always generated.
-        newPassword: { generate: true },
-        requireResetAtNextLogin: ticket.requireResetAtNextLogin,
-        requestId,
-      });
-      if (!result.generated) throw new Error('a generated reset returned no secret');
-      return { passwordSecretId: result.secretId, expiresAt: result.secretExpiresAt };
-    }
-  }
+/** The credential a ticket's operation leaves: TEMPORARY, unless a CloudSSO ticket asks otherwise. */
+export function ticketCredentialKind(
+  ticket: Pick<Ticket, 'operation' | 'requireResetAtNextLogin'>,
+): CredentialKind {
+  return ticket.operation === 'ResetUserPassword' && !ticket.requireResetAtNextLogin
+    ? 'PERMANENT'
+    : 'TEMPORARY';
 }
 
 /**
- * The OCI operation has no notification of its own; a ticket may still ask for one (the
- * spec's own example does). The channels are checked before anything is written, the use
- * case runs unchanged, and the user is then told the password kept in the new secret.
+ * One load of the user in the ticket's realm; SSO logon and federation refused before a
+ * channel is judged; every channel checked before anything is written; then a generated
+ * password (the realm's policy) into the vault and the credential, and the user told that
+ * same password, held in memory — never read back from the vault. A notification that
+ * fails after the reset is reported as NotificationFailed (naming the secret), never retried:
+ * a retry would reset the password again.
  */
-async function uiPasswordWithNotification(
+async function resetForTicket(
   deps: UseCaseDeps,
-  admin: AdminPrincipal,
   ticket: Ticket,
   requestId: string,
-): Promise<Issued> {
-  let recipients: Recipient[] = [];
-  let user: User | undefined;
-  if (ticket.channels.length > 0) {
-    let realm: Realm;
-    ({ user, realm } = await loadUserForAdmin(deps, admin, ticket.userId));
-    // SSO logon and federation are refused before a channel is judged, as on every route.
-    assertPasswordSettable(user, realm);
-    recipients = recipientsFor(user, ticket.channels, 'notificationType');
-  }
-  const result = await createOrResetUiPassword(deps, admin, { userId: ticket.userId, requestId });
-  if (user) await notifyFromVault(deps, recipients, user, result.passwordSecretId);
-  return { passwordSecretId: result.passwordSecretId, expiresAt: result.timeExpires };
-}
+): Promise<{ passwordSecretId: string; expiresAt: string }> {
+  const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
+  assertPasswordSettable(user, realm);
+  const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
+  const kind = ticketCredentialKind(ticket);
 
-/**
- * Sends the password held in `secretId` to each recipient. Any failure here comes after the
- * reset: it is reported as NotificationFailed (naming the secret), never retried.
- */
-async function notifyFromVault(
-  deps: UseCaseDeps,
-  recipients: readonly Recipient[],
-  user: User,
-  secretId: string,
-): Promise<void> {
-  let secret: TemporaryPasswordSecret;
-  try {
-    secret = JSON.parse(await deps.vault.read(secretId)) as TemporaryPasswordSecret;
-  } catch (error) {
-    // Only the error's name: a parse error would quote the secret's value.
-    deps.log.warn('new secret not readable for notification', {
-      userId: user.userId,
-      secretId,
-      error: error instanceof Error ? error.name : typeof error,
-    });
-    throw undeliveredPasswordError(
-      user.userId,
-      secretId,
-      recipients.map((r) => r.channel),
-    );
-  }
-  const { failed } = await sendTemporaryPassword(deps, recipients, user, secret.password, secret.expiresAt);
-  if (failed.length > 0) throw undeliveredPasswordError(user.userId, secretId, failed);
+  const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
+  const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
+  deps.log.info(RESET_LINE[ticket.operation], {
+    ...ticketActedBy(ticket, requestId),
+    userId: user.userId,
+    kind,
+    secretId: issued.secretId,
+    notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
+  });
+  if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
+  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt };
 }
