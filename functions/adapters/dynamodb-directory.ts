@@ -21,6 +21,9 @@ import { serviceFailure } from './service-errors.ts';
 /** No user has this id (user ids start with a letter or a digit). */
 const NO_SUCH_USER_ID = '#no-such-user';
 
+/** No realm has this id (realm ids start with a letter or a digit). */
+const NO_SUCH_REALM_ID = '#no-such-realm';
+
 /** Item keys, in one place so the sweeper and the CLI agree with the directory. */
 export const keys = {
   realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
@@ -47,11 +50,19 @@ export class DynamoDbDirectory implements Directory {
     return this.get<Realm>(keys.realm(realmId));
   }
 
+  /**
+   * The same table calls whatever `idOrName` is — a realm id, a realm name or nothing known:
+   * the id and the name claim are read side by side, then the realm the claim names (or one
+   * that cannot exist). Change-password looks a tenancy up before any password is checked, so
+   * a lookup that stopped early for an id would tell an unknown tenancy by its timing.
+   */
   async findRealm(idOrName: string): Promise<Realm | undefined> {
-    const byId = await this.getRealm(idOrName);
-    if (byId) return byId;
-    const claim = await this.get<{ realmId: string }>(keys.realmName(idOrName));
-    return claim ? this.getRealm(claim.realmId) : undefined;
+    const [byId, claim] = await Promise.all([
+      this.getRealm(idOrName),
+      this.get<{ realmId: string }>(keys.realmName(idOrName)),
+    ]);
+    const byName = await this.getRealm(claim?.realmId ?? NO_SUCH_REALM_ID);
+    return byId ?? byName;
   }
 
   async createRealm(realm: Realm): Promise<void> {

@@ -37,4 +37,28 @@ describe('DynamoDbDirectory.findUsersByUsername', () => {
     // Read consistently, like a real user, so both reads cost the same capacity.
     expect(read?.args[0].input).toMatchObject({ Key: marshall({ pk: 'USER##no-such-user', sk: 'USER' }) });
   });
+
+  it('makes the same table calls to find a tenancy by id, by name or not at all (issue 9, finding 7)', async () => {
+    const realm = { realmId: 'demo', name: 'democorp' };
+    const calls: string[][] = [];
+    for (const tenancy of ['demo', 'democorp', 'no-such-corp']) {
+      ddb.reset();
+      ddb.on(GetItemCommand).callsFake((input: { Key: Record<string, { S: string }> }) => {
+        const pk = input.Key.pk?.S;
+        if (pk === 'REALM#demo') return { Item: marshall({ pk, sk: 'REALM', ...realm }) };
+        if (pk === 'REALMNAME#democorp') return { Item: marshall({ pk, sk: 'REALMNAME', realmId: 'demo' }) };
+        return {};
+      });
+      const found = await directory.findRealm(tenancy);
+      expect(found?.realmId).toBe(tenancy === 'no-such-corp' ? undefined : 'demo');
+      calls.push(
+        ddb
+          .commandCalls(GetItemCommand)
+          .map((call) => String(call.args[0].input.Key?.pk?.S).replace(/#.*/, '#')),
+      );
+    }
+    expect(calls[0]).toEqual(['REALM#', 'REALMNAME#', 'REALM#']);
+    expect(calls[1]).toEqual(calls[0]);
+    expect(calls[2]).toEqual(calls[0]);
+  });
 });
