@@ -39,7 +39,14 @@ function countingHasher(): PasswordHasher & { real: number; target: string } {
 /** The directory of `deps` with every call passed through the scheduler `s`. */
 function scheduled(directory: Directory, s: fc.Scheduler): Directory {
   const wrapped = Object.create(directory) as Directory;
-  for (const name of ['getRealm', 'findRealm', 'getUser', 'findUsersByUsername', 'saveUser'] as const) {
+  for (const name of [
+    'getRealm',
+    'findRealm',
+    'getUser',
+    'findUsersByUsername',
+    'countFailure',
+    'saveUser',
+  ] as const) {
     const original = (directory[name] as (...args: unknown[]) => Promise<unknown>).bind(directory);
     Object.assign(wrapped, { [name]: s.scheduleFunction(original) });
   }
