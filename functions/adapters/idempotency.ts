@@ -19,6 +19,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.ts';
+import { TTL_ATTRIBUTE } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** Retry tokens and ticket ids are remembered this long (OCI: 24 hours). */
@@ -46,7 +47,7 @@ interface IdempotencyRecord {
   status: 'IN_PROGRESS' | 'COMPLETED';
   fingerprint: string;
   /** Epoch seconds: the record is forgotten after it (the table's TTL attribute). */
-  ttl: number;
+  [TTL_ATTRIBUTE]: number;
   /** Epoch milliseconds: an IN_PROGRESS record older than this belongs to a crashed run. */
   inProgressUntil: number;
   result?: string;
@@ -79,7 +80,7 @@ export function idempotent<I extends IdempotentInput, R>(
       const record: IdempotencyRecord = {
         status: 'IN_PROGRESS',
         fingerprint,
-        ttl: Math.floor(started / 1000) + IDEMPOTENCY_TTL_SECONDS,
+        [TTL_ATTRIBUTE]: Math.floor(started / 1000) + IDEMPOTENCY_TTL_SECONDS,
         // A crashed run cannot hold the key longer than the Lambda could have run.
         inProgressUntil: started + context.getRemainingTimeInMillis(),
       };
@@ -91,7 +92,11 @@ export function idempotent<I extends IdempotentInput, R>(
               Item: { ...key, ...marshall(record) },
               ConditionExpression:
                 'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #until < :nowMs)',
-              ExpressionAttributeNames: { '#ttl': 'ttl', '#status': 'status', '#until': 'inProgressUntil' },
+              ExpressionAttributeNames: {
+                '#ttl': TTL_ATTRIBUTE,
+                '#status': 'status',
+                '#until': 'inProgressUntil',
+              },
               ExpressionAttributeValues: marshall({
                 ':nowSeconds': Math.floor(started / 1000),
                 ':nowMs': started,

@@ -10,9 +10,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-
-/** The attribute DynamoDB's TTL reads (epoch seconds): idempotency records and other short-lived items. */
-export const TTL_ATTRIBUTE = 'ttl';
+import { TTL_ATTRIBUTE } from '#functions/contracts.ts';
 
 /**
  * Creates the table (on-demand, `pk`/`sk`, TTL on `ttl`) if it does not exist, and waits until

@@ -9,7 +9,7 @@ import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { TTL_ATTRIBUTE } from '../local/table.ts';
+import { TTL_ATTRIBUTE } from '../../functions/contracts.ts';
 
 /** Name prefix of the secrets that hold generated temporary passwords. */
 export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
