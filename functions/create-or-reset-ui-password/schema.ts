@@ -2,10 +2,10 @@
  * Request and response schemas of `POST /20160918/users/{userId}/uiPassword` (seed 000).
  */
 import * as z from 'zod/mini';
-import { idText } from '#http/text.ts';
+import { resourceId } from '#http/wire.ts';
 
-/** Ids in paths: an OCID or any id of letters, digits, `.`, `_` and `-`, as secret names allow. */
-export const resourceId = idText(255);
+// Kept exported for the modules that imported it from here before it moved to #http/wire.ts.
+export { resourceId };
 
 /** `opc-retry-token`: 1–64 printable ASCII characters (it is echoed nowhere, but logged ids must be clean). */
 export const retryToken = z

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import type { NotificationChannel } from '#core/ports.ts';
-import { resourceId } from '#functions/create-or-reset-ui-password/schema.ts';
+import { resourceId } from '#http/wire.ts';
 
 /** `email`, `phone`, or both comma-separated in either order; no spaces, no repeats. */
 export const notificationType = z.string().check(
