@@ -1,5 +1,5 @@
 /** argon2id hash and verify latency with rekey's parameters (19 MiB, t=2, p=1). */
-import { argon2idHasher } from '../functions/core/hashing.ts';
+import { argon2idHasher } from '../functions/adapters/argon2-hasher.ts';
 import { median } from './stats.ts';
 
 export async function measureArgon2(iterations: number): Promise<{ hashMs: number; verifyMs: number }> {

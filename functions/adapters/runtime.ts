@@ -1,59 +1,17 @@
 /**
- * Wiring: the real adapters behind the ports, built once per container from the standard
- * environment. The Lambda entry points and the local gateway both come through here; only
- * the client options (a local endpoint) and the notifier differ.
+ * The runtime of the functions that hash passwords: the shared wiring
+ * (functions/adapters/runtime-base.ts) with the argon2id hasher. The Lambda entry points that
+ * hash and the local gateway come through here; only the client options (a local endpoint)
+ * and the notifier differ. Importing this module loads the argon2id binding: a function that
+ * never hashes builds its runtime with `buildRuntime` and `noHasher` instead.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { UnavailableError } from '#core/errors.ts';
-import { cryptoRandom } from '#core/generator.ts';
-import { argon2idHasher } from '#core/hashing.ts';
-import type { Notifier, UseCaseDeps } from '#core/ports.ts';
-import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
-import { DynamoDbDirectory } from './dynamodb-directory.ts';
-import { asLog, createLogger, type Logger } from './logger.ts';
-import { SecretsManagerVault } from './secrets-manager-vault.ts';
-import { type RekeySettings, settingsFromEnv } from './settings.ts';
-import { randomIds, systemClock } from './system.ts';
+import { argon2idHasher } from './argon2-hasher.ts';
+import { buildRuntime, type Runtime, type RuntimeOptions } from './runtime-base.ts';
 
+export type { Runtime, RuntimeOptions } from './runtime-base.ts';
 export { type RekeySettings, settingsFromEnv } from './settings.ts';
 
-/** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
-export interface Runtime {
-  logger: Logger;
-  dynamoDb: DynamoDBClient;
-  secretsManager: SecretsManagerClient;
-  settings: RekeySettings;
-  deps: UseCaseDeps;
-}
-
-/** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
-const noNotifier: Notifier = {
-  send: () => Promise.reject(new UnavailableError('This function has no notifier.')),
-};
-
 /** Builds the runtime for one function (`service`), against AWS or a compatible endpoint. */
-export function createRuntime(
-  service: string,
-  options: { clients?: ClientOptions; settings?: RekeySettings; logger?: Logger; notifier?: Notifier } = {},
-): Runtime {
-  const settings = options.settings ?? settingsFromEnv();
-  const logger = options.logger ?? createLogger(service);
-  const dynamoDb = createDynamoDbClient(options.clients);
-  const secretsManager = createSecretsManagerClient(options.clients);
-  const deps: UseCaseDeps = {
-    directory: new DynamoDbDirectory(dynamoDb, settings.tableName),
-    vault: new SecretsManagerVault(secretsManager, settings.kmsKeyId),
-    hasher: argon2idHasher,
-    clock: systemClock,
-    ids: randomIds,
-    random: cryptoRandom,
-    notifier: options.notifier ?? noNotifier,
-    log: asLog(logger),
-    config: {
-      temporarySecretPrefix: settings.temporarySecretPrefix,
-      databaseSecretPrefix: settings.databaseSecretPrefix,
-    },
-  };
-  return { logger, dynamoDb, secretsManager, settings, deps };
+export function createRuntime(service: string, options: RuntimeOptions = {}): Runtime {
+  return buildRuntime(service, argon2idHasher, options);
 }

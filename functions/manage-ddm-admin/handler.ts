@@ -2,7 +2,7 @@
  * Lambda entry point of `PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user`
  * (Huawei DDM, seed 004). Parse → use case → 200 with no body and `X-Request-Id`.
  */
-import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
 import { manageDdmAdmin } from '#core/use-cases/manage-ddm-admin.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
@@ -35,4 +35,6 @@ export function createHandler(runtime: Runtime) {
   });
 }
 
-export const handler = createHandler(createRuntime('manage-ddm-admin'));
+// DDM passwords are stored in the vault, never hashed: the runtime has no hasher, so this
+// function's bundle never loads the argon2id binding.
+export const handler = createHandler(buildRuntime('manage-ddm-admin', noHasher));

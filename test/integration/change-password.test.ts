@@ -1,10 +1,11 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
 import { switchCredential } from '#core/credentials.ts';
 import { SecretNotFoundError } from '#core/errors.ts';
-import { argon2idHasher, type PasswordHasher } from '#core/hashing.ts';
+import type { PasswordHasher } from '#core/hashing.ts';
 import type { Credential, User } from '#core/model.ts';
 import type { Directory, Notifier } from '#core/ports.ts';
 import { DEMO_REALM_ID, newRealm, newUser } from '#infra/local/demo.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argon2idHasher } from '#core/hashing.ts';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 describe('POST /20160918/users/{userId}/uiPassword (smoke)', () => {

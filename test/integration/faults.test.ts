@@ -14,11 +14,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
-import { argon2idHasher } from '#core/hashing.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
 import { temporarySecretName } from '#core/temporary-secrets.ts';

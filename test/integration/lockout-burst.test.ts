@@ -6,10 +6,11 @@
  * SSO logon signs nobody in with a password (finding 2).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
 import { switchCredential } from '#core/credentials.ts';
-import { argon2idHasher, DUMMY_HASH } from '#core/hashing.ts';
+import { DUMMY_HASH } from '#core/hashing.ts';
 import type { User } from '#core/model.ts';
 import { DEMO_REALM_ID, newRealm, newUser } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';

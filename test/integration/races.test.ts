@@ -4,9 +4,9 @@
  * it is created, so "exactly one" means one was made, not merely that one is left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
-import { argon2idHasher } from '#core/hashing.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
 import { secretNameOf } from '#core/temporary-secrets.ts';

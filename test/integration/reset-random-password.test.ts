@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { UnavailableError } from '#core/errors.ts';
-import { argon2idHasher } from '#core/hashing.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { Directory, Notifier, SecretVault } from '#core/ports.ts';
 import { randomPasswordResponse } from '#functions/reset-random-password/schema.ts';

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { VersionConflictError } from '#core/errors.ts';
-import { argon2idHasher } from '#core/hashing.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';

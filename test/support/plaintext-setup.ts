@@ -27,8 +27,9 @@
  */
 import { relative } from 'node:path';
 import { afterAll, expect, vi } from 'vitest';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
-import { argon2idHasher, type PasswordHasher } from '#core/hashing.ts';
+import type { PasswordHasher } from '#core/hashing.ts';
 import { fastHasher, InMemorySecretVault } from '#test/support/fakes.ts';
 import {
   chunkText,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ARGON2ID_PARAMETERS, argon2idHasher, DUMMY_HASH, needsRehash } from '#core/hashing.ts';
+import { argon2idHasher } from '#adapters/argon2-hasher.ts';
+import { ARGON2ID_PARAMETERS, DUMMY_HASH, needsRehash } from '#core/hashing.ts';
 
 const PHC = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 

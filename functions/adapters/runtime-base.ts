@@ -1,0 +1,69 @@
+/**
+ * Wiring shared by every function's runtime: the real adapters behind the ports, built once
+ * per container from the standard environment, with the password hasher given by the caller.
+ * It loads no hasher itself: functions that hash come through functions/adapters/runtime.ts,
+ * which adds the argon2id binding; ManageDdmAdmin builds its runtime here with `noHasher`, so
+ * its bundle never loads the binding.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { UnavailableError } from '#core/errors.ts';
+import { cryptoRandom } from '#core/generator.ts';
+import type { PasswordHasher } from '#core/hashing.ts';
+import type { Notifier, UseCaseDeps } from '#core/ports.ts';
+import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { DynamoDbDirectory } from './dynamodb-directory.ts';
+import { asLog, createLogger, type Logger } from './logger.ts';
+import { SecretsManagerVault } from './secrets-manager-vault.ts';
+import { type RekeySettings, settingsFromEnv } from './settings.ts';
+import { randomIds, systemClock } from './system.ts';
+
+/** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
+export interface Runtime {
+  logger: Logger;
+  dynamoDb: DynamoDBClient;
+  secretsManager: SecretsManagerClient;
+  settings: RekeySettings;
+  deps: UseCaseDeps;
+}
+
+export interface RuntimeOptions {
+  clients?: ClientOptions;
+  settings?: RekeySettings;
+  logger?: Logger;
+  notifier?: Notifier;
+}
+
+/** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
+const noNotifier: Notifier = {
+  send: () => Promise.reject(new UnavailableError('This function has no notifier.')),
+};
+
+/** The hasher of functions that never hash: calling it is a wiring bug, loudly. */
+export const noHasher: PasswordHasher = {
+  hash: () => Promise.reject(new UnavailableError('This function has no password hasher.')),
+  verify: () => Promise.reject(new UnavailableError('This function has no password hasher.')),
+};
+
+/** Builds the runtime for one function (`service`) with `hasher`, against AWS or a compatible endpoint. */
+export function buildRuntime(service: string, hasher: PasswordHasher, options: RuntimeOptions = {}): Runtime {
+  const settings = options.settings ?? settingsFromEnv();
+  const logger = options.logger ?? createLogger(service);
+  const dynamoDb = createDynamoDbClient(options.clients);
+  const secretsManager = createSecretsManagerClient(options.clients);
+  const deps: UseCaseDeps = {
+    directory: new DynamoDbDirectory(dynamoDb, settings.tableName),
+    vault: new SecretsManagerVault(secretsManager, settings.kmsKeyId),
+    hasher,
+    clock: systemClock,
+    ids: randomIds,
+    random: cryptoRandom,
+    notifier: options.notifier ?? noNotifier,
+    log: asLog(logger),
+    config: {
+      temporarySecretPrefix: settings.temporarySecretPrefix,
+      databaseSecretPrefix: settings.databaseSecretPrefix,
+    },
+  };
+  return { logger, dynamoDb, secretsManager, settings, deps };
+}
