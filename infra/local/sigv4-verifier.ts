@@ -19,6 +19,9 @@ import { type AwsJsonReply, awsError } from './secrets-manager-api.ts';
 /** How far a request's `x-amz-date` may be from the endpoint's clock. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
+/** Headers that name the operation: when present, they must be signed. */
+const BOUND_HEADERS = ['x-amz-target', 'content-type'] as const;
+
 /** What the verifier reads of a request: Node's lower-cased headers, its URL and its body. */
 export interface ReceivedRequest {
   method: string;
@@ -73,6 +76,17 @@ export function createRequestVerifier(options: {
     const signedHeaders = signedList.split(';');
     if (!signedHeaders.includes('host') || !signedHeaders.includes('x-amz-date')) {
       return refuse('InvalidSignatureException', 'The signature must cover the host and x-amz-date headers.');
+    }
+    // The operation is in x-amz-target (and the body's type): a signature that leaves them out
+    // could be replayed as another operation, e.g. a DescribeSecret as a GetSecretValue.
+    const unsigned = BOUND_HEADERS.find(
+      (name) => header(request, name) !== undefined && !signedHeaders.includes(name),
+    );
+    if (unsigned !== undefined) {
+      return refuse(
+        'InvalidSignatureException',
+        'The signature must cover the x-amz-target and content-type headers.',
+      );
     }
     const amzDate = header(request, 'x-amz-date') ?? '';
     const date = parseAmzDate(amzDate);

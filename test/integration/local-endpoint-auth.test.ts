@@ -97,6 +97,8 @@ async function signed(
     extraHeaders?: Record<string, string>;
     /** false: no x-amz-content-sha256 header, as botocore (the AWS CLI) signs. */
     applyChecksum?: boolean;
+    /** Headers sent but left out of the signature. */
+    unsigned?: string[];
   } = {},
 ): Promise<Record<string, string>> {
   const host = options.host ?? `127.0.0.1:${port}`;
@@ -121,7 +123,10 @@ async function signed(
       },
       body,
     },
-    options.date ? { signingDate: options.date } : {},
+    {
+      ...(options.date ? { signingDate: options.date } : {}),
+      ...(options.unsigned ? { unsignableHeaders: new Set(options.unsigned) } : {}),
+    },
   );
   return request.headers;
 }
@@ -301,6 +306,18 @@ describe('the embedded endpoint refuses', () => {
     const res = await raw(headers, body);
     expect(res.status).toBe(403);
     expect(res.json.__type).toBe('InvalidSignatureException');
+  });
+
+  it('a signature that leaves the operation (x-amz-target) out, replayed as another operation', async () => {
+    // A DescribeSecret signed without its target, re-sent as GetSecretValue (the red-team
+    // review read a secret's value this way): the operation must be under the signature.
+    const body = getValue(secretArn);
+    const headers = await signed('secretsmanager.DescribeSecret', body, { unsigned: ['x-amz-target'] });
+    expect(String(headers.authorization)).not.toContain('x-amz-target');
+    const res = await raw({ ...headers, 'x-amz-target': 'secretsmanager.GetSecretValue' }, body);
+    expect(res.status).toBe(403);
+    expect(res.json.__type).toBe('InvalidSignatureException');
+    expect(res.body).not.toContain(VALUE);
   });
 
   it('in process as over HTTP: the handlers’ in-process transport goes through the same checks', async () => {
