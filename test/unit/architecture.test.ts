@@ -3,9 +3,11 @@
  * the real tree breaks none, and one planted violation of each rule (in a temporary copy of
  * functions/ and infra/) is reported by that rule, from the planted file, and by no other.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { ICruiseOptions, ICruiseResult, IViolation } from 'dependency-cruiser';
 import { cruise } from 'dependency-cruiser';
 import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
@@ -30,6 +32,30 @@ async function cruiseTree(baseDir: string): Promise<ICruiseResult> {
   const { output } = await cruise(CRUISED, { ...options, validate: true, baseDir });
   if (typeof output === 'string') throw new Error('dependency-cruiser returned text, not a result');
   return output;
+}
+
+/**
+ * Imports a function's entry file in a fresh Node (as Lambda's init does) and lists the
+ * argon2id binding files it loaded: the binding is CommonJS, so they are in require.cache.
+ */
+async function argon2FilesLoadedBy(entry: string): Promise<string[]> {
+  const probe =
+    "import(require('node:url').pathToFileURL(process.argv[1]).href).then(() => console.log(JSON.stringify(" +
+    "Object.keys(require.cache).filter((file) => file.includes('@node-rs/argon2')))))";
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--no-warnings', '--import', 'tsx', '-e', probe, join(ROOT, entry)],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AWS_REGION: 'us-east-1',
+        REKEY_JWT_ISSUER: 'https://issuer.example.com',
+        REKEY_JWT_AUDIENCE: 'rekey',
+      },
+    },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? 'null') as string[];
 }
 
 const violationsOf = (result: ICruiseResult, rule: string): IViolation[] =>
@@ -177,6 +203,17 @@ describe('the architecture rules', () => {
       expect.arrayContaining(['functions/adapters/runtime.ts', 'functions/adapters/argon2-hasher.ts']),
     );
   });
+
+  it('match what loads: importing ManageDdmAdmin, the Sweeper or the authorizer loads no argon2id binding', async () => {
+    const [ddm, sweeper, authorizer, changePassword] = await Promise.all(
+      ['manage-ddm-admin', 'sweeper', 'token-authorizer', 'change-password'].map((name) =>
+        argon2FilesLoadedBy(`functions/${name}/handler.ts`),
+      ),
+    );
+    expect({ ddm, sweeper, authorizer }).toEqual({ ddm: [], sweeper: [], authorizer: [] });
+    // The control: a function that hashes does load it, so the probe can see a load.
+    expect(changePassword).toEqual(expect.arrayContaining([expect.stringMatching(/argon2.*\.node$/)]));
+  }, 30_000);
 
   it('report nothing else in the planted tree: each plant breaks its own rule only', () => {
     const counts = Object.fromEntries(RULES.map((rule) => [rule, violationsOf(planted, rule).length]));
