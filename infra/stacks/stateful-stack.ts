@@ -84,8 +84,17 @@ export class StatefulStack extends Stack {
       });
     // Secret names are `rekey/temp/{realm}/{user}/{request}` (temporarySecretName).
     const ownRealm = secretArn(`${TEMPORARY_SECRET_PREFIX}${PRINCIPAL_REALM}/*`);
-    const everyRealm = secretArn(`${TEMPORARY_SECRET_PREFIX}*`);
+    // The denies hold in every region: a replica of a secret in another region has an ARN of
+    // that region, and must not be readable (or replicable) by another realm's reader either.
+    const everyRealm = this.formatArn({
+      service: 'secretsmanager',
+      region: '*',
+      resource: 'secret',
+      resourceName: `${TEMPORARY_SECRET_PREFIX}*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     const read = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    const readOrCopy = [...read, 'secretsmanager:ReplicateSecretToRegions'];
     const policy = new ManagedPolicy(this, 'TemporarySecretReaders', {
       description:
         "rekey: read the generated temporary passwords of the principal's own realm (tag rekey:realm); every read is in CloudTrail",
@@ -103,7 +112,7 @@ export class StatefulStack extends Stack {
         new PolicyStatement({
           sid: 'NoOtherRealmsTemporaryPasswords',
           effect: Effect.DENY,
-          actions: read,
+          actions: readOrCopy,
           resources: [everyRealm],
           conditions: { StringNotEquals: { [`secretsmanager:ResourceTag/${REALM_TAG}`]: PRINCIPAL_REALM } },
         }),
@@ -111,7 +120,7 @@ export class StatefulStack extends Stack {
         new PolicyStatement({
           sid: 'NoTemporaryPasswordsWithoutRealm',
           effect: Effect.DENY,
-          actions: read,
+          actions: readOrCopy,
           resources: [everyRealm],
           conditions: { Null: { [`aws:PrincipalTag/${REALM_TAG}`]: 'true' } },
         }),

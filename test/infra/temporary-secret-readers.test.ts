@@ -32,6 +32,8 @@ interface Request {
   action: string;
   secret: Secret;
   principalTags: Record<string, string>;
+  /** The secret's region (a replica's): the stack's own by default. */
+  region?: string;
 }
 type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
@@ -79,7 +81,7 @@ function applies(statement: Statement, request: Request): boolean {
   const actions = Array.isArray(statement.Action) ? statement.Action : [statement.Action];
   if (!actions.some((a) => glob(a, request.action))) return false;
   // A secret's ARN: its name, then a hyphen and six random characters.
-  const arn = `arn:aws:secretsmanager:eu-west-1:111122223333:secret:${request.secret.name}-AbC123`;
+  const arn = `arn:aws:secretsmanager:${request.region ?? 'eu-west-1'}:111122223333:secret:${request.secret.name}-AbC123`;
   const resources = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map(
     resolve,
   );
@@ -179,6 +181,18 @@ describe('TemporarySecretReaders', () => {
       const describe = get(secret, { 'rekey:realm': 'acme' }, 'secretsmanager:DescribeSecret');
       expect(decide([...readers, WIDER], describe), secret.name).toBe('ExplicitDeny');
     }
+  });
+
+  it("refuses another realm's secret in every region (a replica) and its replication, even beside a wider policy", () => {
+    for (const action of ['secretsmanager:GetSecretValue', 'secretsmanager:ReplicateSecretToRegions']) {
+      const replica = { ...get(globexSecret, { 'rekey:realm': 'acme' }, action), region: 'us-west-2' };
+      expect(decide([...readers, WIDER], replica), action).toBe('ExplicitDeny');
+      const untagged = { ...get(globexSecret, {}, action), region: 'ap-south-1' };
+      expect(decide([...readers, WIDER], untagged), action).toBe('ExplicitDeny');
+    }
+    // The reader's own realm is not denied in another region (the allow is the stack's region).
+    const own = { ...get(acmeSecret, { 'rekey:realm': 'acme' }), region: 'us-west-2' };
+    expect(decide([...readers, WIDER], own)).toBe('Allow');
   });
 
   it('refuses everything to a principal without the rekey:realm tag (or with a tag of another name)', () => {
