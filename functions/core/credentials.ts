@@ -49,10 +49,10 @@ export async function loadUserInRealm(
 ): Promise<{ user: User; realm: Realm }> {
   const user = await deps.directory.getUser(userId);
   if (!user || user.realmId !== realmId) {
-    throw new NotFoundError('User', `User ${userId} does not exist or is not authorized.`);
+    throw new NotFoundError('User', 'The user does not exist or is not authorized.');
   }
   const realm = await deps.directory.getRealm(user.realmId);
-  if (!realm) throw new NotFoundError('Realm', `The realm of user ${userId} does not exist.`);
+  if (!realm) throw new NotFoundError('Realm', "The user's realm does not exist.");
   return { user, realm };
 }
 
@@ -60,7 +60,7 @@ export async function loadUserInRealm(
 export function assertPasswordManagedHere(user: User): void {
   if (user.federated) {
     throw new ConflictError(
-      `User ${user.userId} is federated: its password is managed by its identity provider, not by rekey.`,
+      'The user is federated: its password is managed by its identity provider, not by rekey.',
       { reason: 'Federated' },
     );
   }
@@ -141,7 +141,7 @@ export async function switchCredential(
       });
     }
     if (error instanceof VersionConflictError) {
-      throw new ConflictError(`User ${user.userId} was changed by another request at the same time; retry.`, {
+      throw new ConflictError('The user was changed by another request at the same time; retry.', {
         reason: 'ConcurrentUpdate',
         cause: error,
       });

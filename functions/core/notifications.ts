@@ -28,7 +28,7 @@ export function recipientsFor(
     const to = channel === 'email' ? user.email : user.phone;
     if (!to) {
       throw new InvalidInputError(
-        `User ${user.userId} has no ${CHANNEL_WORDS[channel]}, so it cannot be notified by ${channel}.`,
+        `The user has no ${CHANNEL_WORDS[channel]}, so it cannot be notified by ${channel}.`,
         { field, reason: 'NoNotificationAddress' },
       );
     }

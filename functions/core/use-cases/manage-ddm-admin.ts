@@ -51,7 +51,7 @@ export async function manageDdmAdmin(
   input: ManageDdmAdminInput,
 ): Promise<ManageDdmAdminResult> {
   if (input.projectId !== admin.realmId) {
-    throw new ForbiddenError(`The token does not grant access to project ${input.projectId}.`);
+    throw new ForbiddenError('The token does not grant access to this project.');
   }
   const violation = checkPassword(DDM_ADMIN_PASSWORD_POLICY, input.password);
   if (violation) {
@@ -59,14 +59,14 @@ export async function manageDdmAdmin(
   }
   const instance = await deps.directory.getInstance(input.instanceId);
   if (!instance || instance.realmId !== input.projectId) {
-    throw new NotFoundError('Instance', `Instance ${input.instanceId} does not exist in this project.`);
+    throw new NotFoundError('Instance', 'The instance does not exist in this project.');
   }
   if (instance.adminName === undefined || instance.adminSecretId === undefined) {
     return { created: true, secretId: await createAdministrator(deps, admin, instance, input) };
   }
   if (instance.adminName !== input.name) {
     throw new ConflictError(
-      `Instance ${instance.instanceId} already has an administrator with another name; only its password can change.`,
+      'The instance already has an administrator with another name; only its password can change.',
       { reason: 'AdminNameMismatch' },
     );
   }
@@ -135,10 +135,10 @@ async function createAdministrator(
     if (landed === 'no') await discardSecret(deps, secretId, 'compensation');
     if (landed !== 'yes') {
       if (landed === 'no' && error instanceof VersionConflictError) {
-        throw new ConflictError(
-          `Instance ${instance.instanceId} was changed by another request at the same time; retry.`,
-          { reason: 'ConcurrentUpdate', cause: error },
-        );
+        throw new ConflictError('The instance was changed by another request at the same time; retry.', {
+          reason: 'ConcurrentUpdate',
+          cause: error,
+        });
       }
       throw asUnavailable(error);
     }

@@ -39,7 +39,7 @@ export async function resetRandomPassword(
   input: RandomPasswordInput,
 ): Promise<RandomPasswordResult> {
   if (input.projectId !== admin.realmId) {
-    throw new ForbiddenError(`The token does not grant access to project ${input.projectId}.`);
+    throw new ForbiddenError('The token does not grant access to this project.');
   }
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
   refuseUnsettable(user, realm);

@@ -46,7 +46,7 @@ export async function resetUserPassword(
   input: ResetUserPasswordInput,
 ): Promise<ResetUserPasswordResult> {
   if (input.directoryId !== admin.realmId) {
-    throw new ForbiddenError(`The token does not grant access to directory ${input.directoryId}.`, {
+    throw new ForbiddenError('The token does not grant access to this directory.', {
       reason: 'Directory',
     });
   }
