@@ -13,7 +13,7 @@
  * so every "known" attempt is a counted failure: the path that writes.
  */
 import { randomBytes } from 'node:crypto';
-import { newRealm, newUser } from '../infra/local/demo.ts';
+import { newRealm, newUser } from '../functions/core/factories.ts';
 import { mintToken } from '../infra/local/dev-tokens.ts';
 import type { LocalApi } from '../infra/local/local-api.ts';
 import { startLocalApi } from '../infra/local/local-api.ts';

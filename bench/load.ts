@@ -34,7 +34,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createRuntime } from '#adapters/runtime.ts';
 import type { Directory } from '#core/ports.ts';
-import { newInstance, newRealm, newUser } from '../infra/local/demo.ts';
+import { newInstance, newRealm, newUser } from '../functions/core/factories.ts';
 import { loadDevKey, mintToken } from '../infra/local/dev-tokens.ts';
 import { localClientOptions } from '../infra/local/embedded-backend.ts';
 import { requireLocalCredentials } from '../infra/local/endpoint-credentials.ts';

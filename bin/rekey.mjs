@@ -6,5 +6,5 @@ register();
 // What the CLI writes in the data folder (keys) is owner-only.
 (await import('../infra/local/data-folder.ts')).restrictUmask();
 await import('../infra/local/node-warnings.ts');
-const { main } = await import('../infra/local/cli.ts');
+const { main } = await import('../cli/rekey.ts');
 process.exitCode = await main(process.argv.slice(2));

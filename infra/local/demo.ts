@@ -2,87 +2,10 @@
  * The demo realm and users `npm start` creates on an empty backend.
  */
 import { ConflictError } from '#core/errors.ts';
-import {
-  type DatabaseInstance,
-  DEFAULT_LOCKOUT,
-  DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
-  type Realm,
-  type User,
-} from '#core/model.ts';
-import type { PolicyPresetName } from '#core/policy.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { Directory } from '#core/ports.ts';
 
 export const DEMO_REALM_ID = 'demo';
-
-/** A new realm with rekey's defaults, except where `options` says otherwise. */
-export function newRealm(
-  realmId: string,
-  name: string,
-  options: {
-    policy?: PolicyPresetName;
-    ssoEnabled?: boolean;
-    temporaryPasswordLifetimeSeconds?: number;
-    lockout?: Partial<Realm['lockout']>;
-    now?: Date;
-  } = {},
-): Realm {
-  return {
-    realmId,
-    name,
-    policy: options.policy ?? 'oci',
-    temporaryPasswordLifetimeSeconds:
-      options.temporaryPasswordLifetimeSeconds ?? DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
-    ssoEnabled: options.ssoEnabled ?? false,
-    lockout: {
-      maxFailedAttempts: options.lockout?.maxFailedAttempts ?? DEFAULT_LOCKOUT.maxFailedAttempts,
-      lockSeconds: options.lockout?.lockSeconds ?? DEFAULT_LOCKOUT.lockSeconds,
-    },
-    createdAt: (options.now ?? new Date()).toISOString(),
-  };
-}
-
-/** A new user without a password yet. */
-export function newUser(
-  input: {
-    realmId: string;
-    userId: string;
-    username: string;
-    email?: string;
-    phone?: string;
-    federated?: boolean;
-  },
-  now = new Date(),
-): User {
-  return {
-    userId: input.userId,
-    realmId: input.realmId,
-    username: input.username,
-    ...(input.email ? { email: input.email } : {}),
-    ...(input.phone ? { phone: input.phone } : {}),
-    federated: input.federated ?? false,
-    status: 'ACTIVE',
-    passwordHistory: [],
-    failedAttempts: 0,
-    version: 1,
-    createdAt: now.toISOString(),
-  };
-}
-
-/** A new DDM instance without an administrator yet (the API creates it). */
-export function newInstance(
-  input: { realmId: string; instanceId: string; host?: string; port?: number; engine?: string },
-  now = new Date(),
-): DatabaseInstance {
-  return {
-    instanceId: input.instanceId,
-    realmId: input.realmId,
-    engine: input.engine ?? 'mysql',
-    host: input.host ?? `${input.instanceId}.ddm.local`,
-    port: input.port ?? 3306,
-    version: 1,
-    createdAt: now.toISOString(),
-  };
-}
 
 export const DEMO_USERS = [
   { userId: 'u-alice', username: 'alice', email: 'alice@example.com', phone: '+15550100001' },

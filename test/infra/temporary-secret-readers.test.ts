@@ -12,7 +12,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { issueTemporaryPassword } from '#core/credentials.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { TEMPORARY_SECRET_PREFIX } from '#infra/stacks/stateful-stack.ts';
 import { fakeDeps } from '#test/support/fakes.ts';

@@ -4,8 +4,8 @@
  * password. Real handlers through the local gateway, their stdout captured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newInstance } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
-import { newInstance } from '#infra/local/demo.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';

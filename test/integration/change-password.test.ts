@@ -5,10 +5,11 @@ import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
 import { switchCredential } from '#core/credentials.ts';
 import { SecretNotFoundError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import type { Credential, User } from '#core/model.ts';
 import type { Directory, Notifier } from '#core/ports.ts';
-import { DEMO_REALM_ID, newRealm, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 
 const PATH = '/20160918/changepassword';

@@ -10,12 +10,12 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { main } from '#cli/rekey.ts';
 import {
   DEFAULT_LOCKOUT,
   DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
   type TemporaryPasswordSecret,
 } from '#core/model.ts';
-import { main } from '#infra/local/cli.ts';
 import { loadDevKey, verifyToken } from '#infra/local/dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 import { loadOrCreateLocalCredentials } from '#infra/local/endpoint-credentials.ts';

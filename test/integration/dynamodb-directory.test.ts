@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '#adapters/runtime.ts';
 import { ConflictError, VersionConflictError } from '#core/errors.ts';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import type { DatabaseInstance } from '#core/model.ts';
 import { POLICY_PRESETS } from '#core/policy.ts';
 import type { Directory } from '#core/ports.ts';
-import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 
 let backend: EmbeddedBackend;

@@ -19,6 +19,7 @@ import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { newInstance, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
 import { temporarySecretName } from '#core/temporary-secrets.ts';
@@ -28,7 +29,7 @@ import {
   sweepTemporarySecrets,
 } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { createHandler as createTicketWorker } from '#functions/ticket-worker/handler.ts';
-import { DEMO_REALM_ID, newInstance, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import type { BusEvent } from '#infra/local/event-bus.ts';
 import { LocalQueue } from '#infra/local/local-queue.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';

@@ -25,6 +25,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import { createHandler as changePasswordHandler } from '#functions/change-password/handler.ts';
 import { createHandler as uiPasswordHandler } from '#functions/create-or-reset-ui-password/handler.ts';
 import { uiPasswordResponse } from '#functions/create-or-reset-ui-password/schema.ts';
@@ -36,7 +37,6 @@ import { resetUserPasswordResponse } from '#functions/reset-user-password/schema
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
 import type { HttpEvent } from '#http/request.ts';
-import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { verifyToken } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';

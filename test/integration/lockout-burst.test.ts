@@ -10,9 +10,10 @@ import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
 import { switchCredential } from '#core/credentials.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH } from '#core/hashing.ts';
 import type { User } from '#core/model.ts';
-import { DEMO_REALM_ID, newRealm, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 
 const PATH = '/20160918/changepassword';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { VersionConflictError } from '#core/errors.ts';
+import { newInstance, newRealm } from '#core/factories.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
-import { newInstance, newRealm } from '#infra/local/demo.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 

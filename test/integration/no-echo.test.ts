@@ -18,6 +18,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
+import { newInstance, newUser } from '#core/factories.ts';
 import { createHandler as changePasswordHandler } from '#functions/change-password/handler.ts';
 import { createHandler as uiPasswordHandler } from '#functions/create-or-reset-ui-password/handler.ts';
 import { createHandler as ddmHandler } from '#functions/manage-ddm-admin/handler.ts';
@@ -26,7 +27,6 @@ import { createHandler as resetUserPasswordHandler } from '#functions/reset-user
 import { ROUTES } from '#functions/routes.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 import type { HttpEvent } from '#http/request.ts';
-import { newInstance, newUser } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 type Handler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;

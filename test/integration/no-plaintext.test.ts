@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { newInstance, newUser } from '#core/factories.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
-import { newInstance, newUser } from '#infra/local/demo.ts';
 import { deadLetterLogPath } from '#infra/local/event-bus.ts';
 import {
   describeLeaks,

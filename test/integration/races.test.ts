@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
 import { secretNameOf } from '#core/temporary-secrets.ts';
-import { DEMO_REALM_ID, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 
 /** One secret the vault created for a route, with the user named in its tags. */

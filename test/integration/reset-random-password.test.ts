@@ -3,10 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { UnavailableError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { Directory, Notifier, SecretVault } from '#core/ports.ts';
 import { randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 

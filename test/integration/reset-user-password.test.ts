@@ -2,8 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { VersionConflictError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 

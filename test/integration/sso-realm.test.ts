@@ -5,8 +5,8 @@
  * The DDM administrator (a database account, not a directory user) is not concerned.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import { passwordResetFailed } from '#functions/ticket-worker/schema.ts';
-import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';
 

@@ -8,13 +8,14 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { main } from '#cli/rekey.ts';
 import { SecretNotFoundError } from '#core/errors.ts';
+import { newUser } from '#core/factories.ts';
 import type { TrackedSecret, User } from '#core/model.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { secretNameOf } from '#core/temporary-secrets.ts';
 import { createHandler } from '#functions/sweeper/handler.ts';
-import { main } from '#infra/local/cli.ts';
-import { DEMO_REALM_ID, newUser } from '#infra/local/demo.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 

@@ -10,7 +10,7 @@ import { ListSecretsCommand, SecretsManagerServiceException } from '@aws-sdk/cli
 import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
-import { newInstance } from '#infra/local/demo.ts';
+import { newInstance } from '#core/factories.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 type Service = 'dynamodb' | 'secretsmanager';

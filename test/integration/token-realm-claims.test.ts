@@ -6,8 +6,8 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newInstance } from '#core/factories.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
-import { newInstance } from '#infra/local/demo.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from '#infra/local/dev-tokens.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 

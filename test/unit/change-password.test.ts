@@ -9,11 +9,11 @@ import {
   UnavailableError,
   VersionConflictError,
 } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
 import { failureStep } from '#core/lockout.ts';
 import type { Credential, User } from '#core/model.ts';
 import { changePassword } from '#core/use-cases/change-password.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 const CURRENT = 'Current-Pass-123';

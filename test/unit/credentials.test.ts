@@ -18,9 +18,9 @@ import {
   UnavailableError,
   VersionConflictError,
 } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { Credential, Realm, TemporaryPasswordSecret, User } from '#core/model.ts';
 import { checkPassword, POLICY_PRESETS } from '#core/policy.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FakeDeps, fakeDeps } from '#test/support/fakes.ts';
 
 const OLD_PASSWORD = 'Old-Password-123';

@@ -3,7 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
-import { newUser } from '#infra/local/demo.ts';
+import { newUser } from '#core/factories.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const directory = new DynamoDbDirectory(new DynamoDBClient({ region: 'us-east-1' }), 'rekey');

@@ -9,10 +9,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NOT_AUTHENTICATED_MESSAGE } from '#core/authentication.ts';
 import { NotAuthenticatedError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
 import type { Directory } from '#core/ports.ts';
 import { changePassword } from '#core/use-cases/change-password.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 const RIGHT = 'Right-Current-Pass-1';

@@ -5,12 +5,12 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { createLogger } from '#adapters/logger.ts';
 import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret, User } from '#core/model.ts';
 import { resetRandomPassword } from '#core/use-cases/reset-random-password.ts';
 import { createHandler } from '#functions/reset-random-password/handler.ts';
 import { notificationType, randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
 import type { HttpEvent } from '#http/request.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 /** Asserts `text` holds `password` neither as is nor JSON-escaped (a `"` or `\\` in it would hide a raw match). */

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { issueTemporaryPassword } from '#core/credentials.ts';
 import { PreconditionFailedError, UnavailableError, VersionConflictError } from '#core/errors.ts';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import type { CredentialKind, Realm, User } from '#core/model.ts';
 import { secretNameOf, temporarySecretName } from '#core/temporary-secrets.ts';
 import { changePassword } from '#core/use-cases/change-password.ts';
 import { type SweepSettings, sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
-import { newInstance, newRealm, newUser } from '#infra/local/demo.ts';
 import { sweepIntervalFromEnv } from '#infra/local/sweep-timer.ts';
 import { type FakeDeps, fakeDeps } from '#test/support/fakes.ts';
 

@@ -17,6 +17,7 @@ import {
   ThrottledError,
   UnavailableError,
 } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
@@ -25,7 +26,6 @@ import {
   passwordResetFailed,
   ticketIdText,
 } from '#functions/ticket-worker/schema.ts';
-import { newRealm, newUser } from '#infra/local/demo.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
 

@@ -11,17 +11,21 @@ import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import { DEFAULT_LOCKOUT, DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS } from '#core/model.ts';
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { idText, nameText } from '#http/text.ts';
-import { newInstance, newRealm, newUser } from './demo.ts';
-import { loadDevKey, mintToken } from './dev-tokens.ts';
-import { LOCAL_REGION, localClientOptions } from './embedded-backend.ts';
-import { credentialsPath, type LocalCredentials, requireLocalCredentials } from './endpoint-credentials.ts';
+import { loadDevKey, mintToken } from '#infra/local/dev-tokens.ts';
+import { LOCAL_REGION, localClientOptions } from '#infra/local/embedded-backend.ts';
+import {
+  credentialsPath,
+  type LocalCredentials,
+  requireLocalCredentials,
+} from '#infra/local/endpoint-credentials.ts';
+import { ensureTable } from '#infra/local/table.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
-import { ensureTable } from './table.ts';
 
 const HELP = `rekey — operate a rekey directory
 

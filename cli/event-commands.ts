@@ -9,8 +9,14 @@ import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { DEFAULT_EVENT_BUS_NAME } from '#adapters/eventbridge-publisher.ts';
 import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
-import { type BusEvent, deadLetterLogPath, eventsLogPath, readEvents, readJsonLines } from './event-bus.ts';
-import type { DeadLetterLine } from './local-queue.ts';
+import {
+  type BusEvent,
+  deadLetterLogPath,
+  eventsLogPath,
+  readEvents,
+  readJsonLines,
+} from '#infra/local/event-bus.ts';
+import type { DeadLetterLine } from '#infra/local/local-queue.ts';
 
 export interface EventIo {
   out: (text: string) => void;
