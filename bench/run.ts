@@ -10,8 +10,10 @@ import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { table } from './stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const LIMIT_KB = 350;
-const LIMIT_LOAD_MS = 45;
+/** Bundle size is reported against a soft ceiling; cold start is what is judged. */
+const SOFT_CEILING_KB = 500;
+/** The goal: each function imports in at most this multiple of the two-SDK-clients floor. */
+const GOAL_OVER_FLOOR = 1.3;
 
 console.log(`rekey bench — node ${process.version}, ${RUNS} runs per figure, medians\n`);
 
@@ -30,23 +32,26 @@ console.log(
     [
       'function',
       'bundle (KB, minified)',
-      `≤ ${LIMIT_KB} KB`,
+      `≤ ${SOFT_CEILING_KB} KB (soft)`,
       'import in a fresh node (ms)',
-      `≤ ${LIMIT_LOAD_MS} ms`,
+      '× the two-clients floor',
+      `≤ ${GOAL_OVER_FLOOR}×`,
     ],
     [
       ...bundles.map((b) => [
         b.name,
         b.minifiedKb.toFixed(1),
-        b.minifiedKb <= LIMIT_KB ? 'yes' : 'NO',
+        b.minifiedKb <= SOFT_CEILING_KB ? 'yes' : 'NO',
         b.loadMs.toFixed(1),
-        b.loadMs <= LIMIT_LOAD_MS ? 'yes' : 'NO',
+        (b.loadMs / sdkMs).toFixed(2),
+        b.loadMs / sdkMs <= GOAL_OVER_FLOOR ? 'yes' : 'NO',
       ]),
       [
         '(CDK default bundling of CreateOrResetUiPassword)',
         reference.kb.toFixed(1),
         '-',
         referenceMs.toFixed(1),
+        (referenceMs / sdkMs).toFixed(2),
         '-',
       ],
       [
@@ -54,6 +59,7 @@ console.log(
         floor.sdk.kb.toFixed(1),
         '-',
         sdkMs.toFixed(1),
+        '1.00',
         '-',
       ],
       [
@@ -61,9 +67,17 @@ console.log(
         floor.secretsManager.kb.toFixed(1),
         '-',
         smMs.toFixed(1),
+        (smMs / sdkMs).toFixed(2),
         '-',
       ],
-      ['(floor: only the Node built-ins those clients import)', '-', '-', builtinsMs.toFixed(1), '-'],
+      [
+        '(floor: only the Node built-ins those clients import)',
+        '-',
+        '-',
+        builtinsMs.toFixed(1),
+        (builtinsMs / sdkMs).toFixed(2),
+        '-',
+      ],
     ],
   ),
 );
