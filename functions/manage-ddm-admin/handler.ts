@@ -1,13 +1,13 @@
 /**
  * Lambda entry point of `PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user`
- * (Huawei DDM, seed 004). Parse → use case → 200 with no body and `X-Request-Id`.
+ * (Huawei DDM, seed 004). Parse → operation (the seed in rekey's verbs) → 200 with no body and `X-Request-Id`.
  */
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
-import { manageDdmAdmin } from '#core/use-cases/manage-ddm-admin.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import { jsonBody, parseInput } from '#http/request.ts';
+import { manageDdmAdmin } from './operation.ts';
 import { manageDdmAdminRequest } from './schema.ts';
 
 const ddm = huawei('DDM');

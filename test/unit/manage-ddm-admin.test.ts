@@ -7,7 +7,7 @@ import {
   UnavailableError,
 } from '#core/errors.ts';
 import type { DatabaseInstance } from '#core/model.ts';
-import { type ManageDdmAdminInput, manageDdmAdmin } from '#core/use-cases/manage-ddm-admin.ts';
+import { type ManageDdmAdminInput, manageDdmAdmin } from '#functions/manage-ddm-admin/operation.ts';
 import { type FakeDeps, fakeDeps } from '#test/support/fakes.ts';
 
 const ADMIN = { subject: 'admin@p1', realmId: 'p1' };

@@ -1,30 +1,35 @@
 /**
- * Huawei DDM "Managing the Administrator Password" (seed 004): the first call creates the
- * instance's administrator, later calls only change its password. The credential lives in
- * the vault as an RDS-style secret, so AWS's rotation functions can rotate it like any other.
+ * Setting a database instance's administrator: the first call creates the account, later
+ * calls only change its password. The credential lives in the vault as an RDS-style secret,
+ * so AWS's rotation functions can rotate it like any other. The operation that calls this
+ * verb chooses the password rule, the parameter names refusals use, and the log lines' and
+ * the secret's words; nothing here is any vendor's.
  */
 import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
-import {
-  ConflictError,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-  VersionConflictError,
-} from '../errors.ts';
+import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
-import { checkPassword, type PasswordPolicy, POLICY_PRESETS } from '../policy.ts';
+import { checkPassword, type PasswordPolicy } from '../policy.ts';
 import type { CoreDeps } from '../ports.ts';
 import { deletableByName } from '../temporary-secrets.ts';
+import { authorize } from './authorize.ts';
 
-/** The seed's rules: 8–32, all four classes, specials from `~!@#%^*-_=+?` only. */
-export const DDM_ADMIN_PASSWORD_POLICY: PasswordPolicy = POLICY_PRESETS['huawei-ddm'];
-
-export interface ManageDdmAdminInput {
-  projectId: string;
+export interface DatabaseAdminInput {
+  /** The realm the request names; the principal must be acting in it. */
+  realmId: string;
   instanceId: string;
   name: string;
   password: string;
   requestId: string;
+}
+
+/** What the calling operation decides: its vendor's password rule and its own words. */
+export interface DatabaseAdminRules {
+  /** The rule an administrator password must meet (the realm's policy is for directory users). */
+  policy: PasswordPolicy;
+  /** The parameter a refused password is named by, in the caller's words. */
+  passwordField: string;
+  /** The messages of the two log lines, and the description of the secret. */
+  words: { created: string; changed: string; secretDescription: string };
 }
 
 /** The secret's value: the keys AWS's RDS rotation functions read. */
@@ -37,32 +42,34 @@ export interface DatabaseAdminSecret {
   dbInstanceIdentifier: string;
 }
 
-export type ManageDdmAdminResult = { created: true; secretId: string } | { created: false; secretId: string };
+export type DatabaseAdminResult = { created: true; secretId: string } | { created: false; secretId: string };
 
 /**
  * Creates the administrator, or changes its password. Refusals come before any write:
- * another project (403), a password the seed refuses (400), an unknown instance (404),
- * another administrator name than the one created (409). The realm's SSO logon does not
- * apply: the administrator is a database account, not a directory user who signs in.
+ * another realm (403), a password the rule refuses (400), an unknown instance or one of
+ * another realm (404), another administrator name than the one created (409). The realm's
+ * SSO logon does not apply: the administrator is a database account, not a directory user
+ * who signs in.
  */
-export async function manageDdmAdmin(
+export async function setDatabaseAdmin(
   deps: CoreDeps,
   admin: AdminPrincipal,
-  input: ManageDdmAdminInput,
-): Promise<ManageDdmAdminResult> {
-  if (input.projectId !== admin.realmId) {
-    throw new ForbiddenError('The token does not grant access to this project.');
-  }
-  const violation = checkPassword(DDM_ADMIN_PASSWORD_POLICY, input.password);
+  input: DatabaseAdminInput,
+  rules: DatabaseAdminRules,
+): Promise<DatabaseAdminResult> {
+  authorize(admin, input.realmId);
+  const violation = checkPassword(rules.policy, input.password);
   if (violation) {
-    throw new InvalidInputError(`Parameter password ${violation.message}.`, { field: 'password' });
+    throw new InvalidInputError(`Parameter ${rules.passwordField} ${violation.message}.`, {
+      field: rules.passwordField,
+    });
   }
   const instance = await deps.directory.getInstance(input.instanceId);
-  if (!instance || instance.realmId !== input.projectId) {
-    throw new NotFoundError('Instance', 'The instance does not exist in this project.');
+  if (!instance || instance.realmId !== input.realmId) {
+    throw new NotFoundError('Instance', 'The instance does not exist or is not authorized.');
   }
   if (instance.adminName === undefined || instance.adminSecretId === undefined) {
-    return { created: true, secretId: await createAdministrator(deps, admin, instance, input) };
+    return { created: true, secretId: await createAdministrator(deps, admin, instance, input, rules) };
   }
   if (instance.adminName !== input.name) {
     throw new ConflictError(
@@ -71,7 +78,7 @@ export async function manageDdmAdmin(
     );
   }
   await changeAdministratorPassword(deps, instance, instance.adminSecretId, input.password);
-  deps.log.info('DDM administrator password changed', {
+  deps.log.info(rules.words.changed, {
     ...actedBy(admin, input.requestId),
     instanceId: instance.instanceId,
     secretId: instance.adminSecretId,
@@ -90,7 +97,8 @@ async function createAdministrator(
   deps: CoreDeps,
   admin: AdminPrincipal,
   instance: DatabaseInstance,
-  input: ManageDdmAdminInput,
+  input: DatabaseAdminInput,
+  rules: DatabaseAdminRules,
 ): Promise<string> {
   const name = deletableByName(
     `${deps.config.databaseSecretPrefix}${instance.realmId}/${instance.instanceId}/admin/${input.requestId}`,
@@ -113,7 +121,7 @@ async function createAdministrator(
     ({ secretId } = await deps.vault.create({
       name,
       value: JSON.stringify(secretValue(instance, input.name, input.password)),
-      description: 'rekey DDM administrator credential',
+      description: rules.words.secretDescription,
       tags: { 'rekey:realm': instance.realmId, 'rekey:instance': instance.instanceId },
     }));
   } catch (error) {
@@ -143,7 +151,7 @@ async function createAdministrator(
       throw asUnavailable(error);
     }
   }
-  deps.log.info('DDM administrator created', {
+  deps.log.info(rules.words.created, {
     ...actedBy(admin, input.requestId),
     instanceId: instance.instanceId,
     secretId,
