@@ -1,19 +1,16 @@
 /**
  * Lambda entry point of `POST /20160918/users/{userId}/uiPassword` (Oracle IAM, seed 000).
- * Parse → (once per opc-retry-token) use case → UIPassword without its password.
+ * Parse → (once per opc-retry-token) operation (the seed in rekey's verbs) → UIPassword without its password.
  */
 
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import type { AdminPrincipal } from '#core/model.ts';
-import {
-  createOrResetUiPassword,
-  type UiPasswordResult,
-} from '#core/use-cases/create-or-reset-ui-password.ts';
 import { oci } from '#dialects/oci.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import { header, jsonBody, parseInput } from '#http/request.ts';
+import { createOrResetUiPassword, type UiPasswordResult } from './operation.ts';
 import { uiPasswordRequest } from './schema.ts';
 
 interface ResetInput {

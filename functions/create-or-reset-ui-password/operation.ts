@@ -1,10 +1,11 @@
 /**
- * Oracle IAM "Create or Reset UI Password" (seed 000): a one-time password the user must
- * change at next sign-in, kept in the vault and answered with the secret's id.
+ * Oracle IAM "Create or Reset UI Password" (seed 000) in rekey's verbs: a one-time password
+ * the user must change at next sign-in, kept in the vault and answered with the secret's id.
+ * The path names no tenancy: the realm is the token's own.
  */
-import { actedBy, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
-import type { AdminPrincipal } from '../model.ts';
-import type { CoreDeps } from '../ports.ts';
+import type { AdminPrincipal } from '#core/model.ts';
+import type { UseCaseDeps } from '#core/ports.ts';
+import { issuePassword } from '#core/use-cases/issue-password.ts';
 
 export interface UiPasswordResult {
   userId: string;
@@ -18,27 +19,26 @@ export interface UiPasswordResult {
 
 /**
  * Creates or resets the user's temporary UI password. Any lock-out is lifted. A federated
- * user or a realm with SSO logon is refused (issueTemporaryPassword) before anything is written.
+ * user or a realm with SSO logon is refused before anything is written.
  */
 export async function createOrResetUiPassword(
-  deps: CoreDeps,
+  deps: UseCaseDeps,
   admin: AdminPrincipal,
   input: { userId: string; requestId: string },
 ): Promise<UiPasswordResult> {
-  const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  const issued = await issueTemporaryPassword(deps, user, realm, input.requestId);
-  deps.log.info('temporary UI password issued', {
-    ...actedBy(admin, input.requestId),
-    userId: user.userId,
-    secretId: issued.secretId,
-  });
+  const issued = await issuePassword(
+    deps,
+    admin,
+    { realmId: admin.realmId, userId: input.userId, requestId: input.requestId },
+    'temporary UI password issued',
+  );
   return {
-    userId: user.userId,
+    userId: issued.userId,
     timeCreated: issued.timeCreated,
     // The secret is stored before the credential switches, so by now it is usable.
     lifecycleState: 'ACTIVE',
     passwordSecretId: issued.secretId,
     timeExpires: issued.expiresAt,
-    etag: String(issued.user.version),
+    etag: String(issued.version),
   };
 }

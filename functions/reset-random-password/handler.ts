@@ -1,15 +1,15 @@
 /**
  * Lambda entry point of `GET /v2/{project_id}/users/{user_id}/random-password` (Huawei IAM,
- * seed 002). Method → admin → parse → use case → the secret's id and expiry, never the password.
+ * seed 002). Method → admin → parse → operation (the seed in rekey's verbs) → the secret's id and expiry, never the password.
  */
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { MethodNotAllowedError } from '#core/errors.ts';
-import { resetRandomPassword } from '#core/use-cases/reset-random-password.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import { jsonBody, parseInput, queryParameters } from '#http/request.ts';
+import { resetRandomPassword } from './operation.ts';
 import { channelsOf, randomPasswordQuery, randomPasswordRequest } from './schema.ts';
 
 const IAM = huawei('IAM');

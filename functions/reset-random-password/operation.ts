@@ -1,13 +1,13 @@
 /**
- * Huawei IAM "Resetting a Random Password for a User" (seed 002): a generated temporary
- * password, kept in the vault, sent to the user through the channels the admin names, and
- * answered with the secret's id instead of the password.
+ * Huawei IAM "Resetting a Random Password for a User" (seed 002) in rekey's verbs: the path's
+ * `project_id` is the realm, `notification_type` names the channels, and Huawei's status
+ * list (it has no 409) decides how a user whose password rekey may not set is refused.
  */
-import { actedBy, assertPasswordSettable, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
-import { ForbiddenError, InvalidInputError, RekeyError } from '../errors.ts';
-import type { AdminPrincipal, Realm, User } from '../model.ts';
-import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
-import type { NotificationChannel, UseCaseDeps } from '../ports.ts';
+import { ConflictError, InvalidInputError } from '#core/errors.ts';
+import type { AdminPrincipal } from '#core/model.ts';
+import type { NotificationChannel, UseCaseDeps } from '#core/ports.ts';
+import { issuePassword } from '#core/use-cases/issue-password.ts';
+import { realmAs } from '#http/wire.ts';
 
 export interface RandomPasswordInput {
   /** The Huawei `project_id`: the realm the admin must be acting in. */
@@ -26,47 +26,50 @@ export interface RandomPasswordResult {
 /** The parameter named in the 400 of a channel the user has no address on. */
 const CHANNEL_FIELD = 'notification_type';
 
+/** The reasons of the Conflict the core answers for a password it may not set (SSO logon, federation). */
+const UNSETTABLE = new Set(['SSOEnabled', 'Federated']);
+
 /**
  * Resets the user's password to a generated temporary one (any lock-out is lifted) and
  * notifies the user. Every refusal (403, 404, 400: a federated user, a realm with SSO logon,
- * a channel without an address) comes before anything is generated or written. A notification that fails after the switch is a 503 that says the reset happened
- * and where the password is: the user's old password no longer works, the new one is safe in
- * the vault, and retrying simply resets again.
+ * a channel without an address) comes before anything is generated or written. A
+ * notification that fails after the switch is a 503 that says the reset happened and where
+ * the password is.
  */
 export async function resetRandomPassword(
   deps: UseCaseDeps,
   admin: AdminPrincipal,
   input: RandomPasswordInput,
 ): Promise<RandomPasswordResult> {
-  if (input.projectId !== admin.realmId) {
-    throw new ForbiddenError('The token does not grant access to this project.');
+  try {
+    const issued = await realmAs({ noun: 'project' }, () =>
+      issuePassword(
+        deps,
+        admin,
+        {
+          realmId: input.projectId,
+          userId: input.userId,
+          requestId: input.requestId,
+          notify: { channels: input.channels, field: CHANNEL_FIELD },
+        },
+        'random password reset',
+      ),
+    );
+    return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt };
+  } catch (error) {
+    throw asHuaweiStatus(error);
   }
-  const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  refuseUnsettable(user, realm);
-  const recipients = recipientsFor(user, input.channels, CHANNEL_FIELD);
-
-  const issued = await issueTemporaryPassword(deps, user, realm, input.requestId);
-  const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
-  deps.log.info('random password reset', {
-    ...actedBy(admin, input.requestId),
-    userId: user.userId,
-    secretId: issued.secretId,
-    notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
-  });
-  if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
-  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt };
 }
 
 /**
  * Huawei's status list has no 409, so a federated user or a realm with SSO logon is a 400
  * here (the request asks for something this user cannot have), with the same message and
  * reason as everywhere else (a ticket still reads `Conflict.Federated` / `Conflict.SSOEnabled`).
+ * Any other Conflict (a concurrent update of the user) stays what it is.
  */
-function refuseUnsettable(user: User, realm: Realm): void {
-  try {
-    assertPasswordSettable(user, realm);
-  } catch (error) {
-    if (!(error instanceof RekeyError)) throw error;
-    throw new InvalidInputError(error.message, { reason: error.reason, cause: error });
+function asHuaweiStatus(error: unknown): unknown {
+  if (error instanceof ConflictError && error.reason !== undefined && UNSETTABLE.has(error.reason)) {
+    return new InvalidInputError(error.message, { reason: error.reason, cause: error });
   }
+  return error;
 }
