@@ -1,9 +1,106 @@
 /**
- * Names the deployed table and the runtime must agree on, in one module that both the CDK
- * stacks and the functions import (infra/local's table builder too), so that neither can
- * drift from the other. Nothing here may import anything: stacks, functions and local tools
- * all load it.
+ * Names the deployed resources and the runtime must agree on, in one module that both the CDK
+ * stacks and the functions import (infra/local and the CLI too), so that neither can drift
+ * from the other: the table's attribute names and key shapes, the environment variables a
+ * function reads, secret name prefixes, the event bus and its detail types, the HTTP
+ * functions' timeout. Nothing here may import anything: stacks, functions and local tools all
+ * load it, and a Lambda bundle must stay free of the CDK.
  */
+
+/** The table's partition and sort key attributes. */
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
 
 /** The attribute DynamoDB's TTL reads (epoch seconds): idempotency records and other short-lived items. */
 export const TTL_ATTRIBUTE = 'ttl';
+
+/**
+ * Item keys, in one place so the directory, the sweeper, the CLI and the stacks' write grants
+ * (`dynamodb:LeadingKeys` patterns, infra/constructs/writable-partitions.ts) agree.
+ */
+export const keys = {
+  realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
+  realmName: (name: string) => ({ pk: `REALMNAME#${name.toLowerCase()}`, sk: 'REALMNAME' }),
+  user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' }),
+  username: (username: string, realmId: string) => ({
+    pk: `USERNAME#${username.toLowerCase()}`,
+    sk: `REALM#${realmId}`,
+  }),
+  instance: (instanceId: string) => ({ pk: `INSTANCE#${instanceId}`, sk: 'INSTANCE' }),
+  /** The index of temporary secrets: one partition, by secret name (no TTL: see trackSecret). */
+  trackedSecret: (name: string) => ({ pk: 'TEMPSECRET', sk: name }),
+  /** One operation's idempotency records (functions/adapters/idempotency.ts): `IDEMPOTENCY#{scope}`. */
+  idempotencyPartition: (scope: string) => `IDEMPOTENCY#${scope}`,
+};
+
+/** The environment variables rekey's functions read, by what they hold. */
+export const ENV = {
+  /** The directory table's name. */
+  table: 'REKEY_TABLE',
+  /** Name prefix of the secrets holding generated temporary passwords. */
+  temporarySecretPrefix: 'REKEY_TEMP_SECRET_PREFIX',
+  /** Name prefix of the secrets holding DDM administrator credentials. */
+  databaseSecretPrefix: 'REKEY_DDM_SECRET_PREFIX',
+  /** The customer-managed key of the secrets a function writes (set where it may write one). */
+  kmsKeyId: 'REKEY_KMS_KEY_ID',
+  /** The bus ticket results go back to. */
+  eventBusName: 'REKEY_EVENT_BUS_NAME',
+  /** The verified SES sender of e-mail notifications. */
+  emailFrom: 'REKEY_EMAIL_FROM',
+  /** The token authorizer's issuer, audiences (comma-separated) and JWKS URL (optional). */
+  jwtIssuer: 'REKEY_JWT_ISSUER',
+  jwtAudience: 'REKEY_JWT_AUDIENCE',
+  jwksUrl: 'REKEY_JWKS_URL',
+  /** The sweeper's grace for unreferenced secrets (optional; seconds). */
+  sweeperGraceSeconds: 'REKEY_SWEEPER_GRACE_SECONDS',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/**
+ * What a function that builds the shared runtime (functions/adapters/settings.ts) cannot start
+ * without: every HTTP operation, the ticket worker and the sweeper. Production fails fast,
+ * naming the first one missing; the stacks set all of them (test/infra/environment.test.ts).
+ */
+export const RUNTIME_ENV = [ENV.table, ENV.temporarySecretPrefix, ENV.databaseSecretPrefix] as const;
+
+/** What the ticket worker needs besides the runtime's: where results go, who e-mails are from. */
+export const TICKET_WORKER_ENV = [...RUNTIME_ENV, ENV.eventBusName, ENV.emailFrom] as const;
+
+/** What a notifying function needs besides the runtime's. */
+export const NOTIFYING_ENV = [...RUNTIME_ENV, ENV.emailFrom] as const;
+
+/** What the token authorizer needs (its JWKS URL defaults to the issuer's well-known one). */
+export const TOKEN_AUTHORIZER_ENV = [ENV.jwtIssuer, ENV.jwtAudience] as const;
+
+/** Name prefixes of the secrets rekey writes; IAM grants are per prefix. */
+export const SECRET_PREFIXES = {
+  /** Generated temporary passwords: `rekey/temp/{realm}/{user}/{request}`. */
+  temporary: 'rekey/temp/',
+  /** DDM administrator credentials. */
+  database: 'rekey/ddm/',
+} as const;
+
+export type SecretPrefixKind = keyof typeof SECRET_PREFIXES;
+
+/** The environment variable carrying each prefix. */
+export const SECRET_PREFIX_ENV: Readonly<Record<SecretPrefixKind, EnvName>> = {
+  temporary: ENV.temporarySecretPrefix,
+  database: ENV.databaseSecretPrefix,
+};
+
+/** The event bus tickets arrive on and results go back to. */
+export const EVENT_BUS_NAME = 'rekey';
+
+/** The `source` of every event rekey puts on the bus. */
+export const RESULT_SOURCE = 'rekey';
+
+/** Detail types on the bus: the ticketing request rekey runs, and the two results it puts back. */
+export const DETAIL_TYPES = {
+  requested: 'PasswordResetRequested',
+  completed: 'PasswordResetCompleted',
+  failed: 'PasswordResetFailed',
+} as const;
+
+/** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */
+export const HTTP_FUNCTION_TIMEOUT_SECONDS = 10;

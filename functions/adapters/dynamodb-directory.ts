@@ -16,6 +16,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, FailureStep, TrackedSecretPage } from '#core/ports.ts';
+import { keys } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** No user has this id (user ids start with a letter or a digit). */
@@ -24,19 +25,8 @@ const NO_SUCH_USER_ID = '#no-such-user';
 /** No realm has this id (realm ids start with a letter or a digit). */
 const NO_SUCH_REALM_ID = '#no-such-realm';
 
-/** Item keys, in one place so the sweeper and the CLI agree with the directory. */
-export const keys = {
-  realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
-  realmName: (name: string) => ({ pk: `REALMNAME#${name.toLowerCase()}`, sk: 'REALMNAME' }),
-  user: (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' }),
-  username: (username: string, realmId: string) => ({
-    pk: `USERNAME#${username.toLowerCase()}`,
-    sk: `REALM#${realmId}`,
-  }),
-  instance: (instanceId: string) => ({ pk: `INSTANCE#${instanceId}`, sk: 'INSTANCE' }),
-  /** The index of temporary secrets: one partition, by secret name (no TTL: see trackSecret). */
-  trackedSecret: (name: string) => ({ pk: 'TEMPSECRET', sk: name }),
-};
+/** Item keys live in functions/contracts.ts: the stacks' write grants are built from them too. */
+export { keys };
 
 type Item = Record<string, unknown>;
 

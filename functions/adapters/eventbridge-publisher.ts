@@ -5,18 +5,16 @@
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { RekeyError, ThrottledError, UnavailableError } from '#core/errors.ts';
 import type { ResultPublisher, TicketResult } from '#core/tickets.ts';
+import { EVENT_BUS_NAME, RESULT_SOURCE } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
-/** The bus tickets arrive on and results go back to, unless REKEY_EVENT_BUS_NAME says otherwise. */
-export const DEFAULT_EVENT_BUS_NAME = 'rekey';
-
-/** The `source` of every event rekey puts on the bus. */
-export const RESULT_SOURCE = 'rekey';
+/** The bus and the source are contracts the operations stack's rule and bus share. */
+export { EVENT_BUS_NAME as DEFAULT_EVENT_BUS_NAME, RESULT_SOURCE } from '#functions/contracts.ts';
 
 export class EventBridgeResultPublisher implements ResultPublisher {
   constructor(
     private readonly client: EventBridgeClient,
-    private readonly busName: string = DEFAULT_EVENT_BUS_NAME,
+    private readonly busName: string = EVENT_BUS_NAME,
   ) {}
 
   async publish(result: TicketResult): Promise<void> {

@@ -12,11 +12,12 @@ import * as z from 'zod/mini';
 import { InvalidInputError } from '#core/errors.ts';
 import type { NotificationChannel } from '#core/ports.ts';
 import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
+import { DETAIL_TYPES } from '#functions/contracts.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
 import { idText } from '#http/text.ts';
 
-export const TICKET_DETAIL_TYPE = 'PasswordResetRequested';
+export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
 
 /** The least a message must be to get a result: an EventBridge event with a string ticket id. */
 export const ticketEnvelope = z.looseObject({

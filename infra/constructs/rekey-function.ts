@@ -14,6 +14,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV, type EnvName, HTTP_FUNCTION_TIMEOUT_SECONDS } from '../../functions/contracts.ts';
 import { LAMBDA_ARGON2_BINARY, lambdaBundling, PROJECT_ROOT } from './lambda-bundling.ts';
 
 export interface RekeyFunctionProps {
@@ -24,9 +25,9 @@ export interface RekeyFunctionProps {
   argon2?: boolean;
   /** Default 1024 MB: argon2id is CPU-bound and Lambda's CPU share grows with memory. */
   memorySize?: number;
-  /** Default 10 seconds. */
+  /** Default HTTP_FUNCTION_TIMEOUT_SECONDS (functions/contracts.ts), which the local gateway enforces too. */
   timeout?: Duration;
-  environment?: Record<string, string>;
+  environment?: Partial<Record<EnvName, string>>;
   /** Caps concurrency (protects a downstream quota). Default: unreserved. */
   reservedConcurrentExecutions?: number;
   /** For asynchronously invoked functions: the dead-letter queue of failed events, and retries. */
@@ -68,7 +69,7 @@ export class RekeyFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(HTTP_FUNCTION_TIMEOUT_SECONDS),
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,
@@ -113,7 +114,7 @@ export class RekeyFunction extends Construct {
    * `USER#*`), through `dynamodb:LeadingKeys`.
    */
   bindTable(table: ITable, actions: readonly TableAction[], writes: readonly string[] = []): this {
-    this.function.addEnvironment('REKEY_TABLE', table.tableName);
+    this.function.addEnvironment(ENV.table, table.tableName);
     const reads = actions.filter((a) => !WRITE_ACTIONS.includes(a));
     const writing = actions.filter((a) => WRITE_ACTIONS.includes(a));
     if (writing.length > 0 && writes.length === 0) {
@@ -169,7 +170,7 @@ export class RekeyFunction extends Construct {
    */
   bindSecrets(options: {
     prefix: string;
-    environmentVariable: string;
+    environmentVariable: EnvName;
     actions: readonly string[];
     key: IKey;
   }): this {
@@ -206,7 +207,7 @@ export class RekeyFunction extends Construct {
       ['CreateSecret', 'PutSecretValue', 'GetSecretValue'].includes(a),
     );
     if (!usesKey) return this;
-    this.function.addEnvironment('REKEY_KMS_KEY_ID', options.key.keyArn);
+    this.function.addEnvironment(ENV.kmsKeyId, options.key.keyArn);
     this.function.addToRolePolicy(
       new PolicyStatement({
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],

@@ -5,7 +5,7 @@
  * (`USER#{id}`), an instance's (`INSTANCE#{id}`) and the secrets index (`TEMPSECRET`) carry no
  * realm, so a grant is per kind of item, never per realm.
  */
-import { keys } from '../../functions/adapters/dynamodb-directory.ts';
+import { keys } from '../../functions/contracts.ts';
 
 export const WRITABLE = {
   /** User records; lock-out's never-landing ghost write (`USER##no-such-user`) is one too. */
@@ -18,5 +18,5 @@ export const WRITABLE = {
    * One operation's idempotency records: `IDEMPOTENCY#{scope}` (functions/adapters/
    * idempotency.ts), with the scope its handler passes (`oci-ui-password`, `ticket`).
    */
-  idempotency: (scope: string) => `IDEMPOTENCY#${scope}`,
+  idempotency: keys.idempotencyPartition,
 } as const;

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
+import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
 import type { RouteDefinition } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
@@ -28,7 +29,7 @@ export interface GatewayOptions {
 /** API Gateway's own payload limit for HTTP APIs. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 /** Lambda timeout of every HTTP function (the CDK stack sets the same). */
-export const FUNCTION_TIMEOUT_MS = 10_000;
+export const FUNCTION_TIMEOUT_MS = HTTP_FUNCTION_TIMEOUT_SECONDS * 1000;
 
 export interface Gateway {
   url: string;

@@ -21,11 +21,11 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { ENV, SECRET_PREFIX_ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
 import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
-import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface ApiStackProps extends StackProps {
   table: ITable;
@@ -184,9 +184,9 @@ export class ApiStack extends Stack {
       argon2: false,
       memorySize: 256,
       environment: {
-        REKEY_JWT_ISSUER: props.jwtIssuer,
-        REKEY_JWT_AUDIENCE: props.jwtAudience.join(','),
-        ...(props.jwksUrl ? { REKEY_JWKS_URL: props.jwksUrl } : {}),
+        [ENV.jwtIssuer]: props.jwtIssuer,
+        [ENV.jwtAudience]: props.jwtAudience.join(','),
+        ...(props.jwksUrl ? { [ENV.jwksUrl]: props.jwksUrl } : {}),
       },
     });
     const tokenAuthorizer = new HttpLambdaAuthorizer('TokenAuthorizer', tokenAuthorizerFunction.function, {
@@ -231,18 +231,22 @@ export class ApiStack extends Stack {
     const fn = new RekeyFunction(this, pascal(route.operation), {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
+      // The runtime reads both prefixes (names only); bindSecrets grants access to one.
+      environment: {
+        [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
+        [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
+      },
     }).bindTable(props.table, access.table, access.writes);
     if (access.secrets) {
-      const temporary = access.secrets.prefix === 'temporary';
       fn.bindSecrets({
-        prefix: temporary ? TEMPORARY_SECRET_PREFIX : DATABASE_SECRET_PREFIX,
-        environmentVariable: temporary ? 'REKEY_TEMP_SECRET_PREFIX' : 'REKEY_DDM_SECRET_PREFIX',
+        prefix: SECRET_PREFIXES[access.secrets.prefix],
+        environmentVariable: SECRET_PREFIX_ENV[access.secrets.prefix],
         actions: access.secrets.actions,
         key: props.secretsKey,
       });
     }
     if (access.notifies?.includes('email')) {
-      fn.function.addEnvironment('REKEY_EMAIL_FROM', props.emailSender);
+      fn.function.addEnvironment(ENV.emailFrom, props.emailSender);
       fn.function.addToRolePolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail'],

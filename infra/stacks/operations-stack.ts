@@ -13,6 +13,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { DETAIL_TYPES, ENV, EVENT_BUS_NAME, SECRET_PREFIX_ENV } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
@@ -40,7 +41,7 @@ export class OperationsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
-    this.bus = new EventBus(this, 'Bus', { eventBusName: 'rekey' });
+    this.bus = new EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
 
     this.deadLetterQueue = new Queue(this, 'TicketsDeadLetters', {
       retentionPeriod: Duration.days(14),
@@ -55,10 +56,10 @@ export class OperationsStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: TICKET_MAX_RECEIVE_COUNT },
     });
-    new Rule(this, 'PasswordResetRequested', {
+    new Rule(this, DETAIL_TYPES.requested, {
       eventBus: this.bus,
       description: 'rekey: ticketing requests to the worker queue',
-      eventPattern: { detailType: ['PasswordResetRequested'] },
+      eventPattern: { detailType: [DETAIL_TYPES.requested] },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
     new Alarm(this, 'TicketsDeadLettersAlarm', {
@@ -75,7 +76,12 @@ export class OperationsStack extends Stack {
       description: 'rekey: runs PasswordResetRequested events and puts the result events back',
       timeout: WORKER_TIMEOUT,
       reservedConcurrentExecutions: props.workerConcurrency ?? 5,
-      environment: { REKEY_EVENT_BUS_NAME: this.bus.eventBusName, REKEY_EMAIL_FROM: props.emailSender },
+      environment: {
+        [ENV.eventBusName]: this.bus.eventBusName,
+        [ENV.emailFrom]: props.emailSender,
+        // The runtime reads both prefixes; the worker is granted only the temporary one.
+        [ENV.databaseSecretPrefix]: DATABASE_SECRET_PREFIX,
+      },
     })
       // Idempotency records per ticket: claimed and completed with PutItem, read back with
       // GetItem, dropped on failure with DeleteItem (as are replaced secrets' index entries).
@@ -87,7 +93,7 @@ export class OperationsStack extends Stack {
       )
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
-        environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
+        environmentVariable: SECRET_PREFIX_ENV.temporary,
         // No GetSecretValue: a ticket's notification sends the password the reset generated,
         // held in memory; the worker never reads a secret back.
         actions: ['CreateSecret', 'TagResource', 'DeleteSecret'],
@@ -142,14 +148,14 @@ export class OperationsStack extends Stack {
       )
       .bindSecrets({
         prefix: TEMPORARY_SECRET_PREFIX,
-        environmentVariable: 'REKEY_TEMP_SECRET_PREFIX',
+        environmentVariable: SECRET_PREFIX_ENV.temporary,
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       })
       // Only the DDM administrator secrets a failed creation left behind (the index names them).
       .bindSecrets({
         prefix: DATABASE_SECRET_PREFIX,
-        environmentVariable: 'REKEY_DDM_SECRET_PREFIX',
+        environmentVariable: SECRET_PREFIX_ENV.database,
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       });

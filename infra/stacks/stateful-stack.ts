@@ -9,13 +9,13 @@ import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { TTL_ATTRIBUTE } from '../../functions/contracts.ts';
+import { PARTITION_KEY, SECRET_PREFIXES, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/contracts.ts';
 
-/** Name prefix of the secrets that hold generated temporary passwords. */
-export const TEMPORARY_SECRET_PREFIX = 'rekey/temp/';
+/** Name prefix of the secrets that hold generated temporary passwords (a contract with the runtime). */
+export const TEMPORARY_SECRET_PREFIX = SECRET_PREFIXES.temporary;
 
-/** Name prefix of the secrets that hold DDM administrator credentials. */
-export const DATABASE_SECRET_PREFIX = 'rekey/ddm/';
+/** Name prefix of the secrets that hold DDM administrator credentials (a contract with the runtime). */
+export const DATABASE_SECRET_PREFIX = SECRET_PREFIXES.database;
 
 /**
  * The tag naming a secret's realm (issueTemporaryPassword sets it), and the principal tag
@@ -58,8 +58,8 @@ export class StatefulStack extends Stack {
       }),
     );
     this.table = new TableV2(this, 'Directory', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       timeToLiveAttribute: TTL_ATTRIBUTE,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
