@@ -1,11 +1,10 @@
 /**
  * Lambda entry point of `POST /cloudsso/2021-05-15/ResetUserPassword` (Alibaba CloudSSO,
  * seed 003). Parameters from the query string, a form body or a JSON body (one of them) →
- * use case → `{RequestId, NewPasswordSecretId, NewPasswordSecretExpiresAt}` or `{RequestId}`.
+ * operation (the seed in rekey's verbs) → `{RequestId, NewPasswordSecretId, NewPasswordSecretExpiresAt}` or `{RequestId}`.
  */
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { InvalidInputError } from '#core/errors.ts';
-import { type NewPasswordChoice, resetUserPassword } from '#core/use-cases/reset-user-password.ts';
 import { alibaba } from '#dialects/alibaba.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler } from '#http/http-handler.ts';
@@ -18,6 +17,7 @@ import {
   parseInput,
   queryParameters,
 } from '#http/request.ts';
+import { type NewPasswordChoice, resetUserPassword } from './operation.ts';
 import {
   PARAMETER_NAMES,
   REQUIRED_PARAMETERS,

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ForbiddenError, InvalidInputError } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
-import { type ResetUserPasswordInput, resetUserPassword } from '#core/use-cases/reset-user-password.ts';
+import { type ResetUserPasswordInput, resetUserPassword } from '#functions/reset-user-password/operation.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 const ADMIN = { subject: 'admin@r1', realmId: 'r1' };
