@@ -6,7 +6,7 @@
 import { createEmailNotifier } from '#adapters/aws-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { InvalidInputError } from '#core/errors.ts';
-import { changePassword } from '#core/use-cases/change-password.ts';
+import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { oci } from '#dialects/oci.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import { type HttpEvent, jsonBody, parseInput, queryParameters } from '#http/request.ts';
@@ -20,7 +20,7 @@ export function createHandler(runtime: Runtime) {
     { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape) },
     async ({ event }) => {
       const request = parseInput(changePasswordRequest, parametersOf(event));
-      await changePassword(deps, request);
+      await changeOwnPassword(deps, request);
       return {};
     },
   );

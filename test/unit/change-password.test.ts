@@ -13,7 +13,7 @@ import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
 import { failureStep } from '#core/lockout.ts';
 import type { Credential, User } from '#core/model.ts';
-import { changePassword } from '#core/use-cases/change-password.ts';
+import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 const CURRENT = 'Current-Pass-123';
@@ -54,8 +54,8 @@ describe('changePassword', () => {
     return user;
   }
   const stored = async (userId: string) => (await deps.directory.getUser(userId)) as User;
-  const change = (input: Partial<Parameters<typeof changePassword>[1]> = {}) =>
-    changePassword(deps, { username: 'alice', currentPassword: CURRENT, newPassword: NEW, ...input });
+  const change = (input: Partial<Parameters<typeof changeOwnPassword>[1]> = {}) =>
+    changeOwnPassword(deps, { username: 'alice', currentPassword: CURRENT, newPassword: NEW, ...input });
 
   beforeEach(async () => {
     hasher = countingHasher();
@@ -138,7 +138,7 @@ describe('changePassword', () => {
           };
         },
       });
-      const error = await changePassword(
+      const error = await changeOwnPassword(
         { ...deps, directory: traced },
         { username: 'alice', currentPassword: 'wrong', newPassword: NEW, tenancy },
       ).catch((e: unknown) => e);
@@ -198,7 +198,7 @@ describe('changePassword', () => {
       },
     });
     await expect(
-      changePassword(
+      changeOwnPassword(
         { ...deps, directory: racing },
         { username: 'alice', currentPassword: 'wrong', newPassword: NEW },
       ),
@@ -218,7 +218,7 @@ describe('changePassword', () => {
     });
     hasher.verified.length = 0;
     await expect(
-      changePassword(
+      changeOwnPassword(
         { ...deps, directory: busy },
         { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
       ),
@@ -303,7 +303,7 @@ describe('changePassword', () => {
         return directory.saveUser(next, expected);
       },
     });
-    const error = await changePassword(
+    const error = await changeOwnPassword(
       { ...deps, directory: racing },
       { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
     ).catch((e: unknown) => e);
@@ -328,7 +328,7 @@ describe('changePassword', () => {
         return directory.saveUser(next, expected);
       },
     });
-    await changePassword(
+    await changeOwnPassword(
       { ...deps, directory: racing },
       { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
     );

@@ -12,7 +12,7 @@ import { NotAuthenticatedError } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
 import type { Directory } from '#core/ports.ts';
-import { changePassword } from '#core/use-cases/change-password.ts';
+import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 const RIGHT = 'Right-Current-Pass-1';
@@ -83,7 +83,7 @@ describe('lock-out under a burst of concurrent attempts', () => {
 
     const attempts = Array.from({ length: 40 }, (_, i) =>
       settle(
-        changePassword(deps, {
+        changeOwnPassword(deps, {
           username: 'alice',
           currentPassword: i === 39 ? RIGHT : wrong(i),
           newPassword: NEW(i),
@@ -118,7 +118,7 @@ describe('lock-out under a burst of concurrent attempts', () => {
           const right = rightAt === undefined ? -1 : rightAt % burst;
           const runs = Array.from({ length: burst }, (_, i) =>
             settle(
-              changePassword(
+              changeOwnPassword(
                 { ...deps, directory },
                 { username: 'alice', currentPassword: i === right ? RIGHT : wrong(i), newPassword: NEW(i) },
               ),

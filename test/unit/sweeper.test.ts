@@ -4,7 +4,7 @@ import { PreconditionFailedError, UnavailableError, VersionConflictError } from 
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import type { CredentialKind, Realm, User } from '#core/model.ts';
 import { secretNameOf, temporarySecretName } from '#core/temporary-secrets.ts';
-import { changePassword } from '#core/use-cases/change-password.ts';
+import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { type SweepSettings, sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { sweepIntervalFromEnv } from '#infra/local/sweep-timer.ts';
@@ -76,7 +76,7 @@ describe('the index of temporary secrets', () => {
     await issue('u-1');
     const second = await issue('u-1');
     expect(trackedNames()).toEqual([nameOf(second.secretId)]);
-    await changePassword(deps, {
+    await changeOwnPassword(deps, {
       username: 'u-1',
       currentPassword: second.password,
       newPassword: NEW_PASSWORD,
@@ -136,7 +136,11 @@ describe('sweepTemporarySecrets', () => {
     expect(after.credential).toEqual(kept);
     expect(after.version).toBe(before.version + 1);
     await expect(
-      changePassword(deps, { username: 'u-1', currentPassword: issued.password, newPassword: NEW_PASSWORD }),
+      changeOwnPassword(deps, {
+        username: 'u-1',
+        currentPassword: issued.password,
+        newPassword: NEW_PASSWORD,
+      }),
     ).rejects.toBeInstanceOf(PreconditionFailedError);
   });
 
@@ -153,7 +157,7 @@ describe('sweepTemporarySecrets', () => {
     expect(credential).toMatchObject({ kind: 'PERMANENT' });
     expect(credential).not.toHaveProperty('secretId');
     expect(await deps.hasher.verify(credential?.hash ?? '', issued.password)).toBe(true);
-    await changePassword(deps, {
+    await changeOwnPassword(deps, {
       username: 'u-2',
       currentPassword: issued.password,
       newPassword: NEW_PASSWORD,
@@ -307,7 +311,7 @@ describe('sweepTemporarySecrets', () => {
     await keep(issue('u-2', 'PERMANENT'));
     const used = await issue('u-3');
     passwords.push(used.password);
-    await changePassword(deps, {
+    await changeOwnPassword(deps, {
       username: 'u-3',
       currentPassword: used.password,
       newPassword: NEW_PASSWORD,

@@ -1,6 +1,6 @@
 /**
- * Oracle IAM "Update a Password" (seed 001): a user who proves the current password sets a
- * new one of their own choosing, which becomes a PERMANENT credential.
+ * Changing one's own password: a user who proves the current password sets a new one of
+ * their own choosing, which becomes a PERMANENT credential.
  */
 import { type Authenticated, authenticate, notAuthenticated } from '../authentication.ts';
 import { asUnavailable, switchCredential } from '../credentials.ts';
@@ -10,11 +10,11 @@ import type { Credential, User } from '../model.ts';
 import { checkPassword, type PasswordPolicy, resolvePolicy } from '../policy.ts';
 import type { UseCaseDeps } from '../ports.ts';
 
-export interface ChangePasswordInput {
+export interface ChangeOwnPasswordInput {
   username: string;
   currentPassword: string;
   newPassword: string;
-  /** A realm id or a realm name (OCI tenancy OCID or name). */
+  /** A realm id or a realm name; unset, the username must name one user across realms. */
   tenancy?: string | undefined;
 }
 
@@ -30,7 +30,7 @@ export interface ChangePasswordInput {
  * again on the fresh record; one that loses to another change is refused with the same 401 a
  * wrong password gets, so no race ever tells a right password from a wrong one.
  */
-export async function changePassword(deps: UseCaseDeps, input: ChangePasswordInput): Promise<void> {
+export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPasswordInput): Promise<void> {
   const auth = await authenticate(deps, {
     username: input.username,
     password: input.currentPassword,
@@ -117,7 +117,7 @@ async function assertNotReused(
   deps: Pick<UseCaseDeps, 'hasher'>,
   user: User,
   policy: PasswordPolicy,
-  input: ChangePasswordInput,
+  input: ChangeOwnPasswordInput,
 ): Promise<void> {
   const recent = user.passwordHistory.slice(0, policy.historyDepth);
   const reused =
