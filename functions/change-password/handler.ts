@@ -19,8 +19,9 @@ export function createHandler(runtime: Runtime) {
   return httpHandler(
     { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape) },
     async ({ event }) => {
-      const request = parseInput(changePasswordRequest, parametersOf(event));
-      await changeOwnPassword(deps, request);
+      const { tenancy, ...request } = parseInput(changePasswordRequest, parametersOf(event));
+      // OCI's `tenancy` (an OCID or a tenancy name) is the realm, by id or by name.
+      await changeOwnPassword(deps, { ...request, realm: tenancy });
       return {};
     },
   );

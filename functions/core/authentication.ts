@@ -1,7 +1,7 @@
 /**
  * Password authentication with lock-out. Every refusal is the same NotAuthenticatedError
  * after the same work — realm and user reads, one conditional write, one argon2id
- * verification — so neither the answer nor its timing tells an unknown user or tenancy from
+ * verification — so neither the answer nor its timing tells an unknown user or realm from
  * a wrong password or a locked account.
  *
  * A guess is evaluated only once it holds a reserved attempt: a conditional write that counts
@@ -24,10 +24,10 @@ export interface PasswordAttempt {
   username: string;
   password: string;
   /**
-   * OCI `tenancy`: a realm id or a realm name. Without it the username must name one user
-   * across all realms; a username two realms share is refused like an unknown one.
+   * A realm id or a realm name. Without it the username must name one user across all
+   * realms; a username two realms share is refused like an unknown one.
    */
-  tenancy?: string | undefined;
+  realm?: string | undefined;
 }
 
 export interface Authenticated {
@@ -67,16 +67,16 @@ export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Pr
 
 /**
  * The user the attempt names, if it can sign in with a password here. Unknown, ambiguous
- * (several realms, no tenancy), federated, inactive and password-less users, users of a realm
- * with SSO logon, and any user of an unknown tenancy all look alike.
+ * (several realms, none named), federated, inactive and password-less users, users of a realm
+ * with SSO logon, and any user of an unknown realm all look alike.
  */
 async function findCandidate(
   deps: AuthDeps,
   attempt: PasswordAttempt,
 ): Promise<{ user: User; realm: Realm } | undefined> {
-  // An unknown tenancy scopes the search to a realm nobody is in: the same reads follow.
+  // An unknown realm scopes the search to a realm nobody is in: the same reads follow.
   const scope =
-    attempt.tenancy === undefined ? undefined : ((await deps.directory.findRealm(attempt.tenancy)) ?? null);
+    attempt.realm === undefined ? undefined : ((await deps.directory.findRealm(attempt.realm)) ?? null);
   const users = (await deps.directory.findUsersByUsername(attempt.username)).filter(
     (user) => scope === undefined || user.realmId === scope?.realmId,
   );
@@ -90,7 +90,7 @@ async function findCandidate(
 
 /**
  * Whether the user signs in with a password rekey holds. A realm with SSO logon enabled
- * (CloudSSO) signs its users in through its identity provider, as a federated user's does.
+ * signs its users in through its identity provider, as a federated user's does.
  */
 export function signsInWithPassword(user: User, realm: Pick<Realm, 'ssoEnabled'>): boolean {
   return !user.federated && user.status === 'ACTIVE' && user.credential !== undefined && !realm.ssoEnabled;

@@ -117,7 +117,7 @@ describe('changePassword', () => {
     await addUser({ userId: 'u2', username: 'alice', realmId: 'r2' });
     await expect(change()).rejects.toThrow(NOT_AUTHENTICATED_MESSAGE);
     expect(hasher.verified).toEqual([DUMMY_HASH]);
-    await change({ tenancy: 'other' });
+    await change({ realm: 'other' });
     expect(await fastHasher.verify((await stored('u2')).credential?.hash ?? '', NEW)).toBe(true);
     expect((await stored('u1')).version).toBe(1);
   });
@@ -140,7 +140,7 @@ describe('changePassword', () => {
       });
       const error = await changeOwnPassword(
         { ...deps, directory: traced },
-        { username: 'alice', currentPassword: 'wrong', newPassword: NEW, tenancy },
+        { username: 'alice', currentPassword: 'wrong', newPassword: NEW, realm: tenancy },
       ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NotAuthenticatedError);
       expect((error as Error).message).toBe(NOT_AUTHENTICATED_MESSAGE);

@@ -15,7 +15,7 @@ export interface ChangeOwnPasswordInput {
   currentPassword: string;
   newPassword: string;
   /** A realm id or a realm name; unset, the username must name one user across realms. */
-  tenancy?: string | undefined;
+  realm?: string | undefined;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPassw
   const auth = await authenticate(deps, {
     username: input.username,
     password: input.currentPassword,
-    tenancy: input.tenancy,
+    realm: input.realm,
   });
   const { user, realm, credential } = auth;
   const now = deps.clock.now();
