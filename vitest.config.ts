@@ -3,9 +3,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // local-env: tests run as npm start does, with its settings (infra/local/local-settings.ts).
     // plaintext-setup: every file's output is searched for every password its code handled
     // (test/support/plaintext-setup.ts; the control is in test/integration/no-plaintext.test.ts).
-    setupFiles: ['infra/local/node-warnings.ts', 'test/support/plaintext-setup.ts'],
+    setupFiles: [
+      'infra/local/node-warnings.ts',
+      'infra/local/local-env.ts',
+      'test/support/plaintext-setup.ts',
+    ],
     // Logs of passing tests are noise; a failing test shows its own.
     silent: 'passed-only',
     // Native argon2 and real sockets: separate processes, two at a time on CI's two cores.

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
 import { lambdaBundling } from '../infra/constructs/lambda-bundling.ts';
+import { LOCAL_ENV } from '../infra/local/local-settings.ts';
 import { buildRekey } from '../infra/rekey-app.ts';
 import { median } from './stats.ts';
 
@@ -68,7 +69,8 @@ const LAMBDA_LIKE_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
-  REKEY_TABLE: 'rekey',
+  // What the stacks set (npm start's values): every function's settings fail fast without them.
+  ...LOCAL_ENV,
   REKEY_JWT_ISSUER: 'https://issuer.example.com',
   NODE_NO_WARNINGS: '1',
 };

@@ -38,6 +38,7 @@ import { newInstance, newRealm, newUser } from '../functions/core/factories.ts';
 import { loadDevKey, mintToken } from '../infra/local/dev-tokens.ts';
 import { localClientOptions } from '../infra/local/embedded-backend.ts';
 import { requireLocalCredentials } from '../infra/local/endpoint-credentials.ts';
+import { localSettings } from '../infra/local/local-settings.ts';
 import { percentile, table } from './stats.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -515,6 +516,7 @@ function accountsOf(prefix: string, count: number): Account[] {
 async function seed(server: Server, token: string): Promise<Accounts> {
   const { deps, dynamoDb } = createRuntime('load-seed', {
     clients: localClientOptions(server.endpoint, requireLocalCredentials(server.dataDir)),
+    settings: localSettings(),
   });
   const directory: Directory = deps.directory;
   await directory.createRealm(newRealm(REALM, 'loadcorp'));
@@ -580,7 +582,10 @@ async function consistency(server: Server): Promise<Consistency> {
   let start: Record<string, unknown> | undefined;
   do {
     const page = await dynamoDb.send(
-      new ScanCommand({ TableName: 'rekey', ...(start ? { ExclusiveStartKey: start as never } : {}) }),
+      new ScanCommand({
+        TableName: localSettings().tableName,
+        ...(start ? { ExclusiveStartKey: start as never } : {}),
+      }),
     );
     for (const raw of page.Items ?? []) {
       const item = unmarshall(raw);

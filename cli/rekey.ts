@@ -24,6 +24,7 @@ import {
   type LocalCredentials,
   requireLocalCredentials,
 } from '#infra/local/endpoint-credentials.ts';
+import { localEnv } from '#infra/local/local-settings.ts';
 import { ensureTable } from '#infra/local/table.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
 
@@ -96,7 +97,8 @@ export async function main(
       io.out(HELP);
       return 0;
     }
-    await run(command, rest, io, env);
+    // The CLI is a local tool: npm start's values fill what the environment leaves unset.
+    await run(command, rest, io, localEnv(env));
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

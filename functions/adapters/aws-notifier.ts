@@ -5,6 +5,7 @@
 import type { Notification, NotificationChannel, Notifier } from '#core/ports.ts';
 import { type ClientOptions, createSesClient, createSnsClient } from './aws-clients.ts';
 import { SesNotifier } from './ses-notifier.ts';
+import { emailFromEnv } from './settings.ts';
 import { SnsNotifier } from './sns-notifier.ts';
 
 /** Sends each notification through the notifier of its channel. */
@@ -22,7 +23,7 @@ export class ChannelNotifier implements Notifier {
  */
 export function createAwsNotifier(
   options: ClientOptions = {},
-  emailFrom: string | undefined = process.env.REKEY_EMAIL_FROM || undefined,
+  emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
   return new ChannelNotifier({
     email: new SesNotifier(createSesClient(options), emailFrom),
@@ -33,7 +34,7 @@ export function createAwsNotifier(
 /** E-mail only (SES), for functions that never send SMS: the SNS client stays out of their bundle. */
 export function createEmailNotifier(
   options: ClientOptions = {},
-  emailFrom: string | undefined = process.env.REKEY_EMAIL_FROM || undefined,
+  emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
   return new SesNotifier(createSesClient(options), emailFrom);
 }

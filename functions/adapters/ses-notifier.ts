@@ -7,6 +7,7 @@
 import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { UnavailableError } from '#core/errors.ts';
 import type { Notification, Notifier } from '#core/ports.ts';
+import { ENV } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
 export class SesNotifier implements Notifier {
@@ -24,7 +25,7 @@ export class SesNotifier implements Notifier {
     // Checked here rather than in the constructor: a function that never sends e-mail, or a
     // local run, must not fail to start for want of a sender address.
     if (!this.from) {
-      throw new UnavailableError('E-mail notifications are not configured (REKEY_EMAIL_FROM is not set).');
+      throw new UnavailableError(`E-mail notifications are not configured (${ENV.emailFrom} is not set).`);
     }
     try {
       await this.client.send(

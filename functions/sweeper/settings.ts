@@ -4,6 +4,7 @@
  */
 import { type RekeySettings, settingsFromEnv } from '#adapters/settings.ts';
 import { DEFAULT_SWEEPER_GRACE_SECONDS } from '#core/use-cases/sweep-temporary-secrets.ts';
+import { ENV } from '#functions/contracts.ts';
 
 /**
  * The shortest grace allowed: Lambda's longest timeout. No request that wrote an index
@@ -20,17 +21,17 @@ export type SweeperSettings = Pick<
 };
 
 /**
- * REKEY_TABLE, REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX and
- * REKEY_SWEEPER_GRACE_SECONDS (optional). A grace
+ * The runtime's settings (required: REKEY_TABLE and both secret prefixes; see
+ * functions/adapters/settings.ts) and REKEY_SWEEPER_GRACE_SECONDS (optional). A grace
  * that is not a whole number of seconds, or is shorter than the minimum, is refused: a
  * sweeper that deleted the secret of a request still in flight would strand its user.
  */
 export function sweeperSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): SweeperSettings {
-  const raw = env.REKEY_SWEEPER_GRACE_SECONDS;
+  const raw = env[ENV.sweeperGraceSeconds];
   const graceSeconds = raw ? Number(raw) : DEFAULT_SWEEPER_GRACE_SECONDS;
   if (!Number.isInteger(graceSeconds) || graceSeconds < MIN_SWEEPER_GRACE_SECONDS) {
     throw new Error(
-      `REKEY_SWEEPER_GRACE_SECONDS must be a whole number of seconds, at least ${MIN_SWEEPER_GRACE_SECONDS}.`,
+      `${ENV.sweeperGraceSeconds} must be a whole number of seconds, at least ${MIN_SWEEPER_GRACE_SECONDS}.`,
     );
   }
   const { tableName, temporarySecretPrefix, databaseSecretPrefix } = settingsFromEnv(env);

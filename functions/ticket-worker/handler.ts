@@ -7,9 +7,10 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
-import { DEFAULT_EVENT_BUS_NAME, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { eventBusNameFromEnv } from '#adapters/settings.ts';
 import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
 import { ConflictError, InvalidInputError, ThrottledError, UnavailableError } from '#core/errors.ts';
 import {
@@ -181,8 +182,5 @@ function causeNames(error: unknown): string {
 
 export const handler = createHandler(
   createRuntime('ticket-worker', { notifier: createAwsNotifier() }),
-  new EventBridgeResultPublisher(
-    createEventBridgeClient(),
-    process.env.REKEY_EVENT_BUS_NAME || DEFAULT_EVENT_BUS_NAME,
-  ),
+  new EventBridgeResultPublisher(createEventBridgeClient(), eventBusNameFromEnv()),
 );

@@ -11,6 +11,7 @@
  * own dialect (OCI `{code, message}`, Huawei `{error_code, error_msg}`, Alibaba `{RequestId,
  * Code, Message}`), which API Gateway's fixed `{"message":"Unauthorized"}` would not be.
  */
+import { ENV } from '#functions/contracts.ts';
 import { createHandler, keySetVerifier, type TokenVerifier } from './authorizer.ts';
 import { remoteKeySet } from './jwks.ts';
 
@@ -28,10 +29,10 @@ export {
  * `/.well-known/jwks.json`. Throws unless it is an `https:` URL.
  */
 export function jwksUrlOf(env: NodeJS.ProcessEnv): URL {
-  const issuer = env.REKEY_JWT_ISSUER ?? '';
-  const url = new URL(env.REKEY_JWKS_URL || `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`);
+  const issuer = env[ENV.jwtIssuer] ?? '';
+  const url = new URL(env[ENV.jwksUrl] || `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`);
   if (url.protocol !== 'https:')
-    throw new Error(`REKEY_JWKS_URL must be an https: URL (got ${url.protocol})`);
+    throw new Error(`${ENV.jwksUrl} must be an https: URL (got ${url.protocol})`);
   return url;
 }
 
@@ -40,10 +41,10 @@ export function jwksUrlOf(env: NodeJS.ProcessEnv): URL {
  * that is not https fails here, when the function initialises, rather than at a token.
  */
 export function jwksVerifier(env: NodeJS.ProcessEnv = process.env): TokenVerifier {
-  const issuer = env.REKEY_JWT_ISSUER ?? '';
-  const audience = (env.REKEY_JWT_AUDIENCE ?? '').split(',').filter(Boolean);
+  const issuer = env[ENV.jwtIssuer] ?? '';
+  const audience = (env[ENV.jwtAudience] ?? '').split(',').filter(Boolean);
   // Unconfigured: authenticate nobody.
-  if (!issuer) return () => Promise.reject(new Error('REKEY_JWT_ISSUER is not set'));
+  if (!issuer) return () => Promise.reject(new Error(`${ENV.jwtIssuer} is not set`));
   return keySetVerifier(remoteKeySet(jwksUrlOf(env)), { issuer, audience });
 }
 

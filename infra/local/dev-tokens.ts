@@ -14,12 +14,13 @@ import {
   type JWTVerifyGetKey,
   SignJWT,
 } from 'jose';
+import { ENV } from '#functions/contracts.ts';
 import { keySetVerifier, MAX_TOKEN_LIFETIME_SECONDS } from '#functions/token-authorizer/authorizer.ts';
 import { localKeySet } from '#functions/token-authorizer/jwks.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 
-export const DEV_ISSUER = process.env.REKEY_JWT_ISSUER || 'https://rekey.local/dev';
-export const DEV_AUDIENCE = process.env.REKEY_JWT_AUDIENCE || 'rekey-api';
+export const DEV_ISSUER = process.env[ENV.jwtIssuer] || 'https://rekey.local/dev';
+export const DEV_AUDIENCE = process.env[ENV.jwtAudience] || 'rekey-api';
 
 type SigningKey = Awaited<ReturnType<typeof importJWK>>;
 

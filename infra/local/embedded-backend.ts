@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
-import { settingsFromEnv } from '#adapters/settings.ts';
 import { restrictDataFolder, restrictUmask } from './data-folder.ts';
 import { type LocalCredentials, loadOrCreateLocalCredentials } from './endpoint-credentials.ts';
 import { type LocalEndpoint, startLocalEndpoint } from './local-endpoint.ts';
+import { localSettings } from './local-settings.ts';
 import { ensureTable } from './table.ts';
 
 export const LOCAL_REGION = 'us-east-1';
@@ -41,7 +41,7 @@ export async function startEmbeddedBackend(
     dataDir?: string;
     port?: number;
     persist?: boolean;
-    /** Default: REKEY_TABLE (or `rekey`), the table the handlers' settings name. */
+    /** Default: REKEY_TABLE (or npm start's `rekey`: LOCAL_ENV), the table the handlers' settings name. */
     tableName?: string;
     inProcess?: boolean;
   } = {},
@@ -70,7 +70,7 @@ export async function startEmbeddedBackend(
       : {}),
   };
   const dynamoDb = createDynamoDbClient(clients);
-  await ensureTable(dynamoDb, options.tableName ?? settingsFromEnv().tableName);
+  await ensureTable(dynamoDb, options.tableName ?? localSettings().tableName);
   dynamoDb.destroy();
   // Again, for what opening the table created (in case the umask could not be set).
   restrictDataFolder(dataDir);

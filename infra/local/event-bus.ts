@@ -5,6 +5,7 @@
  * where every result event rekey puts back is appended (`rekey events` prints it).
  */
 
+import './local-env.ts';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,6 +3,7 @@
  * the same handler modules Lambda runs, over the embedded backend or (REKEY_BACKEND=aws)
  * over the real AWS SDK environment.
  */
+import './local-env.ts';
 import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';

@@ -4,6 +4,7 @@
  * users, and an admin token to paste.
  */
 import './node-warnings.ts';
+import './local-env.ts';
 import { join } from 'node:path';
 import { createRuntime } from '#adapters/runtime.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';

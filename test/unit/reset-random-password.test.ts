@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
-import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
+import type { Runtime } from '#adapters/runtime.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret, User } from '#core/model.ts';
@@ -11,6 +11,7 @@ import { createHandler } from '#functions/reset-random-password/handler.ts';
 import { resetRandomPassword } from '#functions/reset-random-password/operation.ts';
 import { notificationType, randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
 import type { HttpEvent } from '#http/request.ts';
+import { localSettings } from '#infra/local/local-settings.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';
 
 /** Asserts `text` holds `password` neither as is nor JSON-escaped (a `"` or `\\` in it would hide a raw match). */
@@ -256,7 +257,7 @@ describe('reset-random-password handler', () => {
       logger: createLogger('reset-random-password'),
       dynamoDb,
       secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
-      settings: settingsFromEnv({}),
+      settings: localSettings({}),
       deps: d,
     };
     return createHandler(runtime);

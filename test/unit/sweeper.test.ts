@@ -7,6 +7,7 @@ import { secretNameOf, temporarySecretName } from '#core/temporary-secrets.ts';
 import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { type SweepSettings, sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
+import { localEnv } from '#infra/local/local-settings.ts';
 import { sweepIntervalFromEnv } from '#infra/local/sweep-timer.ts';
 import { type FakeDeps, fakeDeps } from '#test/support/fakes.ts';
 
@@ -356,20 +357,23 @@ describe('temporary secret names', () => {
 
 describe('sweeper settings', () => {
   it('default to a 15-minute grace and schedule, and accept longer ones', () => {
-    expect(sweeperSettingsFromEnv({})).toEqual({
+    // The table and prefixes are npm start's (production has no defaults: settings.test.ts).
+    expect(sweeperSettingsFromEnv(localEnv({}))).toEqual({
       tableName: 'rekey',
       temporarySecretPrefix: 'rekey/temp/',
       databaseSecretPrefix: 'rekey/ddm/',
       graceSeconds: 900,
     });
-    expect(sweeperSettingsFromEnv({ REKEY_SWEEPER_GRACE_SECONDS: '3600' }).graceSeconds).toBe(3600);
+    expect(sweeperSettingsFromEnv(localEnv({ REKEY_SWEEPER_GRACE_SECONDS: '3600' })).graceSeconds).toBe(3600);
     expect(sweepIntervalFromEnv({})).toBe(900);
     expect(sweepIntervalFromEnv({ REKEY_SWEEP_INTERVAL_SECONDS: '5' })).toBe(5);
   });
 
   it('refuse a grace shorter than the longest Lambda run, or not a number', () => {
     for (const value of ['60', '899', 'soon', '900.5']) {
-      expect(() => sweeperSettingsFromEnv({ REKEY_SWEEPER_GRACE_SECONDS: value })).toThrow(/at least 900/);
+      expect(() => sweeperSettingsFromEnv(localEnv({ REKEY_SWEEPER_GRACE_SECONDS: value }))).toThrow(
+        /at least 900/,
+      );
     }
     expect(() => sweepIntervalFromEnv({ REKEY_SWEEP_INTERVAL_SECONDS: '0' })).toThrow();
   });

@@ -9,7 +9,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createLogger } from '#adapters/logger.ts';
-import { type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
+import type { Runtime } from '#adapters/runtime.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -27,6 +27,7 @@ import {
   ticketIdText,
 } from '#functions/ticket-worker/schema.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+import { localSettings } from '#infra/local/local-settings.ts';
 import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
 
 /** A publisher that keeps what it published and can be told to fail. */
@@ -101,7 +102,7 @@ describe('ticket worker', () => {
       logger: createLogger('ticket-worker'),
       dynamoDb: createDynamoDbClient(backend.clients),
       secretsManager: createSecretsManagerClient(backend.clients),
-      settings: settingsFromEnv({}),
+      settings: localSettings({}),
       deps,
     };
     const handler = createHandler(runtime, publisher);
