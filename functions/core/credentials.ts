@@ -73,7 +73,7 @@ export function assertPasswordManagedHere(user: User): void {
  * be reset") and a federated user are refused, before anything is generated or written.
  * `issueTemporaryPassword` and `setGivenPassword` run it themselves, so an operation built on
  * them cannot forget it; a use case calls it early too, to refuse before its own checks.
- * A DDM administrator is a database account, not a directory user: SSO logon does not apply.
+ * A database administrator is a database account, not a directory user: SSO logon does not apply.
  */
 export function assertPasswordSettable(user: User, realm: Realm): void {
   if (realm.ssoEnabled) {
@@ -200,7 +200,7 @@ export async function deleteQuietly(
 }
 
 /**
- * Deletes an unreferenced secret (temporary, or a DDM administrator's being created), then
+ * Deletes an unreferenced secret (temporary, or a database administrator's being created), then
  * its index entry. The entry goes only with the secret: while it stays, the sweeper retries.
  */
 export async function discardSecret(

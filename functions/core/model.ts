@@ -11,8 +11,8 @@ export const DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS = 7 * 24 * 3600;
 export const DEFAULT_LOCKOUT = { maxFailedAttempts: 10, lockSeconds: 15 * 60 } as const;
 
 /**
- * The tenant scope of every dialect. One id serves as the OCI tenancy OCID, the Huawei
- * `project_id` and the Alibaba `DirectoryId`; `name` is the OCI tenancy name.
+ * The tenant scope. Each operation maps its vendor's tenant onto `realmId` (its
+ * `operation.ts` says which field); `name` is a second key a password sign-in may use.
  */
 export interface Realm {
   realmId: string;
@@ -20,7 +20,7 @@ export interface Realm {
   /** A named preset, or a policy of the realm's own. */
   policy: PolicyPresetName | PasswordPolicy;
   temporaryPasswordLifetimeSeconds: number;
-  /** Alibaba CloudSSO: once SSO logon is enabled, passwords cannot be reset. */
+  /** Once SSO logon is enabled, users sign in through their identity provider: passwords cannot be set or reset. */
   ssoEnabled: boolean;
   lockout: { maxFailedAttempts: number; lockSeconds: number };
   createdAt: string;
@@ -60,7 +60,7 @@ export interface User {
   createdAt: string;
 }
 
-/** A Huawei DDM instance and its single administrator account. */
+/** A database instance and its single administrator account. */
 export interface DatabaseInstance {
   instanceId: string;
   realmId: string;
@@ -89,10 +89,10 @@ export interface TrackedSecret {
   /** The secret's name (not its ARN: the ARN is unknown until the secret exists). */
   name: string;
   realmId: string;
-  /** The user whose password it holds; empty for a DDM administrator secret. */
+  /** The user whose password it holds; empty for a database administrator secret. */
   userId: string;
   /**
-   * Set for a DDM administrator secret about to be created: the sweeper judges the entry
+   * Set for a database administrator secret about to be created: the sweeper judges the entry
    * against this instance (does it name the secret?) instead of a user.
    */
   instanceId?: string;

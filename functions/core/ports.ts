@@ -9,7 +9,7 @@ import type { DatabaseInstance, Realm, TrackedSecret, User } from './model.ts';
 /** The user directory. Writes are conditional on the record's version. */
 export interface Directory {
   getRealm(realmId: string): Promise<Realm | undefined>;
-  /** Looks a realm up by its id or, failing that, its name (OCI `tenancy` is either). */
+  /** Looks a realm up by its id or, failing that, its name (a sign-in may name either). */
   findRealm(idOrName: string): Promise<Realm | undefined>;
   /** Creates a realm; throws ConflictError if the id or the name is taken. */
   createRealm(realm: Realm): Promise<void>;
@@ -117,7 +117,7 @@ export interface Log {
 export interface RekeyConfig {
   /** Name prefix of temporary-password secrets, e.g. `rekey/temp/`. */
   temporarySecretPrefix: string;
-  /** Name prefix of DDM administrator secrets, e.g. `rekey/ddm/`. */
+  /** Name prefix of database administrator secrets. */
   databaseSecretPrefix: string;
 }
 

@@ -17,7 +17,7 @@ export interface SweepSettings {
   /** Only names under this prefix are ever deleted, whatever the index says. */
   temporarySecretPrefix: string;
   /**
-   * DDM administrator secrets indexed while being created: deleted only under this prefix,
+   * Database administrator secrets indexed while being created: deleted only under this prefix,
    * and only when their instance does not name them. Unset: such entries are refused.
    */
   databaseSecretPrefix?: string;
@@ -179,7 +179,7 @@ function failureRecorder(report: SweepReport, entry: TrackedSecret) {
 }
 
 /**
- * An entry a DDM administrator creation wrote before storing its secret. Once the instance
+ * An entry a database administrator's creation wrote before storing its secret. Once the instance
  * names the secret, the entry has done its job and goes; if nothing names it after the grace
  * period, the request failed between its two writes and its secret is an orphan.
  */
