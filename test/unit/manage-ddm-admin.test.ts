@@ -90,6 +90,14 @@ describe('manageDdmAdmin', () => {
     expect(deps.journal).toEqual([]);
   });
 
+  it("words another project's refusal in Huawei's terms, without its id", async () => {
+    const error = await manageDdmAdmin(deps, ADMIN, input({ projectId: 'zz-project-41' })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).toBe('The token does not grant access to this project.');
+  });
+
   it('treats an instance of another project as not found', async () => {
     await deps.directory.saveInstance({ ...INSTANCE, instanceId: 'ddm2', realmId: 'p2' }, undefined);
     await expect(manageDdmAdmin(deps, ADMIN, input({ instanceId: 'ddm2' }))).rejects.toBeInstanceOf(

@@ -4,7 +4,13 @@ import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
 import type { Runtime } from '#adapters/runtime.ts';
-import { ForbiddenError, InvalidInputError, NotFoundError, UnavailableError } from '#core/errors.ts';
+import {
+  ForbiddenError,
+  InvalidInputError,
+  NotFoundError,
+  UnavailableError,
+  VersionConflictError,
+} from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret, User } from '#core/model.ts';
 import { createHandler } from '#functions/reset-random-password/handler.ts';
@@ -94,6 +100,17 @@ describe('resetRandomPassword', () => {
   it('refuses a project other than the admin realm with a 403, before reading anything', async () => {
     await expect(reset({ projectId: 'r2', userId: 'u-olga' })).rejects.toThrow(ForbiddenError);
     expect(deps.journal).toEqual([]);
+  });
+
+  it("words another project's refusal in Huawei's terms, without its id", async () => {
+    const error = await reset({ projectId: 'zz-project-41' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).toBe('The token does not grant access to this project.');
+  });
+
+  it('keeps a Conflict that is not about the user (a concurrent update) a Conflict', async () => {
+    deps.directory.faults.fail('saveUser', { error: new VersionConflictError() });
+    await expect(reset()).rejects.toMatchObject({ kind: 'Conflict', reason: 'ConcurrentUpdate' });
   });
 
   it('answers 404 for a user of another realm, as for one that does not exist', async () => {

@@ -66,6 +66,25 @@ describe('resetUserPassword', () => {
     expect(deps.journal).toEqual([]);
   });
 
+  it("words another directory's refusal as CloudSSO does (NoPermission.Directory), without its id", async () => {
+    const error = await resetUserPassword(deps, ADMIN, input({ directoryId: 'zz-dir-41' })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect(error).toMatchObject({
+      reason: 'Directory',
+      message: 'The token does not grant access to this directory.',
+    });
+  });
+
+  it('gives a refused password the code InvalidParameter.Password (reason and field Password)', async () => {
+    const weak = input({ newPassword: { generate: false, password: 'short' } });
+    await expect(resetUserPassword(deps, ADMIN, weak)).rejects.toMatchObject({
+      reason: 'Password',
+      field: 'Password',
+    });
+  });
+
   it('names the rule, never the password, when one is refused', async () => {
     const error = await resetUserPassword(
       deps,
