@@ -4,11 +4,13 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // local-env: tests run as npm start does, with its settings (infra/local/local-settings.ts).
+    // quiet-output: a passing file prints nothing but the report (REKEY_TEST_OUTPUT=all: everything).
     // plaintext-setup: every file's output is searched for every password its code handled
     // (test/support/plaintext-setup.ts; the control is in test/integration/no-plaintext.test.ts).
     setupFiles: [
       'infra/local/node-warnings.ts',
       'infra/local/local-env.ts',
+      'test/support/quiet-output.ts',
       'test/support/plaintext-setup.ts',
     ],
     // Logs of passing tests are noise; a failing test shows its own.
