@@ -3,6 +3,7 @@
  * `project_id` is the realm, the seed's password rule and the body's field name are chosen
  * here, and `setDatabaseAdmin` does the rest.
  */
+import { NotFoundError } from '#core/errors.ts';
 import type { AdminPrincipal } from '#core/model.ts';
 import { type PasswordPolicy, POLICY_PRESETS } from '#core/policy.ts';
 import type { CoreDeps } from '#core/ports.ts';
@@ -40,13 +41,21 @@ export interface ManageDdmAdminInput {
  * another project (403), a password the seed refuses (400), an unknown instance (404),
  * another administrator name than the one created (409).
  */
-export function manageDdmAdmin(
+export async function manageDdmAdmin(
   deps: CoreDeps,
   admin: AdminPrincipal,
   input: ManageDdmAdminInput,
 ): Promise<DatabaseAdminResult> {
   const { projectId, ...rest } = input;
-  return realmAs({ noun: 'project' }, () =>
-    setDatabaseAdmin(deps, admin, { ...rest, realmId: projectId }, RULES),
-  );
+  try {
+    return await realmAs({ noun: 'project' }, () =>
+      setDatabaseAdmin(deps, admin, { ...rest, realmId: projectId }, RULES),
+    );
+  } catch (error) {
+    // The same 404, in the seed's words; it still names no id.
+    if (error instanceof NotFoundError && error.entity === 'Instance') {
+      throw new NotFoundError('Instance', 'The instance does not exist in this project.', { cause: error });
+    }
+    throw error;
+  }
 }

@@ -103,6 +103,8 @@ describe('manageDdmAdmin', () => {
     await expect(manageDdmAdmin(deps, ADMIN, input({ instanceId: 'ddm2' }))).rejects.toBeInstanceOf(
       NotFoundError,
     );
+    const error = await manageDdmAdmin(deps, ADMIN, input({ instanceId: 'ddm2' })).catch((e: unknown) => e);
+    expect((error as Error).message).toBe('The instance does not exist in this project.');
   });
 
   it('deletes its secret when the instance update fails', async () => {
