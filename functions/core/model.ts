@@ -1,5 +1,5 @@
 /**
- * The directory's model: realms, users, their one credential, and DDM instances.
+ * The directory's model: realms, users, their one credential, and database instances.
  * Plain data, serialisable as-is into the table and back.
  */
 import type { PasswordPolicy, PolicyPresetName } from './policy.ts';
