@@ -16,7 +16,7 @@ export const TTL_ATTRIBUTE = 'ttl';
 
 /**
  * Item keys, in one place so the directory, the sweeper, the CLI and the stacks' write grants
- * (`dynamodb:LeadingKeys` patterns, infra/constructs/writable-partitions.ts) agree.
+ * (WRITABLE_PARTITIONS below) agree.
  */
 export const keys = {
   realm: (realmId: string) => ({ pk: `REALM#${realmId}`, sk: 'REALM' }),
@@ -32,6 +32,38 @@ export const keys = {
   /** One operation's idempotency records (functions/adapters/idempotency.ts): `IDEMPOTENCY#{scope}`. */
   idempotencyPartition: (scope: string) => `IDEMPOTENCY#${scope}`,
 };
+
+/**
+ * The partition keys a function may write, as IAM `StringLike` patterns for
+ * `dynamodb:LeadingKeys`, built from the key functions above so the grants and the items
+ * cannot drift apart. The key design limits how narrow they can be: a user record's key
+ * (`USER#{id}`), an instance's (`INSTANCE#{id}`) and the secrets index (`TEMPSECRET`) carry no
+ * realm, so a grant is per kind of item, never per realm.
+ */
+export const WRITABLE_PARTITIONS = {
+  /** User records; lock-out's never-landing ghost write (`USER##no-such-user`) is one too. */
+  users: keys.user('*').pk,
+  /** The one partition indexing every temporary (and DDM) secret, by secret name. */
+  trackedSecrets: keys.trackedSecret('').pk,
+  /** DDM instance records. */
+  instances: keys.instance('*').pk,
+  /** One operation's idempotency records, with the scope its handler passes (`oci-ui-password`, `ticket`). */
+  idempotency: keys.idempotencyPartition,
+} as const;
+
+/** The DynamoDB actions a function may be granted, by name (no Scan, no batch, no index). */
+export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
+
+/** The table actions that change an item: granted per partition key (`dynamodb:LeadingKeys`). */
+export const WRITE_ACTIONS: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem'];
+
+/** The Secrets Manager actions a function may be granted on its prefix. */
+export type SecretAction =
+  | 'CreateSecret'
+  | 'TagResource'
+  | 'DeleteSecret'
+  | 'GetSecretValue'
+  | 'PutSecretValue';
 
 /** The environment variables rekey's functions read, by what they hold. */
 export const ENV = {

@@ -1,8 +1,17 @@
 /**
- * The route table: one row per operation, one Lambda function per row. The CDK API stack
- * and the local gateway are both built from it, so they cannot disagree.
+ * The route table: one row per operation, one Lambda function per row, with what the
+ * operation may touch in AWS beside it. The CDK API stack and the local gateway are both built
+ * from it, so they cannot disagree, and a new operation is one folder plus one row: a row
+ * without its access does not compile. Plain data only (the contracts' names and string
+ * literals): the local gateway loads this module, and nothing here may pull in the CDK.
  */
 import type { DialectName } from '#dialects/dialect.ts';
+import {
+  type SecretAction,
+  type SecretPrefixKind,
+  type TableAction,
+  WRITABLE_PARTITIONS as WRITABLE,
+} from './contracts.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -19,7 +28,24 @@ export interface RouteDefinition {
   answersOtherMethods: boolean;
   /** The seed this route implements. */
   seed: string;
+  /** What the operation's function may touch; its role gets exactly this (infra/stacks/api-stack.ts). */
+  access: OperationAccess;
 }
+
+/** What an operation may touch. */
+export interface OperationAccess {
+  /** Table actions (reads on the whole table; writes only on `writes`). */
+  table: readonly TableAction[];
+  /** Partition keys (IAM StringLike patterns, WRITABLE_PARTITIONS) its PutItem/UpdateItem/DeleteItem may touch. */
+  writes: readonly string[];
+  /** Secret actions on one prefix's secrets (SECRET_PREFIXES). */
+  secrets?: { prefix: SecretPrefixKind; actions: readonly SecretAction[] };
+  /** Channels it notifies on: `email` (SES, from the stack's sender), `phone` (SMS only). */
+  notifies?: readonly ('email' | 'phone')[];
+}
+
+/** The secret actions of an operation that issues a temporary password (and drops the one it replaces). */
+const ISSUE_TEMPORARY: readonly SecretAction[] = ['CreateSecret', 'TagResource', 'DeleteSecret'];
 
 export const ROUTES: readonly RouteDefinition[] = [
   {
@@ -30,6 +56,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'admin',
     answersOtherMethods: false,
     seed: '000',
+    // Idempotency records are claimed and completed with PutItem, read back with GetItem and
+    // dropped on failure with DeleteItem (which also drops a replaced secret's index entry).
+    access: {
+      table: ['GetItem', 'PutItem', 'DeleteItem'],
+      writes: [WRITABLE.idempotency('oci-ui-password'), WRITABLE.users, WRITABLE.trackedSecrets],
+      secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+    },
   },
   {
     operation: 'reset-random-password',
@@ -40,6 +73,13 @@ export const ROUTES: readonly RouteDefinition[] = [
     // Other methods reach the function, which answers 405 in Huawei's body.
     answersOtherMethods: true,
     seed: '002',
+    // PutItem/DeleteItem also keep the index of live temporary secrets.
+    access: {
+      table: ['GetItem', 'PutItem', 'DeleteItem'],
+      writes: [WRITABLE.users, WRITABLE.trackedSecrets],
+      secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+      notifies: ['email', 'phone'],
+    },
   },
   {
     operation: 'reset-user-password',
@@ -49,6 +89,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'admin',
     answersOtherMethods: false,
     seed: '003',
+    access: {
+      table: ['GetItem', 'PutItem', 'DeleteItem'],
+      writes: [WRITABLE.users, WRITABLE.trackedSecrets],
+      secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
+    },
   },
   {
     operation: 'manage-ddm-admin',
@@ -59,6 +104,17 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'admin',
     answersOtherMethods: false,
     seed: '004',
+    // Creates the administrator's secret once, then writes new versions of it (reading the
+    // current one first, so keys a rotation function added, like `dbname`, are kept). The
+    // index entry written before the secret and deleted after it is PutItem and DeleteItem.
+    access: {
+      table: ['GetItem', 'PutItem', 'DeleteItem'],
+      writes: [WRITABLE.instances, WRITABLE.trackedSecrets],
+      secrets: {
+        prefix: 'database',
+        actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],
+      },
+    },
   },
   {
     operation: 'change-password',
@@ -69,6 +125,16 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'public',
     answersOtherMethods: false,
     seed: '001',
+    // Finds the user by username (Query); deletes the temporary secret a new password replaces
+    // and its index entry (DeleteItem). Writes only user records: the new credential and a
+    // released attempt (PutItem), a counted failure and the refusals' ghost count
+    // (UpdateItem; USER##no-such-user never lands).
+    access: {
+      table: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
+      writes: [WRITABLE.users, WRITABLE.trackedSecrets],
+      secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
+      notifies: ['email'],
+    },
   },
 ];
 

@@ -14,7 +14,14 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, type EnvName, HTTP_FUNCTION_TIMEOUT_SECONDS } from '../../functions/contracts.ts';
+import {
+  ENV,
+  type EnvName,
+  HTTP_FUNCTION_TIMEOUT_SECONDS,
+  type SecretAction,
+  type TableAction,
+  WRITE_ACTIONS,
+} from '../../functions/contracts.ts';
 import { LAMBDA_ARGON2_BINARY, lambdaBundling, PROJECT_ROOT } from './lambda-bundling.ts';
 
 export interface RekeyFunctionProps {
@@ -34,11 +41,8 @@ export interface RekeyFunctionProps {
   asyncFailures?: { deadLetterQueue: IQueue; retryAttempts: number };
 }
 
-/** The DynamoDB actions a function may be granted, by name. */
-export type TableAction = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query';
-
-/** The table actions that change an item: granted per partition key (`dynamodb:LeadingKeys`). */
-export const WRITE_ACTIONS: readonly TableAction[] = ['PutItem', 'UpdateItem', 'DeleteItem'];
+export type { SecretAction, TableAction } from '../../functions/contracts.ts';
+export { WRITE_ACTIONS } from '../../functions/contracts.ts';
 
 export class RekeyFunction extends Construct {
   readonly function: NodejsFunction;
@@ -171,7 +175,7 @@ export class RekeyFunction extends Construct {
   bindSecrets(options: {
     prefix: string;
     environmentVariable: EnvName;
-    actions: readonly string[];
+    actions: readonly SecretAction[];
     key: IKey;
   }): this {
     const stack = Stack.of(this);

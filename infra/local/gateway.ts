@@ -10,9 +10,12 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
-import type { RouteDefinition } from '#functions/routes.ts';
+import type { RouteDefinition as RouteRow } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
+
+/** What the gateway routes by: a route table row without its AWS access (the stack's concern). */
+type RouteDefinition = Omit<RouteRow, 'access'>;
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -24,8 +24,7 @@ import type { Construct } from 'constructs';
 import { ENV, SECRET_PREFIX_ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
-import { RekeyFunction, type TableAction } from '../constructs/rekey-function.ts';
-import { WRITABLE } from '../constructs/writable-partitions.ts';
+import { RekeyFunction } from '../constructs/rekey-function.ts';
 
 export interface ApiStackProps extends StackProps {
   table: ITable;
@@ -53,60 +52,6 @@ export interface ApiStackProps extends StackProps {
 
 /** The default throttle of unauthenticated routes (see ApiStackProps.publicRouteThrottle). */
 export const DEFAULT_PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
-
-/** What each operation may touch. An operation missing here cannot be deployed. */
-interface OperationAccess {
-  table: readonly TableAction[];
-  /** Partition keys (StringLike patterns) its PutItem/UpdateItem/DeleteItem may touch. */
-  writes: readonly string[];
-  secrets?: { prefix: 'temporary' | 'database'; actions: readonly string[] };
-  notifies?: readonly ('email' | 'phone')[];
-}
-
-const ISSUE_TEMPORARY = ['CreateSecret', 'TagResource', 'DeleteSecret'] as const;
-
-export const OPERATION_ACCESS: Record<string, OperationAccess> = {
-  // Idempotency records are claimed and completed with PutItem, read back with GetItem and
-  // dropped on failure with DeleteItem (which also drops a replaced secret's index entry).
-  'create-or-reset-ui-password': {
-    table: ['GetItem', 'PutItem', 'DeleteItem'],
-    writes: [WRITABLE.idempotency('oci-ui-password'), WRITABLE.users, WRITABLE.trackedSecrets],
-    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
-  },
-  // Finds the user by username (Query); deletes the temporary secret a new password replaces
-  // and its index entry (DeleteItem). Writes only user records: the new credential and a
-  // released attempt (PutItem), a counted failure and the refusals' ghost count
-  // (UpdateItem; USER##no-such-user never lands).
-  'change-password': {
-    table: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
-    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
-    secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
-    notifies: ['email'],
-  },
-  // PutItem/DeleteItem also keep the index of live temporary secrets.
-  'reset-random-password': {
-    table: ['GetItem', 'PutItem', 'DeleteItem'],
-    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
-    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
-    notifies: ['email', 'phone'],
-  },
-  'reset-user-password': {
-    table: ['GetItem', 'PutItem', 'DeleteItem'],
-    writes: [WRITABLE.users, WRITABLE.trackedSecrets],
-    secrets: { prefix: 'temporary', actions: ISSUE_TEMPORARY },
-  },
-  // Creates the administrator's secret once, then writes new versions of it (reading the
-  // current one first, so keys a rotation function added, like `dbname`, are kept). The
-  // index entry written before the secret and deleted after it is PutItem and DeleteItem.
-  'manage-ddm-admin': {
-    table: ['GetItem', 'PutItem', 'DeleteItem'],
-    writes: [WRITABLE.instances, WRITABLE.trackedSecrets],
-    secrets: {
-      prefix: 'database',
-      actions: ['CreateSecret', 'TagResource', 'GetSecretValue', 'PutSecretValue', 'DeleteSecret'],
-    },
-  },
-};
 
 /**
  * One JSON line per request. `$context.routeKey` is the route template and `$context.path`
@@ -226,8 +171,7 @@ export class ApiStack extends Stack {
   }
 
   private operationFunction(route: RouteDefinition, props: ApiStackProps): RekeyFunction {
-    const access = OPERATION_ACCESS[route.operation];
-    if (!access) throw new Error(`no access rules for operation ${route.operation}`);
+    const { access } = route;
     const fn = new RekeyFunction(this, pascal(route.operation), {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
