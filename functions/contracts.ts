@@ -121,6 +121,17 @@ export const SECRET_PREFIX_ENV: Readonly<Record<SecretPrefixKind, EnvName>> = {
   database: ENV.databaseSecretPrefix,
 };
 
+/**
+ * Tags rekey puts on the secrets it creates. The realm tag is also what the readers' policy
+ * (infra/stacks/stateful-stack.ts) matches against the reader's principal tag of the same key.
+ */
+export const SECRET_TAGS = {
+  realm: 'rekey:realm',
+  user: 'rekey:user',
+  expiresAt: 'rekey:expires-at',
+  instance: 'rekey:instance',
+} as const;
+
 /** The event bus tickets arrive on and results go back to. */
 export const EVENT_BUS_NAME = 'rekey';
 

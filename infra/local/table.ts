@@ -10,7 +10,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { TTL_ATTRIBUTE } from '#functions/contracts.ts';
+import { PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#functions/contracts.ts';
 
 /**
  * Creates the table (on-demand, `pk`/`sk`, TTL on `ttl`) if it does not exist, and waits until
@@ -29,12 +29,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: PARTITION_KEY, AttributeType: 'S' },
+        { AttributeName: SORT_KEY, AttributeType: 'S' },
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: PARTITION_KEY, KeyType: 'HASH' },
+        { AttributeName: SORT_KEY, KeyType: 'RANGE' },
       ],
     }),
   );

@@ -9,7 +9,13 @@ import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/
 import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
-import { PARTITION_KEY, SECRET_PREFIXES, SORT_KEY, TTL_ATTRIBUTE } from '../../functions/contracts.ts';
+import {
+  PARTITION_KEY,
+  SECRET_PREFIXES,
+  SECRET_TAGS,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../../functions/contracts.ts';
 
 /** Name prefix of the secrets that hold generated temporary passwords (a contract with the runtime). */
 export const TEMPORARY_SECRET_PREFIX = SECRET_PREFIXES.temporary;
@@ -21,7 +27,7 @@ export const DATABASE_SECRET_PREFIX = SECRET_PREFIXES.database;
  * The tag naming a secret's realm (issueTemporaryPassword sets it), and the principal tag
  * that binds a reader of temporary passwords to one realm. IAM tag keys may contain ':'.
  */
-export const REALM_TAG = 'rekey:realm';
+export const REALM_TAG = SECRET_TAGS.realm;
 
 /** The reader's realm, as an IAM policy variable: its principal tag `rekey:realm`. */
 export const PRINCIPAL_REALM = '$' + `{aws:PrincipalTag/${REALM_TAG}}`;
