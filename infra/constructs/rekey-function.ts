@@ -18,7 +18,10 @@ import {
   ENV,
   type EnvName,
   HTTP_FUNCTION_TIMEOUT_SECONDS,
+  SECRET_PREFIX_ENV,
+  SECRET_PREFIXES,
   type SecretAction,
+  type SecretPrefixKind,
   type TableAction,
   WRITE_ACTIONS,
 } from '../../functions/contracts.ts';
@@ -169,20 +172,18 @@ export class RekeyFunction extends Construct {
   }
 
   /**
-   * Sets the prefix variable and allows `actions` on secrets under `prefix` only, with the
-   * KMS key usable only through Secrets Manager.
+   * Sets the variable of the `prefix` kind's name prefix (SECRET_PREFIX_ENV) and allows
+   * `actions` on secrets under that prefix only (SECRET_PREFIXES), with the KMS key usable only
+   * through Secrets Manager. Prefix and variable come from the contracts together, so a stack
+   * cannot pair one prefix with the other's variable.
    */
-  bindSecrets(options: {
-    prefix: string;
-    environmentVariable: EnvName;
-    actions: readonly SecretAction[];
-    key: IKey;
-  }): this {
+  bindSecrets(options: { prefix: SecretPrefixKind; actions: readonly SecretAction[]; key: IKey }): this {
+    const prefix = SECRET_PREFIXES[options.prefix];
     const stack = Stack.of(this);
-    this.function.addEnvironment(options.environmentVariable, options.prefix);
+    this.function.addEnvironment(SECRET_PREFIX_ENV[options.prefix], prefix);
     Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${options.prefix}*]`,
-      reason: `Secrets are created per request (their names end with a request id), so the grant is the ${options.prefix} name prefix, never all secrets.`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      reason: `Secrets are created per request (their names end with a request id), so the grant is the ${prefix} name prefix, never all secrets.`,
     });
     this.function.addToRolePolicy(
       new PolicyStatement({
@@ -191,7 +192,7 @@ export class RekeyFunction extends Construct {
           stack.formatArn({
             service: 'secretsmanager',
             resource: 'secret',
-            resourceName: `${options.prefix}*`,
+            resourceName: `${prefix}*`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],

@@ -21,7 +21,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, SECRET_PREFIX_ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import { ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
@@ -183,8 +183,7 @@ export class ApiStack extends Stack {
     }).bindTable(props.table, access.table, access.writes);
     if (access.secrets) {
       fn.bindSecrets({
-        prefix: SECRET_PREFIXES[access.secrets.prefix],
-        environmentVariable: SECRET_PREFIX_ENV[access.secrets.prefix],
+        prefix: access.secrets.prefix,
         actions: access.secrets.actions,
         key: props.secretsKey,
       });

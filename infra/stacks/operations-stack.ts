@@ -13,11 +13,10 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DETAIL_TYPES, ENV, EVENT_BUS_NAME, SECRET_PREFIX_ENV } from '../../functions/contracts.ts';
+import { DETAIL_TYPES, ENV, EVENT_BUS_NAME, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
-import { DATABASE_SECRET_PREFIX, TEMPORARY_SECRET_PREFIX } from './stateful-stack.ts';
 
 export interface OperationsStackProps extends StackProps {
   table: ITable;
@@ -80,7 +79,7 @@ export class OperationsStack extends Stack {
         [ENV.eventBusName]: this.bus.eventBusName,
         [ENV.emailFrom]: props.emailSender,
         // The runtime reads both prefixes; the worker is granted only the temporary one.
-        [ENV.databaseSecretPrefix]: DATABASE_SECRET_PREFIX,
+        [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
       },
     })
       // Idempotency records per ticket: claimed and completed with PutItem, read back with
@@ -92,8 +91,7 @@ export class OperationsStack extends Stack {
         [WRITABLE.idempotency('ticket'), WRITABLE.users, WRITABLE.trackedSecrets],
       )
       .bindSecrets({
-        prefix: TEMPORARY_SECRET_PREFIX,
-        environmentVariable: SECRET_PREFIX_ENV.temporary,
+        prefix: 'temporary',
         // No GetSecretValue: a ticket's notification sends the password the reset generated,
         // held in memory; the worker never reads a secret back.
         actions: ['CreateSecret', 'TagResource', 'DeleteSecret'],
@@ -147,15 +145,13 @@ export class OperationsStack extends Stack {
         [WRITABLE.users, WRITABLE.trackedSecrets],
       )
       .bindSecrets({
-        prefix: TEMPORARY_SECRET_PREFIX,
-        environmentVariable: SECRET_PREFIX_ENV.temporary,
+        prefix: 'temporary',
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       })
       // Only the DDM administrator secrets a failed creation left behind (the index names them).
       .bindSecrets({
-        prefix: DATABASE_SECRET_PREFIX,
-        environmentVariable: SECRET_PREFIX_ENV.database,
+        prefix: 'database',
         actions: ['DeleteSecret'],
         key: props.secretsKey,
       });
