@@ -19,7 +19,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.ts';
-import { TTL_ATTRIBUTE } from '#functions/contracts.ts';
+import { keys, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** Retry tokens and ticket ids are remembered this long (OCI: 24 hours). */
@@ -73,7 +73,10 @@ export function idempotent<I extends IdempotentInput, R>(
   };
 
   return async (input, context) => {
-    const key = marshall({ pk: `IDEMPOTENCY#${options.scope}`, sk: sha256(input.key) });
+    const key = marshall({
+      [PARTITION_KEY]: keys.idempotencyPartition(options.scope),
+      [SORT_KEY]: sha256(input.key),
+    });
     const fingerprint = sha256(input.fingerprint);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const started = now();

@@ -2,6 +2,8 @@
  * The credential life cycle every operation shares: find the user an admin may touch, put a
  * new password in place in an order that never strands a user, and issue temporary passwords.
  */
+
+import { SECRET_TAGS } from '../contracts.ts';
 import {
   ConflictError,
   NotFoundError,
@@ -273,7 +275,11 @@ export async function issueTemporaryPassword(
     name,
     value: JSON.stringify(value),
     description: 'rekey temporary password',
-    tags: { 'rekey:realm': realm.realmId, 'rekey:user': user.userId, 'rekey:expires-at': expiresAt },
+    tags: {
+      [SECRET_TAGS.realm]: realm.realmId,
+      [SECRET_TAGS.user]: user.userId,
+      [SECRET_TAGS.expiresAt]: expiresAt,
+    },
   });
   const kind = options.kind ?? 'TEMPORARY';
   const next = await switchCredential(deps, user, {

@@ -3,6 +3,8 @@
  * events rekey puts back. Which failures a ticket hears about (a `PasswordResetFailed`
  * result) and which are retried by the queue is decided here, once for every operation.
  */
+
+import { DETAIL_TYPES } from '../contracts.ts';
 import { type ErrorKind, InvalidInputError, NotFoundError, RekeyError } from './errors.ts';
 import type { NotificationChannel } from './ports.ts';
 
@@ -52,8 +54,8 @@ export interface PasswordResetFailed {
 
 /** The event rekey puts back on the bus for one ticket. */
 export type TicketResult =
-  | { detailType: 'PasswordResetCompleted'; detail: PasswordResetCompleted }
-  | { detailType: 'PasswordResetFailed'; detail: PasswordResetFailed };
+  | { detailType: typeof DETAIL_TYPES.completed; detail: PasswordResetCompleted }
+  | { detailType: typeof DETAIL_TYPES.failed; detail: PasswordResetFailed };
 
 /** Puts result events on the bus (EventBridge in AWS, the local bus in `npm start`). */
 export interface ResultPublisher {
@@ -121,7 +123,7 @@ export function failedResult(
   operation: TicketOperation | undefined,
 ): TicketResult {
   return {
-    detailType: 'PasswordResetFailed',
+    detailType: DETAIL_TYPES.failed,
     detail: {
       ticketId,
       ...(operation ? { operation } : {}),
@@ -137,7 +139,7 @@ export function completedResult(
   issued: { passwordSecretId: string; expiresAt: string },
 ): TicketResult {
   return {
-    detailType: 'PasswordResetCompleted',
+    detailType: DETAIL_TYPES.completed,
     detail: {
       ticketId: ticket.ticketId,
       operation: ticket.operation,

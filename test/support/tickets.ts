@@ -4,6 +4,7 @@
  */
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { DETAIL_TYPES, EVENT_BUS_NAME } from '#functions/contracts.ts';
 import type { TestApi } from './test-api.ts';
 
 /** Puts one event per detail on the `rekey` bus; resolves once every ticket has a result or is dead-lettered. */
@@ -14,9 +15,9 @@ export async function putTickets(t: TestApi, details: Array<Record<string, unkno
       new PutEventsCommand({
         Entries: details.map((detail) => ({
           Source: 'ticketing.servicenow',
-          DetailType: 'PasswordResetRequested',
+          DetailType: DETAIL_TYPES.requested,
           Detail: JSON.stringify(detail),
-          EventBusName: 'rekey',
+          EventBusName: EVENT_BUS_NAME,
         })),
       }),
     );

@@ -5,6 +5,8 @@
  * verb chooses the password rule, the parameter names refusals use, and the log lines' and
  * the secret's words; nothing here is any vendor's.
  */
+
+import { SECRET_TAGS } from '../../contracts.ts';
 import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
 import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
@@ -122,7 +124,7 @@ async function createAdministrator(
       name,
       value: JSON.stringify(secretValue(instance, input.name, input.password)),
       description: rules.words.secretDescription,
-      tags: { 'rekey:realm': instance.realmId, 'rekey:instance': instance.instanceId },
+      tags: { [SECRET_TAGS.realm]: instance.realmId, [SECRET_TAGS.instance]: instance.instanceId },
     }));
   } catch (error) {
     // A failed create may still have landed (a timeout hides a success): delete by name what
