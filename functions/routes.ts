@@ -30,6 +30,11 @@ export interface RouteDefinition {
   seed: string;
   /** What the operation's function may touch; its role gets exactly this (infra/stacks/api-stack.ts). */
   access: OperationAccess;
+  /**
+   * Whether the function hashes passwords: only then is the argon2id binding shipped in its
+   * asset (and only then may it load it: .dependency-cruiser.cjs).
+   */
+  hashes: boolean;
 }
 
 /** What an operation may touch. */
@@ -50,6 +55,7 @@ const ISSUE_TEMPORARY: readonly SecretAction[] = ['CreateSecret', 'TagResource',
 export const ROUTES: readonly RouteDefinition[] = [
   {
     operation: 'create-or-reset-ui-password',
+    hashes: true,
     methods: ['POST'],
     path: '/20160918/users/{userId}/uiPassword',
     dialect: 'oci',
@@ -66,6 +72,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-random-password',
+    hashes: true,
     methods: ['GET'],
     path: '/v2/{project_id}/users/{user_id}/random-password',
     dialect: 'huawei',
@@ -83,6 +90,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-user-password',
+    hashes: true,
     methods: ['POST'],
     path: '/cloudsso/2021-05-15/ResetUserPassword',
     dialect: 'alibaba',
@@ -97,6 +105,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'manage-ddm-admin',
+    hashes: false,
     // The seed's URI says PUT, its own example POST: both are served.
     methods: ['PUT', 'POST'],
     path: '/v3/{project_id}/instances/{instance_id}/admin-user',
@@ -118,6 +127,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'change-password',
+    hashes: true,
     methods: ['PUT'],
     path: '/20160918/changepassword',
     dialect: 'oci',

@@ -14,8 +14,8 @@ import type { RouteDefinition as RouteRow } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
 
-/** What the gateway routes by: a route table row without its AWS access (the stack's concern). */
-type RouteDefinition = Omit<RouteRow, 'access'>;
+/** What the gateway routes by: a route table row without what only the stack builds from (access, the argon2 binding). */
+type RouteDefinition = Omit<RouteRow, 'access' | 'hashes'>;
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

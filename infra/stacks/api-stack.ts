@@ -175,6 +175,7 @@ export class ApiStack extends Stack {
     const fn = new RekeyFunction(this, pascal(route.operation), {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
+      argon2: route.hashes,
       // The runtime reads both prefixes (names only); bindSecrets grants access to one.
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,

@@ -63,18 +63,21 @@ function deployedFunctions(stacks: RekeyStacks): Array<{ path: string; variables
 
 describe('the environment the stacks give each function', () => {
   let stacks: RekeyStacks;
+  let synthesized: ReturnType<typeof deployedFunctions>;
 
+  // Synthesis is the slow part (tens of seconds on a busy 2-core machine): once, in the hook.
   beforeAll(() => {
     const app = new App({
       outdir: mkdtempSync(join(tmpdir(), 'rekey-environment-')),
       context: { 'aws:cdk:bundling-stacks': [] },
     });
     stacks = buildRekey(app);
+    synthesized = deployedFunctions(stacks);
   });
 
   it('has every variable its settings require, for every function in the templates', () => {
     const rows = required(stacks);
-    const functions = deployedFunctions(stacks);
+    const functions = synthesized;
     // A function the table does not know fails: say what its settings require first.
     expect(functions.map((f) => f.path).sort()).toEqual([...rows.keys()].sort());
     for (const fn of functions) {
@@ -85,7 +88,7 @@ describe('the environment the stacks give each function', () => {
   });
 
   it('gives the names and prefixes the contracts say, so the stacks and the runtime agree', () => {
-    for (const fn of deployedFunctions(stacks)) {
+    for (const fn of synthesized) {
       const v = fn.variables;
       if (ENV.temporarySecretPrefix in v)
         expect(v[ENV.temporarySecretPrefix], fn.path).toBe(SECRET_PREFIXES.temporary);
