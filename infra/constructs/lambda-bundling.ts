@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /** The repository root (bundling and asset paths are relative to it). */
 export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
@@ -32,6 +32,8 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     minify: true,
+    // esbuild's per-bundle size lines are noise in `cdk synth` and in the test report; warnings stay.
+    logLevel: LogLevel.WARNING,
     sourceMap: false,
     target: 'node22',
     mainFields: ['module', 'main'],
