@@ -30,7 +30,6 @@ export const oci: Dialect = {
     if (error.kind === 'InvalidInput' && error.reason === 'MissingParameter') {
       return { status: 400, code: 'MissingParameter' };
     }
-    if (error.kind === 'NotFound' && error.reason === 'Tenancy') return { status: 404, code: 'NotFound' };
     return { status: DEFAULT_STATUS[error.kind], code: CODES[error.kind] };
   },
   errorBody: (mapping, message) => ({ code: mapping.code, message }),

@@ -23,9 +23,19 @@ import {
   type TicketOperation,
   type TicketResult,
 } from '#core/tickets.ts';
-import { handleTicket } from '#core/use-cases/handle-ticket.ts';
+import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
+
+/**
+ * A ticket's reset is logged with the message its operation's HTTP route uses, so an
+ * operator's search for one kind of reset finds it whoever asked (an admin or a ticket).
+ */
+const RESET_LINES: ResetLines = {
+  CreateOrResetUIPassword: 'temporary UI password issued',
+  ResetRandomPassword: 'random password reset',
+  ResetUserPassword: 'CloudSSO password generated',
+};
 
 /** A message that is not an EventBridge event with a ticket id: nothing to answer, only to dead-letter. */
 export class PoisonMessageError extends Error {
@@ -47,7 +57,7 @@ interface TicketAttempt {
 export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
   const { deps, logger } = runtime;
   const handleOnce = idempotent(
-    (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId),
+    (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
     {
       client: runtime.dynamoDb,
       tableName: runtime.settings.tableName,

@@ -28,16 +28,6 @@ const ALLOWED: readonly { file: string; word: string; why: string }[] = [
   { file: 'policy.ts', word: 'ddm', why: 'preset name huawei-ddm (data)' },
   { file: 'factories.ts', word: 'oci', why: "a new realm's default preset (data)" },
   { file: 'factories.ts', word: 'ddm', why: "a new instance's default host name (data)" },
-  {
-    file: 'errors.ts',
-    word: 'Tenancy',
-    why: 'a NotFound entity name the OCI dialect maps; to move with the dialect work',
-  },
-  {
-    file: 'use-cases/handle-ticket.ts',
-    word: 'CloudSSO',
-    why: "the ticket's reset log line reuses the HTTP route's message (ticket-worker work, not moved here)",
-  },
 ];
 
 /** The code of a TypeScript file without its comments (strings kept). */

@@ -70,7 +70,6 @@ describe('oci dialect', () => {
       status: 400,
       code: 'MissingParameter',
     });
-    expect(oci.mapError(new NotFoundError('Tenancy', 'x'))).toEqual({ status: 404, code: 'NotFound' });
   });
 
   it('writes {code, message} bodies and the opc-request-id header', () => {

@@ -26,14 +26,11 @@ import {
 const CHANNEL_FIELD = 'notificationType';
 
 /**
- * The message of the reset's own log line, as the operation's HTTP route words it: an
- * operator's search for one kind of reset finds it whoever asked (an admin or a ticket).
+ * The message of the reset's own log line for each operation, in the caller's words (the
+ * ticket worker words them as the operations' routes do, so an operator's search for one kind
+ * of reset finds it whoever asked).
  */
-const RESET_LINE: Readonly<Record<TicketOperation, string>> = {
-  CreateOrResetUIPassword: 'temporary UI password issued',
-  ResetRandomPassword: 'random password reset',
-  ResetUserPassword: 'CloudSSO password generated',
-};
+export type ResetLines = Readonly<Record<TicketOperation, string>>;
 
 /**
  * Resets the ticket's user and returns the result event to publish. A refusal (validation,
@@ -45,9 +42,10 @@ export async function handleTicket(
   deps: UseCaseDeps,
   ticket: Ticket,
   requestId: string,
+  resetLines: ResetLines,
 ): Promise<TicketResult> {
   try {
-    const issued = await resetForTicket(deps, ticket, requestId);
+    const issued = await resetForTicket(deps, ticket, requestId, resetLines);
     deps.log.info('ticket password reset', {
       ...ticketActedBy(ticket, requestId),
       ticketId: ticket.ticketId,
@@ -94,6 +92,7 @@ async function resetForTicket(
   deps: UseCaseDeps,
   ticket: Ticket,
   requestId: string,
+  resetLines: ResetLines,
 ): Promise<{ passwordSecretId: string; expiresAt: string }> {
   const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
   assertPasswordSettable(user, realm);
@@ -102,7 +101,7 @@ async function resetForTicket(
 
   const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
   const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
-  deps.log.info(RESET_LINE[ticket.operation], {
+  deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),
     userId: user.userId,
     kind,
