@@ -560,10 +560,12 @@ describe('rekey CLI', () => {
  * `rekey env` exports): `bootstrap` creates the event bus where the endpoint manages buses and
  * says what it leaves to the stacks; `event send` prints the bus's answer and no result.
  */
+const mockEventBridge = () => mockClient(EventBridgeClient);
+
 describe('rekey CLI with REKEY_BACKEND=aws', () => {
   let api: LocalApi;
   let apiDataDir: string;
-  let bus: ReturnType<typeof mockClient<EventBridgeClient>> | undefined;
+  let bus: ReturnType<typeof mockEventBridge> | undefined;
   const aws = (argv: string[], env: Record<string, string> = {}) =>
     rekey(argv, { REKEY_BACKEND: 'aws', REKEY_DATA_DIR: apiDataDir, ...env });
 
@@ -589,7 +591,7 @@ describe('rekey CLI with REKEY_BACKEND=aws', () => {
   });
 
   it('bootstrap creates the event bus where it is missing, and names what it does not create', async () => {
-    bus = mockClient(EventBridgeClient);
+    bus = mockEventBridge();
     bus
       .on(DescribeEventBusCommand)
       .rejects(
