@@ -13,6 +13,7 @@ import { restrictUmask } from './data-folder.ts';
 import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';
 import { startLocalApi } from './local-api.ts';
+import { portOwner } from './port-owner.ts';
 import { DATA_FOLDER_NAME, type DataFolderLock, findDataDir, lockDataFolder, RUN_FILE } from './run-file.ts';
 import { startSweepTimer, sweepIntervalFromEnv } from './sweep-timer.ts';
 
@@ -56,8 +57,12 @@ try {
 } catch (error) {
   if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
     const { port: taken } = error as NodeJS.ErrnoException & { port?: number };
+    const owner = taken ? portOwner(taken) : undefined;
+    const holder = owner
+      ? `another ${owner.rekey ? 'rekey' : 'program'} (pid ${owner.pid})`
+      : 'another rekey or another program';
     refuse(
-      `port ${taken ?? `${port} or ${endpointPort}`} is in use, by another rekey or another program; stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)`,
+      `port ${taken ?? `${port} or ${endpointPort}`} is in use by ${holder}; stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)`,
     );
   }
   throw error;

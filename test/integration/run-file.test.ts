@@ -218,27 +218,41 @@ describe('a second npm start', () => {
     SPAWN_TIMEOUT,
   );
 
-  it.each([
-    ['the API port', 'PORT'],
-    ['the endpoint port', 'REKEY_LOCAL_ENDPOINT_PORT'],
-  ])(
-    'on %s taken, with another data folder, exits non-zero with one line naming the port',
-    async (_what, variable) => {
+  it(
+    'on the ports of the running one, with another data folder, exits non-zero with one line naming its pid',
+    async () => {
+      const other = join(root, 'other-rekey');
+      mkdirSync(other);
+      const port = new URL(server.url).port;
+      const second = await start(other, { PORT: port });
+      expect('child' in second).toBe(false);
+      const { code, err } = second as Exit;
+      expect(code).not.toBe(0);
+      expect(err).toBe(
+        `rekey: port ${port} is in use by another rekey (pid ${server.child.pid}); stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)\n`,
+      );
+      // It let go of its data folder's lock on the way out.
+      expect(existsSync(join(other, '.rekey', 'run.json'))).toBe(false);
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    'on an endpoint port another program holds, exits non-zero with one line naming that program’s pid',
+    async () => {
       const taken: NetServer = createServer();
       await new Promise<void>((resolvePromise) => taken.listen(0, '127.0.0.1', resolvePromise));
       const port = (taken.address() as { port: number }).port;
       try {
-        const other = join(root, `other-${variable}`);
+        const other = join(root, 'other-program');
         mkdirSync(other);
-        const second = await start(other, { [variable]: String(port) });
+        const second = await start(other, { REKEY_LOCAL_ENDPOINT_PORT: String(port) });
         expect('child' in second).toBe(false);
         const { code, err } = second as Exit;
         expect(code).not.toBe(0);
         expect(err).toBe(
-          `rekey: port ${port} is in use, by another rekey or another program; stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)\n`,
+          `rekey: port ${port} is in use by another program (pid ${process.pid}); stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)\n`,
         );
-        // It let go of its data folder's lock on the way out.
-        expect(existsSync(join(other, '.rekey', 'run.json'))).toBe(false);
       } finally {
         await new Promise((resolvePromise) => taken.close(resolvePromise));
       }
