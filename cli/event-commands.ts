@@ -61,7 +61,11 @@ export async function sendEvents(file: string, options: SendOptions): Promise<vo
     client.destroy();
   }
   if (!local) {
+    // The results are the deployed ticket worker's to put on the bus; nothing here waits for them.
     io.out(JSON.stringify({ Entries: answers }, null, 2));
+    io.err(
+      `put ${entries.length} event(s) on the bus ${entries[0]?.EventBusName}; with REKEY_BACKEND=aws no result is awaited: the ticket worker behind the bus answers (the deployed stack's in AWS, nothing until it is deployed; npm start's own on its endpoint, see \`rekey events\`)`,
+    );
     return;
   }
 

@@ -3,11 +3,14 @@
  * AWS-compatible endpoint) or, with REKEY_BACKEND=aws, to AWS or any compatible endpoint
  * through the standard SDK environment. Results go to stdout alone; messages to stderr.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateEventBusCommand, DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
-import { createDynamoDbClient } from '#adapters/aws-clients.ts';
+import { createDynamoDbClient, createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { DEFAULT_EVENT_BUS_NAME } from '#adapters/eventbridge-publisher.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
@@ -16,6 +19,7 @@ import { DEFAULT_LOCKOUT, DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS } from '#c
 import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
+import { MAX_TOKEN_LIFETIME_SECONDS } from '#functions/token-authorizer/authorizer.ts';
 import { idText, nameText } from '#http/text.ts';
 import { loadDevKey, mintToken } from '#infra/local/dev-tokens.ts';
 import { LOCAL_REGION, localClientOptions } from '#infra/local/embedded-backend.ts';
@@ -25,55 +29,129 @@ import {
   requireLocalCredentials,
 } from '#infra/local/endpoint-credentials.ts';
 import { localEnv } from '#infra/local/local-settings.ts';
+import { DATA_FOLDER_NAME, findDataDir, isAlive, RUN_FILE, readRunFile } from '#infra/local/run-file.ts';
 import { ensureTable } from '#infra/local/table.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
 
-const HELP = `rekey — operate a rekey directory
-
-Usage: rekey <command> [options]
-
-Commands:
-  bootstrap                                   create the table where it is missing
-  realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
+/** Each command's usage: its line(s) in `rekey --help`, and all of `rekey COMMAND --help`. */
+const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
+  [
+    'bootstrap',
+    `bootstrap                                   create the table and the event bus where they are missing;
+                                              say what it does not create (the queue, the worker: the stacks')`,
+  ],
+  [
+    'realm create',
+    `realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
                [--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]
                                               presets: ${POLICY_PRESET_NAMES.join(', ')} (default oci);
                                               --sso-enabled: SSO logon on: no route or ticket sets a user's password;
                                               lock a user out after N failed sign-ins in a row
                                               (1-100, default ${DEFAULT_LOCKOUT.maxFailedAttempts}) for M minutes (1-1440, default ${DEFAULT_LOCKOUT.lockSeconds / 60});
                                               generated temporary passwords expire after D days
-                                              (1-90, default ${DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS / 86_400})
-  user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]
-  token --realm ID [--subject S] [--ttl SECONDS]
-                                              print a development admin token (local gateway key)
-  secret get SECRET_ID                        print a secret's JSON value
-  instance create --project ID --id ID [--host H] [--port P] [--engine E]
+                                              (1-90, default ${DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS / 86_400})`,
+  ],
+  ['user create', 'user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]'],
+  [
+    'token',
+    `token --realm ID [--subject S] [--ttl SECONDS]
+                                              print a development admin token (local gateway key) for a
+                                              realm that exists, valid SECONDS (1-${MAX_TOKEN_LIFETIME_SECONDS}, default 43200)`,
+  ],
+  ['secret get', "secret get SECRET_ID                        print a secret's JSON value"],
+  [
+    'instance create',
+    `instance create --project ID --id ID [--host H] [--port P] [--engine E]
                                               register a DDM instance in a project (= realm; --realm
-                                              is a synonym); its admin is created by the API
-  outbox                                      print the local outbox (notifications sent), as JSON lines
-  event send FILE.json                        put the ticketing event(s) in FILE (one event or an array)
-                                              on the bus; locally, print their result events
-  events                                      print the local events log (result events), as JSON lines
-  env                                         print the embedded endpoint's credentials, region and URL as
+                                              is a synonym); its admin is created by the API`,
+  ],
+  [
+    'outbox',
+    'outbox                                      print the local outbox (notifications sent), as JSON lines',
+  ],
+  [
+    'event send',
+    `event send FILE.json                        put the ticketing event(s) in FILE (one event or an array)
+                                              on the bus; locally, print their result events; with
+                                              REKEY_BACKEND=aws, print the bus's answer (the event ids)`,
+  ],
+  [
+    'events',
+    'events                                      print the local events log (result events), as JSON lines',
+  ],
+  [
+    'env',
+    `env                                         print the embedded endpoint's credentials, region and URL as
                                               shell exports, for the AWS CLI or REKEY_BACKEND=aws:
-                                              eval "$(npx rekey env)"
-  sweep                                       run the sweeper once: delete expired and orphan temporary
+                                              eval "$(npx rekey env)"`,
+  ],
+  [
+    'sweep',
+    `sweep                                       run the sweeper once: delete expired and orphan temporary
                                               secrets, and DDM secrets a failed creation left behind;
-                                              print what it did as JSON
+                                              print what it did as JSON`,
+  ],
+];
 
-Environment:
+const ENVIRONMENT = `Environment:
+  REKEY_DATA_DIR           the local data folder (default: the nearest .rekey folder from the working
+                           directory up, as git finds .git; the CLI never creates one, npm start does)
   REKEY_BACKEND=aws        use AWS (or AWS_ENDPOINT_URL) instead of the local backend
-  REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default http://127.0.0.1:4566); it
-                           accepts only requests signed with the credentials in REKEY_DATA_DIR
-  REKEY_DATA_DIR           the local data folder (default .rekey)
+  REKEY_LOCAL_ENDPOINT     the embedded backend's endpoint (default: the one the npm start that owns the
+                           data folder wrote in its run.json); it accepts only requests signed with the
+                           credentials in the data folder
   REKEY_TABLE              the table name (default rekey)
   REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
-  REKEY_EVENT_BUS_NAME     the event bus of \`event send\` (default rekey)
-  REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)
+  REKEY_EVENT_BUS_NAME     the event bus of \`event send\` and \`bootstrap\` (default rekey)
+  REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)`;
+
+const HELP = `rekey — operate a rekey directory
+
+Usage: rekey <command> [options]
+       rekey <command> --help
+       rekey --version
+
+Commands:
+${COMMANDS.map(([, text]) => `  ${text}`).join('\n')}
+
+${ENVIRONMENT}
 `;
 
-export class UsageError extends Error {}
+/** `rekey COMMAND --help`: the usage of one command (or of every verb of a noun: `rekey realm --help`). */
+function commandHelp(name: string): string | undefined {
+  const matching = COMMANDS.filter(([command]) => command === name || command.startsWith(`${name} `));
+  if (matching.length === 0) return undefined;
+  return `Usage: ${matching.map(([, text]) => `rekey ${text}`).join('\n       ')}
+
+Run "rekey --help" for every command and the environment.`;
+}
+
+/** The package's version, from its package.json. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/**
+ * The caller's input is refused (exit 2). With `usage`, the command's usage follows the message;
+ * `usage: false` is for a refusal that needs none (a realm that does not exist).
+ */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string | false | undefined = undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** The signing key npm start keeps in `<data folder>/keys` (infra/local/dev-tokens.ts). */
+const DEV_KEY_FILE = 'dev-jwt-key.json';
 
 const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event']);
+const HELP_FLAGS = new Set(['--help', '-h']);
 
 interface Io {
   out: (text: string) => void;
@@ -85,24 +163,44 @@ const stdio: Io = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
+/** `realm create` for `realm create --id …`, `token` for `token --realm …`, `realm` for `realm --help`. */
+function commandName([command = '', verb]: string[]): string {
+  return NOUNS.has(command) && verb && !HELP_FLAGS.has(verb) ? `${command} ${verb}` : command;
+}
+
 /** Runs one CLI invocation; resolves to the exit code. */
 export async function main(
   argv: string[],
   io: Io = stdio,
   env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
+    if (!command || HELP_FLAGS.has(command) || command === 'help') {
       io.out(HELP);
       return 0;
     }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.out(packageVersion());
+      return 0;
+    }
+    // `rekey token --help`, `rekey realm create --help`, `rekey realm --help`.
+    const name = commandName(argv);
+    if (rest.some((arg) => HELP_FLAGS.has(arg))) {
+      const help = commandHelp(name);
+      if (!help) throw new UsageError(`unknown command: ${name}`);
+      io.out(help);
+      return 0;
+    }
     // The CLI is a local tool: npm start's values fill what the environment leaves unset.
-    await run(command, rest, io, localEnv(env));
+    await run(command, rest, io, localEnv(env), cwd);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`rekey: ${error.message}\n\n${HELP}`);
+      // A known command's refusal shows that command's usage; an unknown one, every command.
+      const usage = error.usage === undefined ? (commandHelp(commandName(argv)) ?? HELP) : error.usage;
+      io.err(usage === false ? `rekey: ${error.message}` : `rekey: ${error.message}\n\n${usage}`);
       return 2;
     }
     io.err(`rekey: ${describe(error)}`);
@@ -110,23 +208,37 @@ export async function main(
   }
 }
 
-async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessEnv): Promise<void> {
-  const context = new CliContext(env);
+async function run(
+  command: string,
+  args: string[],
+  io: Io,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<void> {
+  const context = new CliContext(env, cwd);
   // Nouns take a verb (`realm create`); the rest are verbs of their own (`token`).
   const withVerb = NOUNS.has(command);
   const name = withVerb ? `${command} ${args[0] ?? ''}` : command;
   const rest = withVerb ? args.slice(1) : args;
   switch (name) {
     case 'bootstrap': {
-      const created = await ensureTable(
-        createDynamoDbClient(await context.clients()),
-        context.runtime.settings.tableName,
-      );
+      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      const clients = await context.clients();
+      const tableName = context.runtime.settings.tableName;
+      const created = await ensureTable(createDynamoDbClient(clients), tableName);
+      io.err(created ? `created table ${tableName}` : `table ${tableName} exists`);
+      const busName = env.REKEY_EVENT_BUS_NAME || DEFAULT_EVENT_BUS_NAME;
+      const bus = await ensureEventBus(clients, busName);
       io.err(
-        created
-          ? `created table ${context.runtime.settings.tableName}`
-          : `table ${context.runtime.settings.tableName} exists`,
+        bus === 'created'
+          ? `created event bus ${busName}`
+          : bus === 'exists'
+            ? `event bus ${busName} exists`
+            : `event bus ${busName} is built into npm start's endpoint`,
       );
+      // An endpoint that manages buses (AWS, an AWS-compatible emulator) has no rule, queue or
+      // worker until the stacks deploy them; npm start's endpoint routes tickets to its own.
+      if (bus !== 'built-in') io.err(NOT_BOOTSTRAPPED);
       return;
     }
     case 'realm create': {
@@ -205,12 +317,23 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
           options: { realm: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' } },
         }),
       );
+      const realmId = required(values.realm, '--realm');
+      // Refused here, in rekey's words: 0 would print an expired token, `abc` jose's own message.
+      const ttlSeconds = integerOption(values.ttl, '--ttl', 1, MAX_TOKEN_LIFETIME_SECONDS);
+      const keyFile = join(context.dataDir, 'keys', DEV_KEY_FILE);
+      // The CLI signs with the key npm start made; it never makes one (the server would not know it).
+      if (!existsSync(keyFile)) {
+        throw new Error(`no signing key in ${keyFile}; "npm start" creates it in its data folder`);
+      }
+      if (!(await (await context.deps()).directory.getRealm(realmId))) {
+        throw new UsageError(`realm ${realmId} does not exist`, false);
+      }
       const key = await loadDevKey(join(context.dataDir, 'keys'));
       io.out(
         await mintToken(key, {
-          realmId: required(values.realm, '--realm'),
+          realmId,
           ...(values.subject ? { subject: values.subject } : {}),
-          ...(values.ttl ? { ttlSeconds: Number(values.ttl) } : {}),
+          ...(ttlSeconds !== undefined ? { ttlSeconds } : {}),
         }),
       );
       return;
@@ -304,12 +427,32 @@ async function run(command: string, args: string[], io: Io, env: NodeJS.ProcessE
 
 /** Where the CLI's clients point, resolved once per invocation. */
 class CliContext {
-  readonly dataDir: string;
+  private folder: string | undefined;
   private options: ClientOptions | undefined;
   private built: Runtime | undefined;
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {
-    this.dataDir = env.REKEY_DATA_DIR ?? '.rekey';
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cwd: string,
+  ) {}
+
+  /**
+   * The data folder: REKEY_DATA_DIR, or the nearest `.rekey` from the working directory up (as
+   * git finds `.git`). It must exist: the CLI never creates one, `npm start` does.
+   */
+  get dataDir(): string {
+    if (this.folder) return this.folder;
+    const found = findDataDir(this.env, this.cwd);
+    if (!found) {
+      throw new Error(
+        `no data folder: neither ${this.cwd} nor a folder above it holds a ${DATA_FOLDER_NAME} folder; run "npm start" in the project (it creates one), or set REKEY_DATA_DIR`,
+      );
+    }
+    if (!existsSync(found)) {
+      throw new Error(`the data folder ${found} (REKEY_DATA_DIR) does not exist; "npm start" creates it`);
+    }
+    this.folder = found;
+    return found;
   }
 
   get runtime(): Runtime {
@@ -341,8 +484,34 @@ class CliContext {
     return this.options;
   }
 
+  /**
+   * The embedded endpoint: REKEY_LOCAL_ENDPOINT when set, else the one the `npm start` that owns
+   * the data folder wrote in its run file. Never a default port: whatever listens there may be
+   * another rekey, on another data folder.
+   */
   get localEndpoint(): string {
-    return this.env.REKEY_LOCAL_ENDPOINT ?? 'http://127.0.0.1:4566';
+    if (this.env.REKEY_LOCAL_ENDPOINT) return this.env.REKEY_LOCAL_ENDPOINT;
+    const dataDir = this.dataDir;
+    const run = readRunFile(dataDir);
+    if (!run) {
+      throw new Error(`no "npm start" is running on the data folder ${dataDir}; start it with "npm start"`);
+    }
+    if (!isAlive(run.pid)) {
+      throw new Error(
+        `no "npm start" is running on the data folder ${dataDir} (its ${RUN_FILE} names pid ${run.pid}, which has exited); start it with "npm start"`,
+      );
+    }
+    if (run.backend === 'aws') {
+      throw new Error(
+        `the "npm start" on ${dataDir} (pid ${run.pid}) runs with REKEY_BACKEND=aws and has no local endpoint; set REKEY_BACKEND=aws for the CLI too`,
+      );
+    }
+    if (!run.endpoint) {
+      throw new Error(
+        `the "npm start" on ${dataDir} (pid ${run.pid}) is still starting; try again in a moment`,
+      );
+    }
+    return run.endpoint;
   }
 
   /** The credentials `npm start` keeps in the data folder: the only ones its endpoint accepts. */
@@ -353,6 +522,35 @@ class CliContext {
   async deps() {
     await this.clients();
     return this.runtime.deps;
+  }
+}
+
+/** What `bootstrap` leaves to the stacks (printed with REKEY_BACKEND=aws). */
+const NOT_BOOTSTRAPPED =
+  'bootstrap does not create the rule that sends ticket events to the ticket queue, that queue and its dead-letter queue, the ticket worker, the sweeper schedule or the API: the CDK stacks deploy them. Without them, `rekey event send` puts events on the bus and prints their ids, and no result event follows.';
+
+/**
+ * Creates the event bus where it is missing. The embedded endpoint has its one bus built in
+ * (it serves PutEvents alone): `built-in`.
+ */
+async function ensureEventBus(
+  clients: ClientOptions,
+  name: string,
+): Promise<'created' | 'exists' | 'built-in'> {
+  const client = createEventBridgeClient(clients);
+  try {
+    try {
+      await client.send(new DescribeEventBusCommand({ Name: name }));
+      return 'exists';
+    } catch (error) {
+      const code = (error as Error).name;
+      if (code === 'UnknownOperationException') return 'built-in';
+      if (code !== 'ResourceNotFoundException') throw error;
+    }
+    await client.send(new CreateEventBusCommand({ Name: name }));
+    return 'created';
+  } finally {
+    client.destroy();
   }
 }
 

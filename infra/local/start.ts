@@ -1,30 +1,77 @@
 /**
- * `npm start`: the whole API on http://127.0.0.1:3000 over the embedded backend (or, with
+ * `npm start`: the whole API on http://127.0.0.1:3000 (PORT) over the embedded backend (or, with
  * REKEY_BACKEND=aws, over whatever the standard AWS environment points at), a demo realm and
  * users, and an admin token to paste.
  */
 import './node-warnings.ts';
 import './local-env.ts';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { createRuntime } from '#adapters/runtime.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { restrictUmask } from './data-folder.ts';
 import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';
 import { startLocalApi } from './local-api.ts';
+import { portOwner } from './port-owner.ts';
+import { DATA_FOLDER_NAME, type DataFolderLock, findDataDir, lockDataFolder, RUN_FILE } from './run-file.ts';
 import { startSweepTimer, sweepIntervalFromEnv } from './sweep-timer.ts';
 
 // Whatever this process creates in the data folder (LevelDB's files too) is owner-only.
 restrictUmask();
 const backendKind = process.env.REKEY_BACKEND === 'aws' ? 'aws' : 'embedded';
-const api = await startLocalApi({
-  port: Number(process.env.PORT ?? 3000),
-  endpointPort: Number(process.env.REKEY_LOCAL_ENDPOINT_PORT ?? 4566),
-  dataDir: process.env.REKEY_DATA_DIR ?? '.rekey',
+const port = Number(process.env.PORT ?? 3000);
+const endpointPort = Number(process.env.REKEY_LOCAL_ENDPOINT_PORT ?? 4566);
+// npm runs this in the project's root: the data folder is its .rekey, where the CLI finds it.
+const dataDir = resolve(process.env.REKEY_DATA_DIR ?? DATA_FOLDER_NAME);
+
+/** One line on stderr and a non-zero exit, instead of a stack trace. */
+const refuse = (message: string): never => {
+  process.stderr.write(`rekey: ${message}\n`);
+  process.exit(1);
+};
+
+// The data folder's lock and run file: a second npm start on this folder stops here, before it
+// opens the table (dynalite's "Database is closed"); the CLI reads the URLs from it.
+mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+let lock: DataFolderLock;
+try {
+  lock = lockDataFolder(dataDir);
+} catch (error) {
+  refuse((error as Error).message);
+  throw error;
+}
+process.once('exit', () => lock.release());
+
+let api: Awaited<ReturnType<typeof startLocalApi>>;
+try {
+  api = await startLocalApi({
+    port,
+    endpointPort,
+    dataDir,
+    backend: backendKind,
+    persist: true,
+    inProcess: true,
+    accessLog: (line) => console.log(`[gateway] ${line}`),
+  });
+} catch (error) {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    const { port: taken } = error as NodeJS.ErrnoException & { port?: number };
+    const owner = taken ? portOwner(taken) : undefined;
+    const holder = owner
+      ? `another ${owner.rekey ? 'rekey' : 'program'} (pid ${owner.pid})`
+      : 'another rekey or another program';
+    refuse(
+      `port ${taken ?? `${port} or ${endpointPort}`} is in use by ${holder}; stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)`,
+    );
+  }
+  throw error;
+}
+lock.update({
+  api: api.gateway.url,
+  ...(api.backend ? { endpoint: api.backend.endpoint.url } : {}),
   backend: backendKind,
-  persist: true,
-  inProcess: true,
-  accessLog: (line) => console.log(`[gateway] ${line}`),
+  startedAt: new Date().toISOString(),
 });
 
 const { deps } = createRuntime('start', { clients: api.clients });
@@ -38,16 +85,15 @@ const sweeper = startSweepTimer({
 });
 const token = await mintToken(api.devKey, { realmId: DEMO_REALM_ID });
 const [alice] = DEMO_USERS;
+// The CLI finds this data folder from the project (the nearest .rekey up from its working
+// directory) and this process's endpoint in the run file: it needs a variable only when the data
+// folder is not the project's.
+const cliEnv = findDataDir({}) === dataDir ? '' : `REKEY_DATA_DIR=${dataDir} `;
 const endpointNote = api.backend
-  ? (() => {
-      const { url } = api.backend.endpoint;
-      const env = url === 'http://127.0.0.1:4566' ? '' : `REKEY_LOCAL_ENDPOINT=${url} `;
-      const dir = process.env.REKEY_DATA_DIR ? `REKEY_DATA_DIR=${api.backend.dataDir} ` : '';
-      return `
+  ? `
 The AWS-compatible endpoint serves only requests signed with the credentials in ${join(api.backend.dataDir, 'credentials')}.
-For the AWS CLI or REKEY_BACKEND=aws: eval "$(${dir}${env}npx rekey env)"
-`;
-    })()
+For the AWS CLI or REKEY_BACKEND=aws: eval "$(${cliEnv}npx rekey env)"
+`
   : '';
 
 console.log(`
@@ -60,13 +106,16 @@ ${token}
 Try:
   export REKEY_TOKEN=${token}
   curl -s -X POST ${api.gateway.url}/20160918/users/${alice.userId}/uiPassword -H "Authorization: Bearer $REKEY_TOKEN"
-  npx rekey secret get <passwordSecretId from the answer>
-${endpointNote}`);
+  ${cliEnv}npx rekey secret get <passwordSecretId from the answer>
+${endpointNote}
+The CLI finds this server through ${join(dataDir, RUN_FILE)} (removed when it stops).`);
 
 const stop = async () => {
   sweeper.stop();
   await api.close();
+  lock.release();
   process.exit(0);
 };
 process.once('SIGINT', stop);
 process.once('SIGTERM', stop);
+process.once('SIGHUP', stop);

@@ -6,13 +6,14 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { buildRekey } from '#infra/rekey-app.ts';
+import { CDK_CONTEXT } from './cdk-context.ts';
 
 /** The app as `cdk synth` builds it, with both cdk-nag packs as validation plugins. */
 function nagApp(): App {
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'rekey-nag-')),
     // Bundling is irrelevant to the rules and slow: skip it here (stacks.test.ts bundles).
-    context: { 'aws:cdk:bundling-stacks': [] },
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
   });
   buildRekey(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

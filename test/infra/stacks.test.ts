@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/routes.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
+import { CDK_CONTEXT } from './cdk-context.ts';
 
 type Statement = {
   Effect?: string;
@@ -157,6 +158,7 @@ describe('the CDK app', () => {
     const app = new App({
       outdir,
       context: {
+        ...CDK_CONTEXT,
         jwtIssuer: 'https://issuer.test',
         jwtAudience: 'aud-one,aud-two',
         emailIdentity: 'rekey.test',
@@ -275,7 +277,7 @@ describe('every stack, as synthesized', () => {
     const app = new App({
       outdir: mkdtempSync(join(tmpdir(), 'rekey-templates-')),
       // Templates only: the assets are checked above, and bundling is slow.
-      context: { 'aws:cdk:bundling-stacks': [] },
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
     });
     stacks = buildRekey(app);
     api = Template.fromStack(stacks.api);
@@ -387,7 +389,7 @@ describe('the operations stack', () => {
   beforeAll(() => {
     const app = new App({
       outdir: mkdtempSync(join(tmpdir(), 'rekey-ops-')),
-      context: { 'aws:cdk:bundling-stacks': [] },
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
     });
     stacks = buildRekey(app);
     ops = Template.fromStack(stacks.operations);
@@ -479,13 +481,11 @@ describe('the operations stack', () => {
       (s) => allows(s) && actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
     );
     // Temporary secrets, and DDM administrator secrets a failed creation left behind.
-    expect(secrets.flatMap(actionsOf)).toEqual([
-      'secretsmanager:DeleteSecret',
-      'secretsmanager:DeleteSecret',
-    ]);
-    expect(secrets.map((s) => JSON.stringify(s.Resource).match(/:secret:(rekey\/\w+\/)\*/)?.[1])).toEqual([
-      'rekey/temp/',
-      'rekey/ddm/',
-    ]);
+    // (cdk.json's minimizePolicies may merge them into one statement with both resources.)
+    expect([...new Set(secrets.flatMap(actionsOf))]).toEqual(['secretsmanager:DeleteSecret']);
+    const prefixes = secrets.flatMap((s) =>
+      [...JSON.stringify(s.Resource).matchAll(/:secret:(rekey\/\w+\/)\*/g)].map((m) => m[1]),
+    );
+    expect(prefixes.sort()).toEqual(['rekey/ddm/', 'rekey/temp/']);
   });
 });

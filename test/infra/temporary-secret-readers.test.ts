@@ -16,6 +16,7 @@ import { newRealm, newUser } from '#core/factories.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { TEMPORARY_SECRET_PREFIX } from '#infra/stacks/stateful-stack.ts';
 import { fakeDeps } from '#test/support/fakes.ts';
+import { CDK_CONTEXT } from './cdk-context.ts';
 
 type Statement = {
   Sid?: string;
@@ -138,7 +139,7 @@ async function issued(realmId: string): Promise<Secret> {
 beforeAll(async () => {
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'rekey-readers-')),
-    context: { 'aws:cdk:bundling-stacks': [] },
+    context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
   });
   const { stateful } = buildRekey(app);
   const policies = Object.values(

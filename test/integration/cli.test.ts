@@ -3,11 +3,17 @@
  * backend, as `npx rekey ...` would be next to `npm start`.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateEventBusCommand,
+  DescribeEventBusCommand,
+  EventBridgeClient,
+} from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { main } from '#cli/rekey.ts';
@@ -29,6 +35,8 @@ beforeAll(async () => {
   backend = await startEmbeddedBackend();
   // The CLI signs with the credentials the backend keeps in its data folder.
   dataDir = backend.dataDir;
+  // ...and its tokens with the key npm start makes there (the CLI never makes one).
+  await loadDevKey(join(dataDir, 'keys'));
   reader = createRuntime('test-reader', { clients: backend.clients });
 });
 afterAll(async () => {
@@ -355,6 +363,77 @@ describe('rekey CLI', () => {
       expect(run.code).toBe(2);
       expect(run.out).toBe('');
     });
+
+    it.each([['0'], ['abc'], ['-5'], ['86401'], ['1.5'], ['1e3'], ['']])(
+      'exits 2 for --ttl %j with rekey’s own message, printing no token',
+      async (ttl) => {
+        const run = await rekey(['token', '--realm', 'r-cli', `--ttl=${ttl}`]);
+        expect(run.code).toBe(2);
+        expect(run.out).toBe('');
+        expect(run.err.split('\n')[0]).toBe(
+          `rekey: --ttl must be a whole number from 1 to 86400, not ${JSON.stringify(ttl)}`,
+        );
+        expect(run.err).toContain('Usage: rekey token --realm ID');
+        expect(run.err).not.toMatch(/Invalid time period|jose/i);
+      },
+    );
+
+    it('accepts the longest lifetime, 86400 seconds', async () => {
+      const run = await rekey(['token', '--realm', 'r-cli', '--ttl', '86400']);
+      expect(run.code).toBe(0);
+      const claims = await verifyToken(await loadDevKey(join(dataDir, 'keys')), run.out);
+      expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBe(86_400);
+    });
+
+    it('exits 2 for a realm that does not exist, in one line, printing no token', async () => {
+      const run = await rekey(['token', '--realm', 'doesnotexist']);
+      expect(run).toEqual({ code: 2, out: '', err: 'rekey: realm doesnotexist does not exist' });
+    });
+  });
+
+  describe('--help and --version', () => {
+    it.each([
+      [['bootstrap'], 'Usage: rekey bootstrap'],
+      [['realm', 'create'], 'Usage: rekey realm create --id ID --name NAME'],
+      [['user', 'create'], 'Usage: rekey user create --realm ID'],
+      [['token'], 'Usage: rekey token --realm ID [--subject S] [--ttl SECONDS]'],
+      [['secret', 'get'], 'Usage: rekey secret get SECRET_ID'],
+      [['instance', 'create'], 'Usage: rekey instance create --project ID'],
+      [['outbox'], 'Usage: rekey outbox'],
+      [['event', 'send'], 'Usage: rekey event send FILE.json'],
+      [['events'], 'Usage: rekey events'],
+      [['env'], 'Usage: rekey env'],
+      [['sweep'], 'Usage: rekey sweep'],
+      [['realm'], 'Usage: rekey realm create'],
+    ])('%j --help prints that command’s usage and exits 0, running nothing', async (argv, usageLine) => {
+      for (const flag of ['--help', '-h']) {
+        // A backend that is not there: the help must not need one.
+        const run = await rekey([...argv, flag], { REKEY_LOCAL_ENDPOINT: 'http://127.0.0.1:9' });
+        expect(run.code).toBe(0);
+        expect(run.err).toBe('');
+        expect(run.out.startsWith(usageLine)).toBe(true);
+        expect(run.out).not.toContain('Commands:');
+      }
+    });
+
+    it('help after other options still answers (token --realm demo --help)', async () => {
+      const run = await rekey(['token', '--realm', 'doesnotexist', '--help']);
+      expect(run.code).toBe(0);
+      expect(run.out).toMatch(/^Usage: rekey token/);
+    });
+
+    it('an unknown command with --help exits 2 with the full help', async () => {
+      const run = await rekey(['frobnicate', '--help']);
+      expect(run.code).toBe(2);
+      expect(run.err).toMatch(/^rekey: unknown command: frobnicate/);
+      expect(run.err).toContain('Commands:');
+    });
+
+    it.each([['--version'], ['-v'], ['version']])('%s prints the package version', async (flag) => {
+      const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+      expect(version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(await rekey([flag])).toEqual({ code: 0, out: version, err: '' });
+    });
   });
 
   describe('secret get', () => {
@@ -459,7 +538,10 @@ describe('rekey CLI', () => {
   it('bootstraps the table named by the environment it is given', async () => {
     const run = await rekey(['bootstrap'], { REKEY_TABLE: 'rekey-cli-bootstrap' });
     expect(run.code).toBe(0);
-    expect(run.err).toBe('created table rekey-cli-bootstrap');
+    expect(run.err.split('\n')).toEqual([
+      'created table rekey-cli-bootstrap',
+      "event bus rekey is built into npm start's endpoint",
+    ]);
     const client = createDynamoDbClient(backend.clients);
     try {
       const { Table } = await client.send(new DescribeTableCommand({ TableName: 'rekey-cli-bootstrap' }));
@@ -467,9 +549,94 @@ describe('rekey CLI', () => {
     } finally {
       client.destroy();
     }
-    expect((await rekey(['bootstrap'], { REKEY_TABLE: 'rekey-cli-bootstrap' })).err).toBe(
+    expect((await rekey(['bootstrap'], { REKEY_TABLE: 'rekey-cli-bootstrap' })).err.split('\n')[0]).toBe(
       'table rekey-cli-bootstrap exists',
     );
+  });
+});
+
+/**
+ * `REKEY_BACKEND=aws` against an AWS-compatible endpoint (here the embedded one, with what
+ * `rekey env` exports): `bootstrap` creates the event bus where the endpoint manages buses and
+ * says what it leaves to the stacks; `event send` prints the bus's answer and no result.
+ */
+const mockEventBridge = () => mockClient(EventBridgeClient);
+
+describe('rekey CLI with REKEY_BACKEND=aws', () => {
+  let api: LocalApi;
+  let apiDataDir: string;
+  let bus: ReturnType<typeof mockEventBridge> | undefined;
+  const aws = (argv: string[], env: Record<string, string> = {}) =>
+    rekey(argv, { REKEY_BACKEND: 'aws', REKEY_DATA_DIR: apiDataDir, ...env });
+
+  beforeAll(async () => {
+    api = await startLocalApi({ persist: false });
+    apiDataDir = api.backend?.dataDir ?? '';
+    const credentials = api.backend?.credentials;
+    // The SDK reads the standard environment: what `eval "$(npx rekey env)"` sets.
+    vi.stubEnv('AWS_ENDPOINT_URL', api.backend?.endpoint.url ?? '');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', credentials?.accessKeyId ?? '');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', credentials?.secretAccessKey ?? '');
+    vi.stubEnv('AWS_REGION', 'us-east-1');
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+  });
+  afterEach(() => {
+    bus?.restore();
+    bus = undefined;
+  });
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    await api.close();
+    rmSync(apiDataDir, { recursive: true, force: true });
+  });
+
+  it('bootstrap creates the event bus where it is missing, and names what it does not create', async () => {
+    bus = mockEventBridge();
+    bus
+      .on(DescribeEventBusCommand)
+      .rejects(
+        Object.assign(new Error('Event bus rekey does not exist.'), { name: 'ResourceNotFoundException' }),
+      );
+    bus
+      .on(CreateEventBusCommand)
+      .resolves({ EventBusArn: 'arn:aws:events:us-east-1:000000000000:event-bus/rekey' });
+    const run = await aws(['bootstrap']);
+    expect(run.code).toBe(0);
+    const lines = run.err.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['table rekey exists', 'created event bus rekey']);
+    expect(lines[2]).toMatch(
+      /^bootstrap does not create the rule .* ticket queue.* the ticket worker, the sweeper schedule or the API: the CDK stacks deploy them/,
+    );
+    expect(bus.commandCalls(CreateEventBusCommand).map((call) => call.args[0].input)).toEqual([
+      { Name: 'rekey' },
+    ]);
+
+    bus.reset();
+    bus.on(DescribeEventBusCommand).resolves({ Name: 'rekey' });
+    const again = await aws(['bootstrap']);
+    expect(again.err.split('\n')[1]).toBe('event bus rekey exists');
+    expect(bus.commandCalls(CreateEventBusCommand)).toHaveLength(0);
+  });
+
+  it('bootstrap against the embedded endpoint says its bus is built in', async () => {
+    const run = await aws(['bootstrap']);
+    expect(run.code).toBe(0);
+    expect(run.err.split('\n')).toEqual([
+      'table rekey exists',
+      "event bus rekey is built into npm start's endpoint",
+    ]);
+  });
+
+  it('event send prints the bus’s answer (the event ids) and says no result is awaited', async () => {
+    const run = await aws(['event', 'send', 'examples/password-reset-requested.json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toEqual({ Entries: [{ EventId: expect.any(String) }] });
+    expect(run.err).toMatch(
+      /^put 1 event\(s\) on the bus rekey; with REKEY_BACKEND=aws no result is awaited: the ticket worker behind the bus answers/,
+    );
+    // The embedded endpoint's worker does answer it (aws mode just does not wait for that).
+    await api.bus?.idle();
+    expect(api.bus?.results().map((event) => event.detail.ticketId)).toContain('INC0012345');
   });
 });
 
