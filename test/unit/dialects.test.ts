@@ -143,15 +143,26 @@ describe('alibaba dialect', () => {
     expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling');
   });
 
-  it('puts the request id in every body, error or success, and in no header', () => {
+  it("puts the request id in every body, error or success, and in Alibaba's x-acs-request-id header", () => {
     expect(alibaba.errorBody(alibaba.mapError(errors.Forbidden), 'not yours', 'req-3')).toEqual({
       RequestId: 'req-3',
       Code: 'NoPermission',
       Message: 'not yours',
     });
     expect(alibaba.successBody({ Ok: true }, 'req-3')).toEqual({ RequestId: 'req-3', Ok: true });
-    expect(alibaba.headers('req-3')).toEqual({});
+    expect(alibaba.headers('req-3')).toEqual({ 'x-acs-request-id': 'req-3' });
     expect(alibaba.internal).toEqual({ status: 500, code: 'InternalError' });
+  });
+
+  it('answers an Action or Version rekey does not serve (a NotFound of the Route) with InvalidAction.NotFound', () => {
+    expect(alibaba.mapError(new NotFoundError('Route', 'x'))).toEqual({
+      status: 404,
+      code: 'InvalidAction.NotFound',
+    });
+    expect(alibaba.mapError(new NotFoundError('User', 'x'))).toEqual({
+      status: 404,
+      code: 'EntityNotExists.User',
+    });
   });
 });
 
