@@ -9,6 +9,7 @@
  */
 import OpenApi, * as $OpenApi from '@alicloud/openapi-client';
 import * as $tea from '@alicloud/tea-typescript';
+import * as $Util from '@alicloud/tea-util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
@@ -81,7 +82,7 @@ async function resetUserPassword(
     bodyType: 'json',
   });
   return $tea.cast<ResetUserPasswordResponse>(
-    await client.callApi(params, req, new $RuntimeOptions()),
+    await client.callApi(params, req, new $Util.RuntimeOptions({})),
     new ResetUserPasswordResponse({}),
   );
 }
@@ -99,9 +100,6 @@ function toQuery(values: Record<string, unknown>): Record<string, string> {
 const ResponseError = $tea.newError({ code: 'probe', message: 'probe' }).constructor as new (
   ...args: never[]
 ) => Error;
-
-/** `$Util.RuntimeOptions({})`: no retries (the SDK's default). */
-class $RuntimeOptions extends $tea.Model {}
 
 interface AlibabaError {
   code: string;
