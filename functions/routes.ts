@@ -28,6 +28,12 @@ export interface RouteDefinition {
   answersOtherMethods: boolean;
   /** The seed this route implements. */
   seed: string;
+  /**
+   * More paths the same function serves (same access, same authorizer, same Lambda): a
+   * vendor's other spelling of the operation, like Alibaba's RPC style `POST /?Action=…`.
+   * The operation's handler checks what makes such a request its own (Action, Version).
+   */
+  alsoServes?: readonly { path: string; methods: readonly HttpMethod[] }[];
   /** What the operation's function may touch; its role gets exactly this (infra/stacks/api-stack.ts). */
   access: OperationAccess;
   /**
@@ -97,6 +103,11 @@ export const ROUTES: readonly RouteDefinition[] = [
     auth: 'admin',
     answersOtherMethods: false,
     seed: '003',
+    // What Alibaba's generated clients call (RPC style): `/` with Action=ResetUserPassword and
+    // Version=2021-05-15 in the query or a form body (signature v2) or in the x-acs-action and
+    // x-acs-version headers (v3). The function answers any other Action or Version with
+    // InvalidAction.NotFound: it is the only operation rekey serves at `/`.
+    alsoServes: [{ path: '/', methods: ['GET', 'POST'] }],
     access: {
       table: ['GetItem', 'PutItem', 'DeleteItem'],
       writes: [WRITABLE.users, WRITABLE.trackedSecrets],
@@ -147,6 +158,14 @@ export const ROUTES: readonly RouteDefinition[] = [
     },
   },
 ];
+
+/** Every path and its methods a row serves: its own path first, then `alsoServes`. */
+export function routePaths(route: Pick<RouteDefinition, 'path' | 'methods' | 'alsoServes'>): Array<{
+  path: string;
+  methods: readonly HttpMethod[];
+}> {
+  return [{ path: route.path, methods: route.methods }, ...(route.alsoServes ?? [])];
+}
 
 /** The handler module of a route, relative to the repository root. */
 export function handlerEntry(route: RouteDefinition): string {

@@ -1,6 +1,7 @@
 /**
  * Alibaba Cloud: `{"RequestId", "Code", "Message"}` bodies, the request id inside every body,
- * success or error. Codes follow Alibaba's `Kind.Detail` style.
+ * success or error, and in the `x-acs-request-id` header. Codes follow Alibaba's
+ * `Kind.Detail` style.
  */
 import { InvalidInputError, type RekeyError } from '#core/errors.ts';
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
@@ -26,6 +27,10 @@ export const alibaba: Dialect = {
     if (error instanceof InvalidInputError && error.reason === 'MissingParameter') {
       return { status: 400, code: error.field ? `MissingParameter.${error.field}` : 'MissingParameter' };
     }
+    // An Action or Version rekey does not serve: what Alibaba answers for an API it lacks.
+    if (error.kind === 'NotFound' && error.reason === 'Route') {
+      return { status: 404, code: 'InvalidAction.NotFound' };
+    }
     const base = CODES[error.kind];
     // A reason refines the code: InvalidParameter.Password, EntityNotExists.User, ...
     const code = error.reason && error.kind !== 'Throttled' ? `${base}.${error.reason}` : base;
@@ -36,6 +41,6 @@ export const alibaba: Dialect = {
     Code: mapping.code,
     Message: message,
   }),
-  headers: () => ({}),
+  headers: (requestId) => ({ 'x-acs-request-id': requestId }),
   successBody: (body, requestId) => ({ RequestId: requestId, ...body }),
 };

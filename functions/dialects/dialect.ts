@@ -20,8 +20,17 @@ export interface Dialect {
   mapError(error: RekeyError): ErrorMapping;
   /** The error body in the vendor's shape. */
   errorBody(mapping: ErrorMapping, message: string, requestId: string): Record<string, string>;
-  /** Headers every response of this dialect carries (the request id, where the vendor puts it). */
-  headers(requestId: string): Record<string, string>;
+  /**
+   * The request header in which the vendor's clients send their own request id (OCI:
+   * `opc-request-id`), when the vendor's services answer with it; read by the shared pipeline.
+   */
+  clientRequestIdHeader?: string;
+  /**
+   * Headers every response of this dialect carries (the request id, where the vendor puts it).
+   * `clientRequestId` is the raw value of `clientRequestIdHeader`, if the request had one: the
+   * dialect decides what of it, if anything, is safe to send back.
+   */
+  headers(requestId: string, clientRequestId?: string): Record<string, string>;
   /** A body's success payload, with the request id where the vendor puts it. */
   successBody<T extends object>(body: T, requestId: string): T | (T & { RequestId: string });
 }

@@ -22,8 +22,10 @@ export const oci: Dialect = {
   internal: { status: 500, code: 'InternalServerError' },
   mapError(error) {
     if (error.kind === 'Unavailable') return { status: 500, code: 'InternalServerError' };
-    if (error.kind === 'Conflict' && error.reason === 'Federated')
-      return { status: 409, code: 'IncorrectState' };
+    // A federated user is 409 Conflict (the kind's code), not IncorrectState: the OCI SDKs'
+    // default retry policy retries 409 IncorrectState (oci-common's DefaultRetryCondition: 8
+    // attempts, about 95 s), and this refusal will not change by waiting. It retries no other
+    // 409.
     if (error.kind === 'Conflict' && error.reason === 'RetryTokenReuse') {
       return { status: 409, code: 'IdempotencyConflict' };
     }
@@ -33,6 +35,28 @@ export const oci: Dialect = {
     return { status: DEFAULT_STATUS[error.kind], code: CODES[error.kind] };
   },
   errorBody: (mapping, message) => ({ code: mapping.code, message }),
-  headers: (requestId) => ({ 'opc-request-id': requestId }),
+  clientRequestIdHeader: 'opc-request-id',
+  headers: (requestId, clientRequestId) => ({ 'opc-request-id': correlated(requestId, clientRequestId) }),
   successBody: (body) => body,
 };
+
+/** The longest client request id kept; OCI's SDKs send 35 characters (a UUID, upper-cased). */
+export const MAX_CLIENT_REQUEST_ID_LENGTH = 64;
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]+$/;
+
+/**
+ * The response's `opc-request-id`: as OCI's services do, the client's own id first, then
+ * ours (`{client id}/{request id}`), so client and server logs correlate. Only an id of
+ * letters, digits, `.`, `_` and `-`, at most MAX_CLIENT_REQUEST_ID_LENGTH long, is kept;
+ * anything else is dropped, never echoed (nor trimmed into shape).
+ */
+export function correlated(requestId: string, clientRequestId: string | undefined): string {
+  if (
+    clientRequestId === undefined ||
+    clientRequestId.length > MAX_CLIENT_REQUEST_ID_LENGTH ||
+    !CLIENT_REQUEST_ID.test(clientRequestId)
+  ) {
+    return requestId;
+  }
+  return `${clientRequestId}/${requestId}`;
+}

@@ -9,7 +9,7 @@ import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type Logger, lambdaContextLogging } from '#adapters/logger.ts';
 import { RekeyError } from '#core/errors.ts';
 import { type Dialect, jsonResponse } from '#dialects/dialect.ts';
-import { type HttpEvent, refuseUnknownQueryParameters, requestIdOf } from './request.ts';
+import { type HttpEvent, header, refuseUnknownQueryParameters, requestIdOf } from './request.ts';
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
@@ -52,7 +52,10 @@ export function httpHandler(options: HttpRouteOptions, handle: (request: HttpReq
       const status = reply.status ?? 200;
       logger.info('request served', { routeKey: event.routeKey, status, requestId });
       const body = reply.body === undefined ? undefined : dialect.successBody(reply.body, requestId);
-      return jsonResponse(status, body, { ...dialect.headers(requestId), ...reply.headers });
+      return jsonResponse(status, body, {
+        ...dialect.headers(requestId, clientRequestIdOf(event, dialect)),
+        ...reply.headers,
+      });
     });
 }
 
@@ -74,7 +77,7 @@ export function dialectErrors({ dialect, logger }: HttpRouteOptions): Middleware
         request.response = jsonResponse(
           mapping.status,
           dialect.errorBody(mapping, error.message, requestId),
-          dialect.headers(requestId),
+          dialect.headers(requestId, clientRequestIdOf(request.event, dialect)),
         );
         return;
       }
@@ -83,10 +86,17 @@ export function dialectErrors({ dialect, logger }: HttpRouteOptions): Middleware
       request.response = jsonResponse(
         mapping.status,
         dialect.errorBody(mapping, 'An internal error occurred; retry later.', requestId),
-        dialect.headers(requestId),
+        dialect.headers(requestId, clientRequestIdOf(request.event, dialect)),
       );
     },
   };
+}
+
+/** The raw request id the caller sent where the dialect's vendor sends one (the dialect vets it). */
+function clientRequestIdOf(event: HttpEvent, dialect: Dialect): string | undefined {
+  return dialect.clientRequestIdHeader === undefined
+    ? undefined
+    : header(event, dialect.clientRequestIdHeader);
 }
 
 /** The names along an error's cause chain, for operators; never a message (it may hold input). */

@@ -17,6 +17,39 @@ export const PARAMETER_NAMES = [
 
 export type ParameterName = (typeof PARAMETER_NAMES)[number];
 
+/** The operation and version a request must name, when it names one (`/` requires both). */
+export const ACTION = 'ResetUserPassword';
+export const VERSION = '2021-05-15';
+
+/**
+ * Alibaba's common request parameters, as its SDKs send them (RPC style). `Action` and
+ * `Version` pick the operation; the others are accepted and ignored: they authenticate
+ * nothing here (the bearer token does), and `Signature` is not checked. `BearerToken` is not
+ * one of them: a token in a query string lands in access logs, so it is refused as unknown.
+ */
+export const COMMON_PARAMETER_NAMES = [
+  'Action',
+  'Version',
+  'Format',
+  'Timestamp',
+  'SignatureNonce',
+  'SignatureMethod',
+  'SignatureVersion',
+  'SignatureType',
+  'AccessKeyId',
+  'Signature',
+  'RegionId',
+] as const;
+
+export type CommonParameterName = (typeof COMMON_PARAMETER_NAMES)[number];
+
+/** Every common parameter: an optional string of bounded length (their values are ignored). */
+export const commonParameters = z.strictObject(
+  Object.fromEntries(
+    COMMON_PARAMETER_NAMES.map((name) => [name, z.optional(z.string().check(z.maxLength(256)))]),
+  ) as Record<CommonParameterName, z.ZodMiniOptional<z.ZodMiniString>>,
+);
+
 /** Parameters without which the request means nothing. */
 export const REQUIRED_PARAMETERS: readonly ParameterName[] = ['DirectoryId', 'UserId'];
 

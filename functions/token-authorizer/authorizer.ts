@@ -41,14 +41,17 @@ export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 export const CONTEXT_KEYS = { subject: 'sub', scope: 'scope', realm: REALM_CLAIM } as const;
 
 /**
- * The token of a request: `X-Auth-Token`, or `Authorization: Bearer`. Two different tokens
- * in the two headers carry no identity: which one counts would be a guess.
+ * The token of a request: `X-Auth-Token` (Huawei's SDKs), `x-acs-bearer-token` (Alibaba's
+ * SDKs, `Config.bearerToken`), or `Authorization: Bearer`. Two different tokens in two of
+ * these headers carry no identity: which one counts would be a guess.
  */
 export function tokenOf(headers: Record<string, string | undefined> | undefined): string | undefined {
   const xAuth = headers?.['x-auth-token']?.trim() || undefined;
+  const acsBearer = headers?.['x-acs-bearer-token']?.trim() || undefined;
   const bearer = /^Bearer\s+(\S+)$/i.exec(headers?.authorization?.trim() ?? '')?.[1];
-  if (xAuth !== undefined && bearer !== undefined && xAuth !== bearer) return undefined;
-  const token = xAuth ?? bearer;
+  const given = new Set([xAuth, acsBearer, bearer].filter((token) => token !== undefined));
+  if (given.size !== 1) return undefined;
+  const [token] = given;
   return token !== undefined && token.length <= MAX_TOKEN_LENGTH ? token : undefined;
 }
 

@@ -1,7 +1,8 @@
 /**
  * The Lambda authorizer of every admin route. Callers send the token in `Authorization:
- * Bearer` or, as Huawei's APIs expect, in `X-Auth-Token` — two places, which API Gateway's
- * JWT authorizer cannot read (it takes exactly one identity source).
+ * Bearer`, as Huawei's APIs expect in `X-Auth-Token`, or as Alibaba's SDKs send it in
+ * `x-acs-bearer-token` — three places, which API Gateway's JWT authorizer cannot read (it
+ * takes exactly one identity source).
  *
  * It verifies the token like a JWT authorizer would (signature against the issuer's JWKS,
  * issuer, audience, expiry) and more strictly (each key its one algorithm, a lifetime of at

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { JWTPayload } from 'jose';
 import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
-import type { RouteDefinition as RouteRow } from '#functions/routes.ts';
+import { type HttpMethod, type RouteDefinition as RouteRow, routePaths } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
 
@@ -42,12 +42,32 @@ export interface Gateway {
 
 interface Match {
   route: RouteDefinition;
+  /** The path template matched: the row's own, or one it `alsoServes`. */
+  path: string;
   pathParameters: Record<string, string>;
+}
+
+/** One path of a row, compiled; a row's own path may answer other methods, the others never. */
+interface Matcher {
+  route: RouteDefinition;
+  path: string;
+  methods: readonly HttpMethod[];
+  answersOtherMethods: boolean;
+  regex: RegExp;
+  names: string[];
 }
 
 /** Starts the gateway on 127.0.0.1:`port` (0 picks a free port). */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const matchers = options.routes.map((route) => ({ route, ...compile(route.path) }));
+  const matchers: Matcher[] = options.routes.flatMap((route) =>
+    routePaths(route).map(({ path, methods }, index) => ({
+      route,
+      path,
+      methods,
+      answersOtherMethods: index === 0 && route.answersOtherMethods,
+      ...compile(path),
+    })),
+  );
   const tokenAuthorizer = createTokenAuthorizer(options.verifyToken);
 
   const server = createServer((req, res) => {
@@ -80,7 +100,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 async function serve(
   req: IncomingMessage,
   options: GatewayOptions,
-  matchers: Array<{ route: RouteDefinition; regex: RegExp; names: string[] }>,
+  matchers: readonly Matcher[],
   tokenAuthorizer: TokenAuthorizer,
 ): Promise<{ result: APIGatewayProxyStructuredResultV2; routeKey: string }> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -89,8 +109,8 @@ async function serve(
   if (!match) return { result: gatewayError(404, 'Not Found'), routeKey: `${method} (no route)` };
   if (match === 'bad-path')
     return { result: gatewayError(400, 'Bad Request'), routeKey: `${method} (bad path)` };
-  const { route, pathParameters } = match;
-  const routeKey = `${route.methods.includes(method as never) ? method : 'ANY'} ${route.path}`;
+  const { route, path, pathParameters } = match;
+  const routeKey = `${route.methods.includes(method as never) || path !== route.path ? method : 'ANY'} ${path}`;
 
   const body = await readBody(req);
   if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
@@ -115,14 +135,14 @@ function compile(path: string): { regex: RegExp; names: string[] } {
 }
 
 function findRoute(
-  matchers: Array<{ route: RouteDefinition; regex: RegExp; names: string[] }>,
+  matchers: readonly Matcher[],
   pathname: string,
   method: string,
 ): Match | 'bad-path' | undefined {
-  for (const { route, regex, names } of matchers) {
+  for (const { route, path, methods, answersOtherMethods, regex, names } of matchers) {
     const found = regex.exec(pathname);
     if (!found) continue;
-    if (!route.methods.includes(method as never) && !route.answersOtherMethods) continue;
+    if (!methods.includes(method as never) && !answersOtherMethods) continue;
     const pathParameters: Record<string, string> = {};
     try {
       names.forEach((name, i) => {
@@ -131,7 +151,7 @@ function findRoute(
     } catch {
       return 'bad-path';
     }
-    return { route, pathParameters };
+    return { route, path, pathParameters };
   }
   return undefined;
 }

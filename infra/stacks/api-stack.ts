@@ -23,7 +23,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
-import { handlerEntry, ROUTES, type RouteDefinition } from '../../functions/routes.ts';
+import { handlerEntry, ROUTES, type RouteDefinition, routePaths } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 
 export interface ApiStackProps extends StackProps {
@@ -144,12 +144,17 @@ export class ApiStack extends Stack {
 
     for (const route of ROUTES) {
       const fn = this.operationFunction(route, props);
-      const routes = this.api.addRoutes({
-        path: route.path,
-        methods: route.answersOtherMethods ? [HttpMethod.ANY] : route.methods.map((m) => HttpMethod[m]),
-        integration: new HttpLambdaIntegration(`${pascal(route.operation)}Integration`, fn.function),
-        ...(route.auth === 'admin' ? { authorizer: tokenAuthorizer } : {}),
-      });
+      // One integration per function: a row's other paths (alsoServes) reach the same Lambda.
+      const integration = new HttpLambdaIntegration(`${pascal(route.operation)}Integration`, fn.function);
+      const routes = routePaths(route).flatMap(({ path, methods }, index) =>
+        this.api.addRoutes({
+          path,
+          methods:
+            index === 0 && route.answersOtherMethods ? [HttpMethod.ANY] : methods.map((m) => HttpMethod[m]),
+          integration,
+          ...(route.auth === 'admin' ? { authorizer: tokenAuthorizer } : {}),
+        }),
+      );
       if (route.auth === 'public') {
         for (const r of routes) {
           Validations.of(r).acknowledge({
@@ -208,7 +213,9 @@ export class ApiStack extends Stack {
 
 /** The route keys (`PUT /20160918/changepassword`) API Gateway gives a row of the route table. */
 export function routeKeys(route: RouteDefinition): string[] {
-  return (route.answersOtherMethods ? ['ANY'] : route.methods).map((method) => `${method} ${route.path}`);
+  return routePaths(route).flatMap(({ path, methods }, index) =>
+    (index === 0 && route.answersOtherMethods ? ['ANY'] : methods).map((method) => `${method} ${path}`),
+  );
 }
 
 /** `create-or-reset-ui-password` → `CreateOrResetUiPassword` (construct ids are a contract). */

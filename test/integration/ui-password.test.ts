@@ -415,10 +415,10 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       expect(await snapshot()).toEqual(before);
     });
 
-    it('answers 409 for a federated user, and stores nothing', async () => {
+    it('answers 409 Conflict for a federated user (not IncorrectState, which OCI SDKs retry), and stores nothing', async () => {
       const before = await snapshot();
       const res = await reset('u-carol');
-      expectOciError(res, 409, 'IncorrectState');
+      expectOciError(res, 409, 'Conflict');
       expect(res.json.message).toMatch(/federated/i);
       expect(await snapshot()).toEqual(before);
     });

@@ -58,9 +58,10 @@ describe('oci dialect', () => {
   });
 
   it('refines codes by reason where OCI has a code of its own', () => {
+    // Issue 11: not IncorrectState, which the OCI SDKs' default retry policy retries.
     expect(oci.mapError(new ConflictError('x', { reason: 'Federated' }))).toEqual({
       status: 409,
-      code: 'IncorrectState',
+      code: 'Conflict',
     });
     expect(oci.mapError(new ConflictError('x', { reason: 'RetryTokenReuse' }))).toEqual({
       status: 409,
@@ -142,15 +143,54 @@ describe('alibaba dialect', () => {
     expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling');
   });
 
-  it('puts the request id in every body, error or success, and in no header', () => {
+  it("puts the request id in every body, error or success, and in Alibaba's x-acs-request-id header", () => {
     expect(alibaba.errorBody(alibaba.mapError(errors.Forbidden), 'not yours', 'req-3')).toEqual({
       RequestId: 'req-3',
       Code: 'NoPermission',
       Message: 'not yours',
     });
     expect(alibaba.successBody({ Ok: true }, 'req-3')).toEqual({ RequestId: 'req-3', Ok: true });
-    expect(alibaba.headers('req-3')).toEqual({});
+    expect(alibaba.headers('req-3')).toEqual({ 'x-acs-request-id': 'req-3' });
     expect(alibaba.internal).toEqual({ status: 500, code: 'InternalError' });
+  });
+
+  it('answers an Action or Version rekey does not serve (a NotFound of the Route) with InvalidAction.NotFound', () => {
+    expect(alibaba.mapError(new NotFoundError('Route', 'x'))).toEqual({
+      status: 404,
+      code: 'InvalidAction.NotFound',
+    });
+    expect(alibaba.mapError(new NotFoundError('User', 'x'))).toEqual({
+      status: 404,
+      code: 'EntityNotExists.User',
+    });
+  });
+});
+
+describe("OCI's opc-request-id", () => {
+  it("keeps the client's own id as the leading part, as OCI's services do", () => {
+    const client = '6F3C1A2B9D4E11EE-8F1B-0242AC120002';
+    expect(oci.headers('srv-1', client)).toEqual({ 'opc-request-id': `${client}/srv-1` });
+    expect(oci.headers('srv-1')).toEqual({ 'opc-request-id': 'srv-1' });
+    expect(oci.clientRequestIdHeader).toBe('opc-request-id');
+  });
+
+  it.each([
+    ['too long', 'A'.repeat(65)],
+    ['a slash (it would split as ours)', 'abc/def'],
+    ['a newline', 'abc\r\nx-injected: 1'],
+    ['markup', '<script>'],
+    ['a space', 'abc def'],
+    ['non-ASCII', 'ab\u00e9'],
+    ['empty', ''],
+  ])('drops a client id with %s, echoing nothing of it', (_what, client) => {
+    expect(oci.headers('srv-1', client)).toEqual({ 'opc-request-id': 'srv-1' });
+  });
+
+  it('keeps an id of exactly 64 characters; other dialects ignore it', () => {
+    const client = 'a'.repeat(64);
+    expect(oci.headers('srv-1', client)['opc-request-id']).toBe(`${client}/srv-1`);
+    expect(huawei('IAM').clientRequestIdHeader).toBeUndefined();
+    expect(alibaba.clientRequestIdHeader).toBeUndefined();
   });
 });
 

@@ -92,6 +92,16 @@ describe('the token authorizer accepts', () => {
     });
   });
 
+  it("a token in x-acs-bearer-token, the header Alibaba's SDKs send (Config.bearerToken)", async () => {
+    const token = await mintToken(devKey, { realmId: 'demo', subject: 'alibaba@demo' });
+    const result = await authorize({ headers: { 'x-acs-bearer-token': token } });
+    expect(result.context).toMatchObject({ authenticated: 'true', sub: 'alibaba@demo' });
+    const everywhere = await authorize({
+      headers: { 'x-acs-bearer-token': token, 'x-auth-token': token, authorization: `Bearer ${token}` },
+    });
+    expect(everywhere.context).toMatchObject({ authenticated: 'true', sub: 'alibaba@demo' });
+  });
+
   it('a lifetime of exactly 24 hours, and an iat up to 5 minutes ahead of our clock', async () => {
     const now = nowSeconds();
     for (const times of [
@@ -178,6 +188,15 @@ describe('the token authorizer refuses (as no identity)', () => {
     expect(result.context).toEqual(REFUSED);
     const same = await authorize({ headers: { 'x-auth-token': first, authorization: `Bearer ${first}` } });
     expect(same.context).toMatchObject({ authenticated: 'true', sub: 'first@demo' });
+  });
+
+  it('two different tokens in x-acs-bearer-token and X-Auth-Token or Authorization', async () => {
+    const first = await mintToken(devKey, { realmId: 'demo', subject: 'first@demo' });
+    const second = await mintToken(devKey, { realmId: 'demo', subject: 'second@demo' });
+    for (const other of [{ 'x-auth-token': second }, { authorization: `Bearer ${second}` }]) {
+      const result = await authorize({ headers: { 'x-acs-bearer-token': first, ...other } });
+      expect(result.context).toEqual(REFUSED);
+    }
   });
 
   it('a token over 8 KiB without verifying it', async () => {
