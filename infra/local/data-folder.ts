@@ -20,6 +20,7 @@ export const DATA_FOLDER_ENTRIES = [
   'outbox.jsonl',
   'events.jsonl',
   'dead-letters.jsonl',
+  'run.json',
 ];
 
 /** Makes the data folder 0700 and rekey's entries in it owner-only (folders 0700, files 0600). */
