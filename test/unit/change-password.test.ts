@@ -7,7 +7,6 @@ import {
   NotFoundError,
   PreconditionFailedError,
   UnavailableError,
-  VersionConflictError,
 } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import { DUMMY_HASH, type PasswordHasher } from '#core/hashing.ts';
