@@ -5,6 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { idText, passwordText } from '#http/text.ts';
+import { booleanWord } from '#http/wire.ts';
 
 /** The parameters a caller may send, in the seed's spelling. */
 export const PARAMETER_NAMES = [
@@ -56,24 +57,8 @@ export const REQUIRED_PARAMETERS: readonly ParameterName[] = ['DirectoryId', 'Us
 /** CloudSSO ids (`d-00fc2p61****`, `u-00q8wbq42wiltcrk****`) and rekey's own: safe in a secret name. */
 const cloudSsoId = idText(128);
 
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
-  True: true,
-  true: true,
-  False: false,
-  false: false,
-};
-
 /** `True`/`False` (Alibaba's spelling), `true`/`false`, or a JSON boolean. */
-export const alibabaBoolean = z.pipe(
-  z.custom<boolean | string>(
-    (value) =>
-      typeof value === 'boolean' || (typeof value === 'string' && Object.hasOwn(BOOLEAN_WORDS, value)),
-    'must be True or False',
-  ),
-  z.transform((value: boolean | string) =>
-    typeof value === 'boolean' ? value : BOOLEAN_WORDS[value] === true,
-  ),
-);
+export const alibabaBoolean = booleanWord;
 
 export const resetUserPasswordRequest = z.strictObject({
   DirectoryId: cloudSsoId,

@@ -16,6 +16,7 @@ import { DETAIL_TYPES } from '#functions/contracts.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
 import { idText } from '#http/text.ts';
+import { booleanWord } from '#http/wire.ts';
 
 export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
 
@@ -49,24 +50,8 @@ export const ticketChannels = z.string().check(
   z.refine((value) => new Set(value.split(',')).size === value.split(',').length, 'names a channel twice'),
 );
 
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
-  True: true,
-  true: true,
-  False: false,
-  false: false,
-};
-
 /** A flag: a JSON boolean, or `True`/`False` (`true`/`false`) as ticketing systems often send it. */
-export const ticketFlag = z.pipe(
-  z.custom<boolean | string>(
-    (value) =>
-      typeof value === 'boolean' || (typeof value === 'string' && Object.hasOwn(BOOLEAN_WORDS, value)),
-    'must be True or False',
-  ),
-  z.transform((value: boolean | string) =>
-    typeof value === 'boolean' ? value : BOOLEAN_WORDS[value] === true,
-  ),
-);
+export const ticketFlag = booleanWord;
 
 /** Fields every ticket has. */
 const common = { ticketId: ticketIdText, realmId: ticketResourceId, userId: ticketResourceId };
