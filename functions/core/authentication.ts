@@ -36,8 +36,6 @@ export interface Authenticated {
   realm: Realm;
   /** The credential the password was verified against. */
   credential: Credential;
-  /** The user's failure count and lock before this attempt reserved its slot. */
-  before: Pick<User, 'failedAttempts' | 'lockedUntil' | 'version'>;
 }
 
 /** No realm has this id: realm ids start with a letter or a digit. */
@@ -59,10 +57,10 @@ export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Pr
     ? await reserveAttempt(deps, candidate.user, lockoutOf(candidate.realm), startedAt)
     : await writeNothing(deps).then(() => undefined);
   // One verification on every path: against the reserved credential, or a dummy hash.
-  const credential = reserved?.after.credential;
+  const credential = reserved?.credential;
   const verified = await deps.hasher.verify(credential?.hash ?? DUMMY_HASH, attempt.password);
   if (!candidate || !reserved || !credential || !verified) throw notAuthenticated();
-  return { user: reserved.after, realm: candidate.realm, credential, before: reserved.before };
+  return { user: reserved, realm: candidate.realm, credential };
 }
 
 /**

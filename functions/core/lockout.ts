@@ -48,12 +48,6 @@ export function failureStep(user: User, lockout: Realm['lockout'], now: Date): F
   return { kind: 'count', below: limit - 1 };
 }
 
-/** A reserved attempt: the user before and after its failure was counted. */
-export interface ReservedAttempt {
-  before: Pick<User, 'failedAttempts' | 'lockedUntil' | 'version'>;
-  after: User;
-}
-
 /**
  * Reserves the right to check one guess against the user's password: counts it as a failure
  * *before* the hash is checked, with one atomic update (Directory.countFailure) that lands only
@@ -82,7 +76,7 @@ export async function reserveAttempt(
   first: User,
   lockout: Realm['lockout'],
   startedAt: Date,
-): Promise<ReservedAttempt | undefined> {
+): Promise<User | undefined> {
   let user: User | undefined = first;
   for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
     const hash = user?.credential?.hash;
@@ -98,7 +92,7 @@ export async function reserveAttempt(
     const after = await deps.directory.countFailure(user.userId, hash, step).catch((error: unknown) => {
       throw asUnavailable(error);
     });
-    if (after) return { before: { ...beforeFailure(after) }, after };
+    if (after) return after;
     // Another failure, a change or the lock landed first: judge the record as it is now.
     user = await reread(deps, first.userId);
   }
@@ -115,47 +109,37 @@ export async function reserveAttempt(
  * stays (later failures may have set it). A credential changed since means a change won, which
  * cleared the count already. A failure to release is logged, not returned: the refusal stands.
  */
-export async function releaseAttempt(deps: LockoutDeps, reserved: ReservedAttempt): Promise<void> {
-  const { before, after } = reserved;
-  let user: User | undefined = after;
+export async function releaseAttempt(deps: LockoutDeps, reserved: User): Promise<void> {
+  let user: User | undefined = reserved;
   try {
     for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
-      if (!user || user.credential?.hash !== after.credential?.hash) return;
-      const next: User = { ...user, version: user.version + 1 };
-      if (user.version === after.version) {
-        next.failedAttempts = before.failedAttempts;
-        delete next.lockedUntil;
-        if (before.lockedUntil !== undefined) next.lockedUntil = before.lockedUntil;
-      } else {
-        next.failedAttempts = Math.max(0, user.failedAttempts - 1);
-      }
+      if (!user || user.credential?.hash !== reserved.credential?.hash) return;
+      const next: User = {
+        ...user,
+        failedAttempts: Math.max(0, user.failedAttempts - 1),
+        version: user.version + 1,
+      };
+      // A count lands only on an unlocked record (or an expired lock): a lock on the very record
+      // it wrote is its own. A lock written since may be later failures': it stays.
+      if (user.version === reserved.version) delete next.lockedUntil;
       try {
         await deps.directory.saveUser(next, user.version);
         return;
       } catch (error) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
-      user = await deps.directory.getUser(after.userId);
+      user = await deps.directory.getUser(reserved.userId);
     }
   } catch (error) {
-    deps.log.warn('attempt not released', { userId: after.userId, error: errorName(error) });
+    deps.log.warn('attempt not released', { userId: reserved.userId, error: errorName(error) });
     return;
   }
-  deps.log.warn('attempt not released: the user record kept changing', { userId: after.userId });
+  deps.log.warn('attempt not released: the user record kept changing', { userId: reserved.userId });
 }
 
 /** Whether the user's credential was set after `startedAt`. */
 function credentialSetAfter(user: User, startedAt: Date): boolean {
   return user.credential !== undefined && Date.parse(user.credential.setAt) > startedAt.getTime();
-}
-
-/**
- * The user's count and lock as this failure found them, seen from the record it wrote: one
- * failure fewer, and no lock (a failure lands only on an unlocked or expired lock, so a lock
- * it wrote is its own).
- */
-function beforeFailure(after: User): ReservedAttempt['before'] {
-  return { failedAttempts: after.failedAttempts - 1, version: after.version - 1 };
 }
 
 async function reread(deps: LockoutDeps, userId: string): Promise<User | undefined> {

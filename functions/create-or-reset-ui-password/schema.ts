@@ -4,9 +4,6 @@
 import * as z from 'zod/mini';
 import { resourceId } from '#http/wire.ts';
 
-// Kept exported for the modules that imported it from here before it moved to #http/wire.ts.
-export { resourceId };
-
 /** `opc-retry-token`: 1–64 printable ASCII characters (it is echoed nowhere, but logged ids must be clean). */
 export const retryToken = z
   .string()

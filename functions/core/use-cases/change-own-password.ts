@@ -59,7 +59,7 @@ export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPassw
   } catch (error) {
     // The password was right: whatever refused the change, it is no failed sign-in. (After a
     // lost switch the credential has changed, and there is nothing to give back.)
-    await releaseAttempt(deps, { before: auth.before, after: user });
+    await releaseAttempt(deps, user);
     throw error;
   }
   deps.log.info('password changed', {
