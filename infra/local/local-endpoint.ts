@@ -21,7 +21,7 @@ import dynalite from 'dynalite';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import type { LocalCredentials } from './endpoint-credentials.ts';
 import { type AwsJsonReply, awsError, secretsManagerAction } from './secrets-manager-api.ts';
-import { createRequestVerifier } from './sigv4-verifier.ts';
+import { addressRefusal, createRequestVerifier } from './sigv4-verifier.ts';
 
 /** The largest request body the endpoint reads (DynamoDB's own request limit). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -68,7 +68,7 @@ export async function startLocalEndpoint(options: {
   ]);
 
   let port = 0;
-  const verify = createRequestVerifier({ credentials: options.credentials, port: () => port });
+  const verify = createRequestVerifier({ credentials: options.credentials });
 
   /** Serves one authenticated request; `req` is a replay of the body already read. */
   const route = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
@@ -105,8 +105,15 @@ export async function startLocalEndpoint(options: {
       });
   };
 
-  // Every request, over HTTP or in process, is read whole and checked before anything serves it.
+  // Every request, over HTTP or in process, is checked before anything serves it: its address
+  // first, then, read whole, its signature.
   const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const misaddressed = addressRefusal(req, port);
+    if (misaddressed) {
+      req.resume();
+      send(res, misaddressed);
+      return;
+    }
     void readBody(req)
       .then(async (body) => {
         if (body === undefined) {

@@ -35,10 +35,25 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 const refuse = (type: string, message: string): AwsJsonReply => awsError(type, message, 403);
 
-/** Checks requests against `credentials`; `port` is the endpoint's, once it listens. */
+/**
+ * A refusal for a request not addressed to the endpoint by name on its port `port`, checked
+ * before its body is read (a DNS-rebinding page costs the endpoint nothing).
+ */
+export function addressRefusal(
+  request: Pick<ReceivedRequest, 'headers'>,
+  port: number,
+): AwsJsonReply | undefined {
+  const host = header(request, 'host');
+  if (host === `127.0.0.1:${port}` || host === `localhost:${port}`) return undefined;
+  return refuse(
+    'AccessDeniedException',
+    `The local endpoint answers only requests addressed to 127.0.0.1:${port} or localhost:${port}.`,
+  );
+}
+
+/** Checks the signature of a request `addressRefusal` let through against `credentials`. */
 export function createRequestVerifier(options: {
   credentials: LocalCredentials;
-  port: () => number;
   now?: () => number;
 }): (request: ReceivedRequest, body: Buffer) => Promise<AwsJsonReply | undefined> {
   const { credentials } = options;
@@ -46,14 +61,6 @@ export function createRequestVerifier(options: {
   const expectedKeyId = Buffer.from(credentials.accessKeyId, 'utf8');
 
   return async (request, body) => {
-    const port = options.port();
-    const host = header(request, 'host');
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) {
-      return refuse(
-        'AccessDeniedException',
-        `The local endpoint answers only requests addressed to 127.0.0.1:${port} or localhost:${port}.`,
-      );
-    }
     const authorization = header(request, 'authorization');
     if (authorization === undefined) {
       return refuse('MissingAuthenticationTokenException', 'Request is missing Authentication Token');
@@ -144,8 +151,9 @@ export function createRequestVerifier(options: {
       {
         method: request.method,
         protocol: 'http:',
-        hostname: host.replace(/:\d+$/, ''),
-        port,
+        // The Host header (addressRefusal let only 127.0.0.1:PORT or localhost:PORT through).
+        hostname: (header(request, 'host') ?? '').replace(/:\d+$/, ''),
+        port: Number((header(request, 'host') ?? '').replace(/^.*:/, '')),
         path,
         query,
         headers,
@@ -169,7 +177,7 @@ export function createRequestVerifier(options: {
   };
 }
 
-function header(request: ReceivedRequest, name: string): string | undefined {
+function header(request: Pick<ReceivedRequest, 'headers'>, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 }
