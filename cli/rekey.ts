@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, DescribeEventBusCommand } from '@aws-sdk/client-eventbridge';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
@@ -222,7 +222,7 @@ async function run(
   const rest = withVerb ? args.slice(1) : args;
   switch (name) {
     case 'bootstrap': {
-      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      options(rest, {});
       const clients = await context.clients();
       const tableName = context.runtime.settings.tableName;
       const created = await ensureTable(createDynamoDbClient(clients), tableName);
@@ -242,22 +242,15 @@ async function run(
       return;
     }
     case 'realm create': {
-      const { values } = usage(() =>
-        parseArgs({
-          args: rest,
-          strict: true,
-          allowPositionals: false,
-          options: {
-            id: { type: 'string' },
-            name: { type: 'string' },
-            policy: { type: 'string' },
-            'sso-enabled': { type: 'boolean' },
-            'lockout-attempts': { type: 'string' },
-            'lockout-minutes': { type: 'string' },
-            'temporary-password-days': { type: 'string' },
-          },
-        }),
-      );
+      const { values } = options(rest, {
+        id: { type: 'string' },
+        name: { type: 'string' },
+        policy: { type: 'string' },
+        'sso-enabled': { type: 'boolean' },
+        'lockout-attempts': { type: 'string' },
+        'lockout-minutes': { type: 'string' },
+        'temporary-password-days': { type: 'string' },
+      });
       const policy = (values.policy ?? 'oci') as PolicyPresetName;
       if (!POLICY_PRESET_NAMES.includes(policy)) throw new UsageError(`unknown policy preset ${policy}`);
       const attempts = integerOption(values['lockout-attempts'], '--lockout-attempts', 1, 100);
@@ -278,21 +271,14 @@ async function run(
       return;
     }
     case 'user create': {
-      const { values } = usage(() =>
-        parseArgs({
-          args: rest,
-          strict: true,
-          allowPositionals: false,
-          options: {
-            realm: { type: 'string' },
-            id: { type: 'string' },
-            username: { type: 'string' },
-            email: { type: 'string' },
-            phone: { type: 'string' },
-            federated: { type: 'boolean' },
-          },
-        }),
-      );
+      const { values } = options(rest, {
+        realm: { type: 'string' },
+        id: { type: 'string' },
+        username: { type: 'string' },
+        email: { type: 'string' },
+        phone: { type: 'string' },
+        federated: { type: 'boolean' },
+      });
       const deps = await context.deps();
       const realmId = required(values.realm, '--realm');
       if (!(await deps.directory.getRealm(realmId))) throw new Error(`realm ${realmId} does not exist`);
@@ -309,14 +295,11 @@ async function run(
       return;
     }
     case 'token': {
-      const { values } = usage(() =>
-        parseArgs({
-          args: rest,
-          strict: true,
-          allowPositionals: false,
-          options: { realm: { type: 'string' }, subject: { type: 'string' }, ttl: { type: 'string' } },
-        }),
-      );
+      const { values } = options(rest, {
+        realm: { type: 'string' },
+        subject: { type: 'string' },
+        ttl: { type: 'string' },
+      });
       const realmId = required(values.realm, '--realm');
       // Refused here, in rekey's words: 0 would print an expired token, `abc` jose's own message.
       const ttlSeconds = integerOption(values.ttl, '--ttl', 1, MAX_TOKEN_LIFETIME_SECONDS);
@@ -346,21 +329,14 @@ async function run(
       return;
     }
     case 'instance create': {
-      const { values } = usage(() =>
-        parseArgs({
-          args: rest,
-          strict: true,
-          allowPositionals: false,
-          options: {
-            realm: { type: 'string' },
-            project: { type: 'string' },
-            id: { type: 'string' },
-            host: { type: 'string' },
-            port: { type: 'string' },
-            engine: { type: 'string' },
-          },
-        }),
-      );
+      const { values } = options(rest, {
+        realm: { type: 'string' },
+        project: { type: 'string' },
+        id: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        engine: { type: 'string' },
+      });
       const deps = await context.deps();
       // Huawei calls the realm a project: --project is accepted as a synonym of --realm.
       const realmId = required(values.realm ?? values.project, '--realm');
@@ -380,7 +356,7 @@ async function run(
       return;
     }
     case 'sweep': {
-      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      options(rest, {});
       const deps = await context.deps();
       const report = await sweepTemporarySecrets(deps, sweeperSettingsFromEnv(env));
       io.out(JSON.stringify(report, null, 2));
@@ -403,7 +379,7 @@ async function run(
       return;
     }
     case 'env': {
-      usage(() => parseArgs({ args: rest, strict: true, allowPositionals: false, options: {} }));
+      options(rest, {});
       const credentials = context.localCredentials();
       // Single-quoted: the values are base64url and a URL, but the shell must not read them.
       io.out(
@@ -581,6 +557,11 @@ async function checkCredentials(options: ClientOptions, path: string): Promise<v
 }
 
 /** Turns parseArgs' complaints into usage errors (exit code 2, with the help text). */
+/** A command's `--name value` options, parsed strictly: anything else is a usage error. */
+function options<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], spec: T) {
+  return usage(() => parseArgs({ args, strict: true, allowPositionals: false, options: spec }));
+}
+
 function usage<T>(parse: () => T): T {
   try {
     return parse();
