@@ -175,7 +175,7 @@ export function floorModules(): {
 }
 
 /** Bundles `entry` with the esbuild options every function is bundled with (lambdaBundling). */
-function bundleLikeTheFunctions(entry: string, outfile: string): { file: string; kb: number } {
+export function bundleLikeTheFunctions(entry: string, outfile: string): { file: string; kb: number } {
   const options = lambdaBundling({ argon2: false });
   const [aliasFrom = '', aliasTo = ''] = String(options.esbuildArgs?.['--alias'] ?? '').split('=');
   buildSync({

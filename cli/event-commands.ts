@@ -10,6 +10,7 @@ import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { DEFAULT_EVENT_BUS_NAME } from '#adapters/eventbridge-publisher.ts';
 import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
 import {
+  auditLogPath,
   type BusEvent,
   deadLetterLogPath,
   eventsLogPath,
@@ -120,6 +121,19 @@ function collect(
 /** Prints the local events log, one event per line. */
 export function printEvents(dataDir: string, io: EventIo): void {
   for (const event of readEvents(eventsLogPath(dataDir))) io.out(JSON.stringify(event));
+}
+
+/**
+ * `rekey audit`: the audit records (`PasswordAudit` events' details, OCSF Account Change)
+ * the local bus kept, oldest first, one JSON line each; only a realm's or a user's when asked.
+ */
+export function printAudit(dataDir: string, io: EventIo, filter: { realm?: string; user?: string } = {}): void {
+  for (const event of readEvents(auditLogPath(dataDir))) {
+    const record = event.detail as { user?: { uid?: string; domain?: string } };
+    if (filter.realm !== undefined && record.user?.domain !== filter.realm) continue;
+    if (filter.user !== undefined && record.user?.uid !== filter.user) continue;
+    io.out(JSON.stringify(record));
+  }
 }
 
 /** The PutEvents entries of an event file; its content is never quoted in an error. */

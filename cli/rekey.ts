@@ -31,7 +31,7 @@ import {
 import { localEnv } from '#infra/local/local-settings.ts';
 import { DATA_FOLDER_NAME, findDataDir, isAlive, RUN_FILE, readRunFile } from '#infra/local/run-file.ts';
 import { ensureTable } from '#infra/local/table.ts';
-import { printEvents, sendEvents } from './event-commands.ts';
+import { printAudit, printEvents, sendEvents } from './event-commands.ts';
 
 /** Each command's usage: its line(s) in `rekey --help`, and all of `rekey COMMAND --help`. */
 const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
@@ -78,6 +78,11 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
   [
     'events',
     'events                                      print the local events log (result events), as JSON lines',
+  ],
+  [
+    'audit',
+    `audit [--realm ID] [--user ID]              print the local audit records (every password set, reset,
+                                              changed or refused; OCSF Account Change), as JSON lines`,
   ],
   [
     'env',
@@ -376,6 +381,14 @@ async function run(
     }
     case 'events': {
       printEvents(context.dataDir, io);
+      return;
+    }
+    case 'audit': {
+      const { values } = options(rest, { realm: { type: 'string' }, user: { type: 'string' } });
+      printAudit(context.dataDir, io, {
+        ...(values.realm !== undefined ? { realm: values.realm } : {}),
+        ...(values.user !== undefined ? { user: values.user } : {}),
+      });
       return;
     }
     case 'env': {

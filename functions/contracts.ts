@@ -94,10 +94,16 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
  * without: every HTTP operation, the ticket worker and the sweeper. Production fails fast,
  * naming the first one missing; the stacks set all of them (test/infra/environment.test.ts).
  */
-export const RUNTIME_ENV = [ENV.table, ENV.temporarySecretPrefix, ENV.databaseSecretPrefix] as const;
+export const RUNTIME_ENV = [
+  ENV.table,
+  ENV.temporarySecretPrefix,
+  ENV.databaseSecretPrefix,
+  // Where audit records go (issue 14); the ticket worker's results too.
+  ENV.eventBusName,
+] as const;
 
-/** What the ticket worker needs besides the runtime's: where results go, who e-mails are from. */
-export const TICKET_WORKER_ENV = [...RUNTIME_ENV, ENV.eventBusName, ENV.emailFrom] as const;
+/** What the ticket worker needs besides the runtime's: who e-mails are from. */
+export const TICKET_WORKER_ENV = [...RUNTIME_ENV, ENV.emailFrom] as const;
 
 /** What a notifying function needs besides the runtime's. */
 export const NOTIFYING_ENV = [...RUNTIME_ENV, ENV.emailFrom] as const;
@@ -138,12 +144,47 @@ export const EVENT_BUS_NAME = 'rekey';
 /** The `source` of every event rekey puts on the bus. */
 export const RESULT_SOURCE = 'rekey';
 
-/** Detail types on the bus: the ticketing request rekey runs, and the two results it puts back. */
+/**
+ * Detail types on the bus: the ticketing request rekey runs, the two results it puts back,
+ * and the audit record of every password operation (functions/adapters/audit.ts), which the
+ * operations stack's rule keeps in the audit log group.
+ */
 export const DETAIL_TYPES = {
   requested: 'PasswordResetRequested',
   completed: 'PasswordResetCompleted',
   failed: 'PasswordResetFailed',
+  audit: 'PasswordAudit',
 } as const;
+
+/** The CloudWatch namespace of rekey's metrics (functions/adapters/metrics.ts). */
+export const METRICS_NAMESPACE = 'rekey';
+
+/**
+ * rekey's metric names, in one place so the functions and the dashboard and alarms
+ * (infra/stacks/monitoring-stack.ts) agree. Dimensions: see functions/adapters/metrics.ts.
+ */
+export const METRIC = {
+  passwordIssued: 'PasswordIssued',
+  passwordChanged: 'PasswordChanged',
+  passwordSet: 'PasswordSet',
+  refused: 'Refused',
+  failed: 'Failed',
+  lockedOut: 'LockedOut',
+  ticketCompleted: 'TicketCompleted',
+  ticketFailed: 'TicketFailed',
+  secretsSwept: 'SecretsSwept',
+  orphansDeleted: 'OrphansDeleted',
+  sweepCompleted: 'SweepCompleted',
+  notificationSent: 'NotificationSent',
+  notificationFailed: 'NotificationFailed',
+  auditNotPublished: 'AuditNotPublished',
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** The log group the audit rule writes every `PasswordAudit` event to, and how long it keeps them. */
+export const AUDIT_LOG_GROUP = '/rekey/audit';
+export const AUDIT_RETENTION_DAYS = 400;
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */
 export const HTTP_FUNCTION_TIMEOUT_SECONDS = 10;

@@ -11,16 +11,31 @@ import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
-import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { METRIC } from '#functions/contracts.ts';
+import { type AuditTrail, EventBridgeAuditTrail } from './audit.ts';
+import {
+  type ClientOptions,
+  createDynamoDbClient,
+  createEventBridgeClient,
+  createSecretsManagerClient,
+} from './aws-clients.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
+import { countingLockouts, countingNotifications, createMetrics, type RekeyMetrics } from './metrics.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
 import { type RekeySettings, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
 
-/** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
+/**
+ * A function's runtime: its logger, metrics and audit trail, its SDK clients (idempotency uses
+ * the table's too) and its deps.
+ */
 export interface Runtime {
   logger: Logger;
+  /** Counted through the invocation, flushed once at its end (functions/adapters/metrics.ts). */
+  metrics: RekeyMetrics;
+  /** Where the pipelines record each password operation (functions/adapters/audit.ts). */
+  audit: AuditTrail;
   dynamoDb: DynamoDBClient;
   secretsManager: SecretsManagerClient;
   settings: RekeySettings;
@@ -32,6 +47,8 @@ export interface RuntimeOptions {
   settings?: RekeySettings;
   logger?: Logger;
   notifier?: Notifier;
+  metrics?: RekeyMetrics;
+  audit?: AuditTrail;
 }
 
 /** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
@@ -51,19 +68,28 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
   const logger = options.logger ?? createLogger(service);
   const dynamoDb = createDynamoDbClient(options.clients);
   const secretsManager = createSecretsManagerClient(options.clients);
+  const metrics = options.metrics ?? createMetrics(service, logger);
+  const audit =
+    options.audit ??
+    new EventBridgeAuditTrail(
+      createEventBridgeClient(options.clients),
+      logger,
+      () => metrics.count(METRIC.auditNotPublished),
+      settings.eventBusName,
+    );
   const deps: UseCaseDeps = {
-    directory: new DynamoDbDirectory(dynamoDb, settings.tableName),
+    directory: countingLockouts(new DynamoDbDirectory(dynamoDb, settings.tableName), metrics),
     vault: new SecretsManagerVault(secretsManager, settings.kmsKeyId),
     hasher,
     clock: systemClock,
     ids: randomIds,
     random: cryptoRandom,
-    notifier: options.notifier ?? noNotifier,
+    notifier: options.notifier ? countingNotifications(options.notifier, metrics) : noNotifier,
     log: asLog(logger),
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
     },
   };
-  return { logger, dynamoDb, secretsManager, settings, deps };
+  return { logger, metrics, audit, dynamoDb, secretsManager, settings, deps };
 }

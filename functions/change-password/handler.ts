@@ -8,7 +8,7 @@ import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { InvalidInputError } from '#core/errors.ts';
 import { changeOwnPassword } from '#core/use-cases/change-own-password.ts';
 import { oci } from '#dialects/oci.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import { type HttpEvent, jsonBody, parseInput, queryParameters } from '#http/request.ts';
 import { changePasswordRequest } from './schema.ts';
 
@@ -16,10 +16,18 @@ import { changePasswordRequest } from './schema.ts';
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
   // The seed's query parameters; the shared pipeline refuses any other.
+  const observe = observing(runtime, {
+    operation: 'change-password',
+    activity: 'change',
+    actor: 'self',
+    success: 'PasswordChanged',
+  });
   return httpHandler(
-    { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape) },
-    async ({ event }) => {
+    { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape), observe },
+    async ({ event, note }) => {
       const { tenancy, ...request } = parseInput(changePasswordRequest, parametersOf(event));
+      // Who the caller says they are; the 401 of a wrong password is audited with it.
+      note.target = { username: request.username, ...(tenancy !== undefined ? { realmId: tenancy } : {}) };
       // OCI's `tenancy` (an OCID or a tenancy name) is the realm, by id or by name.
       await changeOwnPassword(deps, { ...request, realm: tenancy });
       return {};

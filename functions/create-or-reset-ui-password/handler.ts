@@ -8,7 +8,7 @@ import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import type { AdminPrincipal } from '#core/model.ts';
 import { oci } from '#dialects/oci.ts';
 import { adminPrincipal } from '#http/admin.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import { header, jsonBody, parseInput } from '#http/request.ts';
 import { createOrResetUiPassword, type UiPasswordResult } from './operation.ts';
 import { uiPasswordRequest } from './schema.ts';
@@ -33,13 +33,21 @@ export function createHandler(runtime: Runtime) {
     keyName: 'opc-retry-token',
   });
 
-  return httpHandler({ dialect: oci, logger }, async ({ event, context, requestId }) => {
+  const observe = observing(runtime, {
+    operation: 'create-or-reset-ui-password',
+    activity: 'reset',
+    actor: 'admin',
+    success: 'PasswordIssued',
+  });
+  return httpHandler({ dialect: oci, logger, observe }, async ({ event, context, requestId, note }) => {
     const admin = adminPrincipal(event);
     const request = parseInput(uiPasswordRequest, {
       userId: event.pathParameters?.userId,
       'opc-retry-token': header(event, 'opc-retry-token'),
       body: jsonBody(event),
     });
+    // OCI names no realm: the admin's is the one the user must be in.
+    note.target = { realmId: admin.realmId, userId: request.userId };
     const input = { admin, userId: request.userId, requestId };
     const token = request['opc-retry-token'];
     const result: UiPasswordResult = token

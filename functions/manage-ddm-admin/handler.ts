@@ -5,7 +5,7 @@
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import { jsonBody, parseInput } from '#http/request.ts';
 import { manageDdmAdmin } from './operation.ts';
 import { manageDdmAdminRequest } from './schema.ts';
@@ -15,13 +15,25 @@ const ddm = huawei('DDM');
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
-  return httpHandler({ dialect: ddm, logger }, async ({ event, requestId }) => {
+  const observe = observing(runtime, {
+    operation: 'manage-ddm-admin',
+    activity: 'reset',
+    actor: 'admin',
+    success: 'PasswordSet',
+  });
+  return httpHandler({ dialect: ddm, logger, observe }, async ({ event, requestId, note }) => {
     const admin = adminPrincipal(event);
     const request = parseInput(manageDdmAdminRequest, {
       project_id: event.pathParameters?.project_id,
       instance_id: event.pathParameters?.instance_id,
       body: jsonBody(event),
     });
+    // The account is the instance's administrator: named by the instance and its user name.
+    note.target = {
+      realmId: request.project_id,
+      userId: `instance:${request.instance_id}`,
+      username: request.body.name,
+    };
     await manageDdmAdmin(deps, admin, {
       projectId: request.project_id,
       instanceId: request.instance_id,

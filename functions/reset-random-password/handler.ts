@@ -7,7 +7,7 @@ import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { MethodNotAllowedError } from '#core/errors.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import { jsonBody, parseInput, queryParameters } from '#http/request.ts';
 import { resetRandomPassword } from './operation.ts';
 import { channelsOf, randomPasswordQuery, randomPasswordRequest } from './schema.ts';
@@ -18,7 +18,13 @@ const IAM = huawei('IAM');
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
   const query = Object.keys(randomPasswordQuery.shape);
-  return httpHandler({ dialect: IAM, logger, query }, async ({ event, requestId }) => {
+  const observe = observing(runtime, {
+    operation: 'reset-random-password',
+    activity: 'reset',
+    actor: 'admin',
+    success: 'PasswordIssued',
+  });
+  return httpHandler({ dialect: IAM, logger, query, observe }, async ({ event, requestId, note }) => {
     // The route receives every method so that the others get a 405 in Huawei's body.
     const method = event.requestContext?.http?.method ?? '';
     if (method !== 'GET') {
@@ -31,6 +37,7 @@ export function createHandler(runtime: Runtime) {
       user_id: event.pathParameters?.user_id,
       body: jsonBody(event),
     });
+    note.target = { realmId: request.project_id, userId: request.user_id };
     const query = parseInput(randomPasswordQuery, queryParameters(event));
     const result = await resetRandomPassword(deps, admin, {
       projectId: request.project_id,

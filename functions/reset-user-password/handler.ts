@@ -9,7 +9,7 @@ import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { InvalidInputError, NotFoundError } from '#core/errors.ts';
 import { alibaba } from '#dialects/alibaba.ts';
 import { adminPrincipal } from '#http/admin.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import {
   bodyText,
   contentType,
@@ -37,12 +37,19 @@ import {
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
   const query = [...PARAMETER_NAMES, ...COMMON_PARAMETER_NAMES];
-  return httpHandler({ dialect: alibaba, logger, query }, async ({ event, requestId }) => {
+  const observe = observing(runtime, {
+    operation: 'reset-user-password',
+    activity: 'reset',
+    actor: 'admin',
+    success: 'PasswordSet',
+  });
+  return httpHandler({ dialect: alibaba, logger, query, observe }, async ({ event, requestId, note }) => {
     const { parameters, common } = collectParameters(event);
     // Which operation a request names is routing, as at Alibaba's gateway: before the token.
     checkAction(event, common);
     const admin = adminPrincipal(event);
     const request = parseParameters(parameters);
+    note.target = { realmId: request.DirectoryId, userId: request.UserId };
     const result = await resetUserPassword(deps, admin, {
       directoryId: request.DirectoryId,
       userId: request.UserId,
@@ -50,6 +57,7 @@ export function createHandler(runtime: Runtime) {
       requireResetAtNextLogin: request.RequirePasswordResetForNextLogin ?? false,
       requestId,
     });
+    note.success = result.generated ? 'PasswordIssued' : 'PasswordSet';
     const body: ResetUserPasswordResponse = result.generated
       ? { NewPasswordSecretId: result.secretId, NewPasswordSecretExpiresAt: result.secretExpiresAt }
       : {};

@@ -5,6 +5,7 @@
  * failures, so SQS delivers them again and finally moves them to the dead-letter queue.
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AuditOutcome } from '#adapters/audit.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
@@ -12,7 +13,13 @@ import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { eventBusNameFromEnv } from '#adapters/settings.ts';
 import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
-import { ConflictError, InvalidInputError, ThrottledError, UnavailableError } from '#core/errors.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  RekeyError,
+  ThrottledError,
+  UnavailableError,
+} from '#core/errors.ts';
 import {
   failedResult,
   isRefusal,
@@ -24,6 +31,7 @@ import {
   type TicketResult,
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
+import { DETAIL_TYPES, METRIC } from '#functions/contracts.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
 
@@ -55,7 +63,7 @@ interface TicketAttempt {
 
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
 export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
-  const { deps, logger } = runtime;
+  const { deps, logger, metrics } = runtime;
   const handleOnce = idempotent(
     (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
     {
@@ -65,6 +73,43 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       keyName: 'ticketId',
     },
   );
+
+  /**
+   * Audits one delivery of a ticket and counts it (issue 14): its result, or the failure
+   * that leaves it to the queue. Whom it is on is known once the ticket has been parsed.
+   */
+  async function observe(
+    envelope: TicketEnvelope,
+    ticket: Ticket | undefined,
+    outcome: AuditOutcome,
+    retried = false,
+  ) {
+    const ticketId = safeName(envelope.detail.ticketId);
+    const operation = ticket?.operation ?? operationNamed(envelope.detail.operation) ?? 'unknown';
+    if (outcome.ok) {
+      metrics.count(METRIC.ticketCompleted, { operation });
+      metrics.count(outcome.result, { operation });
+    } else if (outcome.refused) {
+      metrics.count(METRIC.ticketFailed, { operation });
+      metrics.count(METRIC.refused, { operation, code: outcome.code });
+    } else {
+      // A reported failure (a notification) ends the ticket; a thrown one is retried by the queue.
+      if (!retried) metrics.count(METRIC.ticketFailed, { operation });
+      metrics.count(METRIC.failed, { operation, cause: outcome.code.split('.')[0] ?? outcome.code });
+    }
+    await runtime.audit.record({
+      operation,
+      activity: 'reset',
+      requestId: lastRequestId.get(envelope) ?? ticketId,
+      actor: { kind: 'ticket', ticketId, connector: ticket?.source ?? safeName(envelope.source) },
+      target: ticket ? { realmId: ticket.realmId, userId: ticket.userId } : {},
+      origin: { kind: 'ticket', ticketId },
+      outcome,
+      time: new Date(),
+    });
+  }
+  const lastRequestId = new WeakMap<TicketEnvelope, string>();
+  const parsedTickets = new WeakMap<TicketEnvelope, Ticket>();
 
   /** The result event for a message with a ticket id; throws what must be retried. */
   async function resultOf(
@@ -79,13 +124,16 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       if (!(error instanceof InvalidInputError)) throw error;
       return failedResult(envelope.detail.ticketId, error, operationNamed(envelope.detail.operation));
     }
+    parsedTickets.set(envelope, ticket);
+    const requestId = deps.ids.next();
+    lastRequestId.set(envelope, requestId);
     try {
       return await handleOnce(
         {
           key: `${ticket.realmId}/${ticket.ticketId}/${ticket.operation}`,
           fingerprint: ticketFingerprint(ticket),
           ticket,
-          requestId: deps.ids.next(),
+          requestId,
         },
         context,
       );
@@ -115,9 +163,18 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         if (receiveCount >= TICKET_MAX_RECEIVE_COUNT && !inFlightElsewhere) {
           await reportGivingUp(envelope, error, receiveCount);
         }
+        const kind = error instanceof RekeyError ? error.kind : 'Unexpected';
+        const reason = error instanceof RekeyError ? error.reason : undefined;
+        await observe(
+          envelope,
+          parsedTickets.get(envelope),
+          { ok: false, refused: false, code: kind, reason },
+          true,
+        );
         throw error;
       }
       await publisher.publish(result);
+      await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result));
       logger.info('ticket answered', {
         messageId,
         ticketId: safeName(result.detail.ticketId),
@@ -170,9 +227,20 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       // Every message failing is still a per-message answer: SQS retries each on its own.
       return await reportBatchItemFailures(event, (record) => handleRecord(record, context));
     } finally {
+      metrics.flush();
       logger.clearContext();
     }
   };
+}
+
+/** A published result as an audit outcome (every ticket reset generates the password). */
+function ticketOutcome(result: TicketResult): AuditOutcome {
+  if (result.detailType === DETAIL_TYPES.completed) return { ok: true, result: 'PasswordIssued' };
+  const { code } = result.detail;
+  const [kind = code, reason] = code.split('.');
+  // The reset happened but the notice did not go out: a failure on rekey's side, not a refusal.
+  const refused = !(kind === 'Unavailable' || kind === 'Throttled');
+  return { ok: false, refused, code, ...(reason !== undefined ? { reason } : {}) };
 }
 
 function operationNamed(value: unknown): TicketOperation | undefined {

@@ -2,7 +2,9 @@
  * The local EventBridge bus `rekey`: `PutEvents` (JSON 1.1, `AWSEvents.*`) on the local
  * endpoint, the rule that sends `PasswordResetRequested` events to the ticket queue, the
  * queue that invokes the same worker handler Lambda runs, and `<dataDir>/events.jsonl`,
- * where every result event rekey puts back is appended (`rekey events` prints it).
+ * where every result event rekey puts back is appended (`rekey events` prints it). The audit
+ * rule's stand-in: every `PasswordAudit` event goes to `<dataDir>/audit.jsonl` instead
+ * (`rekey audit` prints it), as the operations stack's rule sends them to the audit log group.
  */
 
 import './local-env.ts';
@@ -19,6 +21,7 @@ import {
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import type { Notifier } from '#core/ports.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '#core/tickets.ts';
+import { DETAIL_TYPES } from '#functions/contracts.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
 import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
 import type { LocalEndpoint } from './local-endpoint.ts';
@@ -54,6 +57,10 @@ export interface LocalEventBus {
   runtime: Runtime;
   /** `<dataDir>/events.jsonl`: the result events, one per line. */
   eventsLog: string;
+  /** `<dataDir>/audit.jsonl`: the `PasswordAudit` events, one per line. */
+  auditLog: string;
+  /** Every audit event so far, oldest first. */
+  audit(): BusEvent[];
   /** Every result event so far, oldest first. */
   results(): BusEvent[];
   /** The dead-letter queue of the ticket queue. */
@@ -65,6 +72,7 @@ export interface LocalEventBus {
 /** The local path of the events log and of the dead-letter log (ids only) in a data folder. */
 export const eventsLogPath = (dataDir: string) => join(dataDir, 'events.jsonl');
 export const deadLetterLogPath = (dataDir: string) => join(dataDir, 'dead-letters.jsonl');
+export const auditLogPath = (dataDir: string) => join(dataDir, 'audit.jsonl');
 
 /** Builds the worker, the queue and the bus, and plugs the bus into the local endpoint. */
 export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
@@ -84,12 +92,14 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
     deadLetterLog: deadLetterLogPath(options.dataDir),
   });
   const eventsLog = eventsLogPath(options.dataDir);
+  const auditLog = auditLogPath(options.dataDir);
 
-  /** The rule and the log: tickets to the queue, rekey's own results to the events log. */
+  /** The rules and the logs: tickets to the queue, audit records to theirs, results to the events log. */
   const route = (event: BusEvent) => {
     if (event['detail-type'] === TICKET_DETAIL_TYPE) queue.send(JSON.stringify(event));
-    if (event.source === RESULT_SOURCE)
-      appendFileSync(eventsLog, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    if (event.source !== RESULT_SOURCE) return;
+    const log = event['detail-type'] === DETAIL_TYPES.audit ? auditLog : eventsLog;
+    appendFileSync(log, `${JSON.stringify(event)}\n`, { mode: 0o600 });
   };
   options.endpoint.register('AWSEvents', (action, input) =>
     action === 'PutEvents'
@@ -99,7 +109,9 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
   return {
     runtime,
     eventsLog,
+    auditLog,
     results: () => readEvents(eventsLog),
+    audit: () => readEvents(auditLog),
     dlq: () => queue.deadLetters(),
     idle: () => queue.idle(),
   };

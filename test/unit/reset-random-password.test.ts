@@ -2,7 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createLogger } from '#adapters/logger.ts';
+import { noMetrics } from '#adapters/metrics.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import {
   ForbiddenError,
@@ -272,6 +274,8 @@ describe('reset-random-password handler', () => {
   const handlerWith = (d: FakeDeps) => {
     const runtime: Runtime = {
       logger: createLogger('reset-random-password'),
+      metrics: noMetrics,
+      audit: new MemoryAuditTrail(),
       dynamoDb,
       secretsManager: new SecretsManagerClient({ region: 'us-east-1' }),
       settings: localSettings({}),

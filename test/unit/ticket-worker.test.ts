@@ -7,8 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { createLogger } from '#adapters/logger.ts';
+import { noMetrics } from '#adapters/metrics.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import {
   ConflictError,
@@ -100,6 +102,8 @@ describe('ticket worker', () => {
     publisher = new RecordingPublisher();
     const runtime: Runtime = {
       logger: createLogger('ticket-worker'),
+      metrics: noMetrics,
+      audit: new MemoryAuditTrail(),
       dynamoDb: createDynamoDbClient(backend.clients),
       secretsManager: createSecretsManagerClient(backend.clients),
       settings: localSettings({}),

@@ -1,0 +1,285 @@
+/**
+ * Audit records of password operations (issue 14): who acted, on whom, what and with which
+ * outcome, from where, under which request id — for every operation that sets, resets,
+ * changes or refuses a password, whichever door it came in by (an HTTP route, a ticket).
+ *
+ * A record is an OCSF Account Change event (class_uid 3001; activity 3 Password Change,
+ * 4 Password Reset; https://schema.ocsf.io/1.1.0/classes/account_change), so a SIEM that
+ * reads OCSF takes it as it is; the fields OCSF has no place for are under `unmapped`.
+ * docs/operations.md ("Audit records") documents every field.
+ *
+ * Records are built only from what the shared pipelines know for sure: verified claims,
+ * parsed and validated ids, the dialect's error code, the route template. They never hold a
+ * password, a hash, a secret value or an error message (which may repeat input); the
+ * suite-wide no-plaintext check (test/support/plaintext-setup.ts) reads every record built.
+ */
+import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DETAIL_TYPES, EVENT_BUS_NAME, RESULT_SOURCE } from '#functions/contracts.ts';
+import type { Logger } from './logger.ts';
+
+/** OCSF Account Change's two activities rekey performs. */
+export type AuditActivity = 'change' | 'reset';
+
+/** What succeeded: the metric of the same name counts it. */
+export type AuditSuccess = 'PasswordIssued' | 'PasswordSet' | 'PasswordChanged';
+
+/** Who acted. */
+export type AuditActor =
+  /** An admin with a verified token: its subject and the realm the token acts in. */
+  | { kind: 'admin'; subject: string; realmId: string }
+  /** The user themselves, proving the current password (change-password). */
+  | { kind: 'self' }
+  /** A ticket, from a connector (the ticket event's `source`). */
+  | { kind: 'ticket'; ticketId: string; connector: string }
+  /** An operator at the CLI. */
+  | { kind: 'operator'; name: string }
+  /** A caller without a verified identity (a refused request without a valid token). */
+  | { kind: 'unauthenticated' };
+
+/** Where the request came in. */
+export type AuditOrigin =
+  | { kind: 'http'; route: string; sourceIp?: string | undefined }
+  | { kind: 'ticket'; ticketId: string }
+  | { kind: 'cli'; command: string };
+
+export type AuditOutcome =
+  | { ok: true; result: AuditSuccess }
+  /**
+   * `refused`: the caller's request was refused (4xx, a ticket's refusal); otherwise a
+   * failure on rekey's side (5xx, retried). `code` is the dialect's (or the ticket's) error
+   * code, `reason` rekey's reason word; neither repeats input.
+   */
+  | { ok: false; refused: boolean; code: string; reason?: string | undefined; status?: number | undefined };
+
+/** One audited operation, in rekey's words; `auditRecord` maps it onto OCSF. */
+export interface AuditEntry {
+  /** The operation: the route's (e.g. `reset-random-password`) or the ticket's (`ResetRandomPassword`). */
+  operation: string;
+  activity: AuditActivity;
+  requestId: string;
+  actor: AuditActor;
+  /** On whom, as far as the request got before it was refused: nothing the caller sent unchecked. */
+  target: { realmId?: string | undefined; userId?: string | undefined; username?: string | undefined };
+  origin: AuditOrigin;
+  outcome: AuditOutcome;
+  time: Date;
+}
+
+const ACTIVITY = {
+  change: { id: 3, name: 'Password Change' },
+  reset: { id: 4, name: 'Password Reset' },
+} as const;
+
+/** OCSF user type ids. */
+const USER_TYPE = { User: 1, Admin: 2, System: 3, Other: 99 } as const;
+
+interface OcsfUser {
+  uid?: string;
+  name?: string;
+  domain?: string;
+  type?: keyof typeof USER_TYPE;
+  type_id?: number;
+}
+
+/** The `PasswordAudit` event's detail: an OCSF 1.1.0 Account Change event. */
+export interface PasswordAuditRecord {
+  category_uid: 3;
+  category_name: 'Identity & Access Management';
+  class_uid: 3001;
+  class_name: 'Account Change';
+  activity_id: 3 | 4;
+  activity_name: 'Password Change' | 'Password Reset';
+  type_uid: 300103 | 300104;
+  type_name: string;
+  /** 1 Informational (success), 2 Low (refused), 3 Medium (failed on rekey's side). */
+  severity_id: 1 | 2 | 3;
+  severity: 'Informational' | 'Low' | 'Medium';
+  /** Epoch milliseconds. */
+  time: number;
+  /** 1 Success, 2 Failure. */
+  status_id: 1 | 2;
+  status: 'Success' | 'Failure';
+  status_code?: string;
+  status_detail?: string;
+  message: string;
+  metadata: {
+    version: '1.1.0';
+    product: { name: 'rekey'; vendor_name: 'rekey' };
+    log_name: 'PasswordAudit';
+    /** The ticket id, for records of a ticket (its attempts share it). */
+    correlation_uid?: string;
+  };
+  actor: { user: OcsfUser; app_name?: string };
+  /** On whom. */
+  user: OcsfUser;
+  api: { operation: string; request: { uid: string } };
+  src_endpoint?: { ip: string };
+  http_request?: { http_method: string; url: { path: string } };
+  unmapped: {
+    origin: AuditOrigin['kind'];
+    route?: string;
+    ticket_id?: string;
+    connector?: string;
+    /** Which of PasswordIssued / PasswordSet / PasswordChanged, on success. */
+    result?: AuditSuccess;
+    /** rekey's reason word of a refusal or failure (e.g. `PasswordPolicy`, `Federated`). */
+    reason?: string;
+    /** The HTTP status answered, for an HTTP request. */
+    http_status?: number;
+  };
+}
+
+function user(
+  fields: { uid?: string | undefined; name?: string | undefined; domain?: string | undefined },
+  type?: keyof typeof USER_TYPE,
+): OcsfUser {
+  const out: OcsfUser = {};
+  if (fields.uid !== undefined) out.uid = fields.uid;
+  if (fields.name !== undefined) out.name = fields.name;
+  if (fields.domain !== undefined) out.domain = fields.domain;
+  if (type !== undefined) {
+    out.type = type;
+    out.type_id = USER_TYPE[type];
+  }
+  return out;
+}
+
+function actorOf(entry: AuditEntry): PasswordAuditRecord['actor'] {
+  const { actor, target } = entry;
+  switch (actor.kind) {
+    case 'admin':
+      return { user: user({ uid: actor.subject, domain: actor.realmId }, 'Admin') };
+    case 'self':
+      return { user: user({ uid: target.userId, name: target.username, domain: target.realmId }, 'User') };
+    case 'ticket':
+      return { user: user({ uid: `ticket:${actor.connector}` }, 'System'), app_name: actor.connector };
+    case 'operator':
+      return { user: user({ uid: actor.name }, 'Admin'), app_name: 'rekey-cli' };
+    case 'unauthenticated':
+      return { user: user({}, 'Other') };
+  }
+}
+
+/** Maps an entry onto the OCSF Account Change record that goes on the bus. */
+export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
+  const activity = ACTIVITY[entry.activity];
+  const { outcome, origin } = entry;
+  const severity = outcome.ok
+    ? ({ id: 1, name: 'Informational' } as const)
+    : outcome.refused
+      ? ({ id: 2, name: 'Low' } as const)
+      : ({ id: 3, name: 'Medium' } as const);
+  const verb = entry.activity === 'change' ? 'password change' : 'password reset';
+  const record: PasswordAuditRecord = {
+    category_uid: 3,
+    category_name: 'Identity & Access Management',
+    class_uid: 3001,
+    class_name: 'Account Change',
+    activity_id: activity.id,
+    activity_name: activity.name,
+    type_uid: activity.id === 3 ? 300103 : 300104,
+    type_name: `Account Change: ${activity.name}`,
+    severity_id: severity.id,
+    severity: severity.name,
+    time: entry.time.getTime(),
+    status_id: outcome.ok ? 1 : 2,
+    status: outcome.ok ? 'Success' : 'Failure',
+    message: outcome.ok ? `${verb} succeeded` : outcome.refused ? `${verb} refused` : `${verb} failed`,
+    metadata: {
+      version: '1.1.0',
+      product: { name: 'rekey', vendor_name: 'rekey' },
+      log_name: 'PasswordAudit',
+    },
+    actor: actorOf(entry),
+    user: user(
+      { uid: entry.target.userId, name: entry.target.username, domain: entry.target.realmId },
+      'User',
+    ),
+    api: { operation: entry.operation, request: { uid: entry.requestId } },
+    unmapped: { origin: origin.kind },
+  };
+  if (outcome.ok) record.unmapped.result = outcome.result;
+  else {
+    record.status_code = outcome.code;
+    if (outcome.reason !== undefined) {
+      record.status_detail = outcome.reason;
+      record.unmapped.reason = outcome.reason;
+    }
+    if (outcome.status !== undefined) record.unmapped.http_status = outcome.status;
+  }
+  if (origin.kind === 'http') {
+    const [method = '', path = ''] = origin.route.split(' ');
+    record.http_request = { http_method: method, url: { path } };
+    record.unmapped.route = origin.route;
+    if (origin.sourceIp) record.src_endpoint = { ip: origin.sourceIp };
+  } else if (origin.kind === 'ticket') {
+    record.metadata.correlation_uid = origin.ticketId;
+    record.unmapped.ticket_id = origin.ticketId;
+  } else {
+    record.unmapped.route = `cli ${origin.command}`;
+  }
+  if (entry.actor.kind === 'ticket') record.unmapped.connector = entry.actor.connector;
+  return record;
+}
+
+/**
+ * Where audit records go. Recording never fails the operation it describes (the password
+ * has been set, or refused, already): a record that cannot be delivered is written to the
+ * function's log instead, whole, and counted (AuditNotPublished).
+ */
+export abstract class AuditTrail {
+  /** Maps `entry` onto its record and delivers it. Never throws. */
+  async record(entry: AuditEntry): Promise<PasswordAuditRecord> {
+    const record = auditRecord(entry);
+    await this.deliver(record);
+    return record;
+  }
+
+  protected abstract deliver(record: PasswordAuditRecord): Promise<void>;
+}
+
+/** Puts each record on the bus as a `PasswordAudit` event (source `rekey`). */
+export class EventBridgeAuditTrail extends AuditTrail {
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly logger: Logger,
+    private readonly onUndelivered: () => void = () => {},
+    private readonly busName: string = EVENT_BUS_NAME,
+  ) {
+    super();
+  }
+
+  protected async deliver(record: PasswordAuditRecord): Promise<void> {
+    try {
+      const out = await this.client.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              Source: RESULT_SOURCE,
+              DetailType: DETAIL_TYPES.audit,
+              Detail: JSON.stringify(record),
+              EventBusName: this.busName,
+            },
+          ],
+        }),
+      );
+      if ((out.FailedEntryCount ?? 0) > 0) throw new Error(out.Entries?.[0]?.ErrorCode ?? 'PutEventsFailed');
+    } catch (error) {
+      // The record is kept all the same, in the function's log group, for an operator to find.
+      this.onUndelivered();
+      this.logger.error('audit event not published', {
+        error: error instanceof Error ? error.name : typeof error,
+        audit: record,
+      });
+    }
+  }
+}
+
+/** Keeps records in memory (tests, tools that only read them back). */
+export class MemoryAuditTrail extends AuditTrail {
+  readonly records: PasswordAuditRecord[] = [];
+
+  protected async deliver(record: PasswordAuditRecord): Promise<void> {
+    this.records.push(record);
+  }
+}
