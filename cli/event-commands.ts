@@ -127,7 +127,11 @@ export function printEvents(dataDir: string, io: EventIo): void {
  * `rekey audit`: the audit records (`PasswordAudit` events' details, OCSF Account Change)
  * the local bus kept, oldest first, one JSON line each; only a realm's or a user's when asked.
  */
-export function printAudit(dataDir: string, io: EventIo, filter: { realm?: string; user?: string } = {}): void {
+export function printAudit(
+  dataDir: string,
+  io: EventIo,
+  filter: { realm?: string; user?: string } = {},
+): void {
   for (const event of readEvents(auditLogPath(dataDir))) {
     const record = event.detail as { user?: { uid?: string; domain?: string } };
     if (filter.realm !== undefined && record.user?.domain !== filter.realm) continue;

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
+import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { newInstance, newUser } from '#core/factories.ts';
@@ -356,6 +357,19 @@ describe('no plaintext password, across every operation', () => {
     expectNoneIn(deadLetters, 'the dead-letter log');
   });
 
+  it('appears in no audit record: the PasswordAudit events of every operation, success and refusal', () => {
+    const audit = t.api.bus?.audit() ?? [];
+    // Really ran: HTTP and ticket operations, successes and refusals, were all audited.
+    expect(new Set(audit.map((e) => (e.detail as { unmapped: { origin: string } }).unmapped.origin))).toEqual(
+      new Set(['http', 'ticket']),
+    );
+    expect(new Set(audit.map((e) => (e.detail as { status: string }).status))).toEqual(
+      new Set(['Success', 'Failure']),
+    );
+    expectNoneIn(JSON.stringify(audit), 'an audit record');
+    expectNoneIn(readFileSync(t.api.bus?.auditLog ?? '', 'utf8'), 'the audit log');
+  });
+
   it('appears in the outbox only in the notification meant to carry it, to its own user', () => {
     const contacts = new Map(USERS.map((u) => [u.userId, [u.email, 'phone' in u ? u.phone : undefined]]));
     const carried = generated().filter((g) => g.kind === 'temporary');
@@ -438,6 +452,23 @@ describe('the suite-wide plaintext check', () => {
       },
       'process.stdout',
       'percent-encoded',
+    ],
+    [
+      'an audit record (the target a route noted)',
+      (pw) => {
+        void new MemoryAuditTrail().record({
+          operation: 'drill',
+          activity: 'change',
+          requestId: 'drill',
+          actor: { kind: 'self' },
+          target: { username: pw },
+          origin: { kind: 'http', route: 'PUT /drill' },
+          outcome: { ok: true, result: 'PasswordChanged' },
+          time: new Date(),
+        });
+      },
+      'audit.record',
+      'JSON-escaped',
     ],
     [
       'console.warn while vi.spyOn silences it',

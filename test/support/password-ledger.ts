@@ -25,6 +25,8 @@ export const MIN_PASSWORD_LENGTH = 8;
 
 /** Where output was seen: a stream's `write`, or a console method. */
 export type OutputKind =
+  /** Every audit record built (AuditTrail.record), whatever trail delivers it (issue 14). */
+  | 'audit.record'
   | 'process.stdout'
   | 'process.stderr'
   | `console.${'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'dir'}`;

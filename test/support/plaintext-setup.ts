@@ -14,6 +14,9 @@
  *    `vi.spyOn(...).mockImplementation`, as capture-output.ts does) are still seen: the
  *    properties become accessors whose getter hands out a recording wrapper around whatever
  *    was last assigned, and vi.spyOn's implementations for them are wrapped the same way.
+ *    Audit records (issue 14) are output too: every record an AuditTrail builds — to the bus,
+ *    the local audit log or memory — is recorded as `audit.record` (AuditTrail.prototype.record
+ *    is wrapped), and metrics are EMF lines on stdout, captured above.
  * 3. In an afterAll (per file, the last to run), every ledger password of 8 characters or more
  *    (see MIN_PASSWORD_LENGTH) is searched for in everything captured, as is and encoded.
  *
@@ -28,6 +31,7 @@
 import { relative } from 'node:path';
 import { afterAll, expect, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
+import { AuditTrail, auditRecord } from '#adapters/audit.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import { fastHasher, InMemorySecretVault } from '#test/support/fakes.ts';
@@ -102,6 +106,16 @@ patchOnce(InMemorySecretVault.prototype, () => {
 });
 
 // ---- 2. The capture ------------------------------------------------------------------------
+
+// Audit records: the record each entry becomes, as it goes on the bus (JSON).
+patchOnce(AuditTrail.prototype, () => {
+  wrapMethod(
+    AuditTrail.prototype as unknown as { record: (...args: unknown[]) => unknown },
+    'record',
+    ([entry]) =>
+      recordOutput('audit.record', JSON.stringify(auditRecord(entry as Parameters<typeof auditRecord>[0]))),
+  );
+});
 
 type Fn = (...args: unknown[]) => unknown;
 interface Taps {

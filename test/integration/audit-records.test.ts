@@ -1,0 +1,374 @@
+/**
+ * Issue 14: every password operation — HTTP and ticket, success and refusal — leaves one
+ * `PasswordAudit` event on the bus (an OCSF Account Change record: who, on whom, what, the
+ * outcome, where from, the request id) and its metrics as EMF on stdout. Real handlers
+ * through the local gateway and the local bus; the records read back from the bus's audit
+ * log, the metrics from the captured stdout. No password appears in either.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PasswordAuditRecord } from '#adapters/audit.ts';
+import { newInstance, newRealm, newUser } from '#core/factories.ts';
+import type { TemporaryPasswordSecret } from '#core/model.ts';
+import { capturingLogs } from '#test/support/capture-output.ts';
+import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
+import { putTickets } from '#test/support/tickets.ts';
+
+const SUBJECT = 'helpdesk-9@democorp.example';
+const GIVEN = 'Amber-Lantern-2026!';
+const CHANGED = 'Cobalt-Meadow-2027?';
+const DDM = 'Ddm#Audit2024x';
+const SOURCE_IP = '127.0.0.1';
+
+/** One EMF document: its metric values and dimensions, as CloudWatch reads them. */
+interface Emf {
+  _aws: {
+    CloudWatchMetrics: Array<{
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: Array<{ Name: string; Unit: string }>;
+    }>;
+  };
+  [key: string]: unknown;
+}
+
+let t: TestApi;
+let token: string;
+const seenPasswords: string[] = [GIVEN, CHANGED, DDM];
+
+beforeAll(async () => {
+  t = await startTestApi();
+  token = await t.token({ subject: SUBJECT });
+  const { directory } = t.runtime().deps;
+  await directory.saveInstance(newInstance({ realmId: 'demo', instanceId: 'ddm-rec' }), undefined);
+  // A realm that locks after two failures, for the lock-out metric.
+  await directory.createRealm(
+    newRealm('lockrealm', 'lockcorp', { lockout: { maxFailedAttempts: 2, lockSeconds: 600 } }),
+  );
+  await directory.createUser(newUser({ realmId: 'lockrealm', userId: 'u-lock', username: 'locky' }));
+});
+afterAll(() => t.close());
+
+/** Sends, with stdout captured: the response, the audit records it added, the EMF documents written. */
+async function observed(
+  send: () => Promise<TestResponse>,
+): Promise<{ res: TestResponse; records: PasswordAuditRecord[]; emf: Emf[]; text: string }> {
+  const before = t.api.bus?.audit().length ?? 0;
+  const { result: res, logs } = await capturingLogs(send);
+  const records = (t.api.bus?.audit() ?? [])
+    .slice(before)
+    .map((e) => e.detail as unknown as PasswordAuditRecord);
+  const emf = logs
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Emf);
+  return { res, records, emf, text: logs };
+}
+
+/** The one value of `name` in the EMF documents whose dimensions include `dimensions`. */
+function metric(emf: Emf[], name: string, dimensions: Record<string, string>): number | undefined {
+  const docs = emf.filter(
+    (doc) =>
+      doc._aws.CloudWatchMetrics.some(
+        (m) => m.Namespace === 'rekey' && m.Metrics.some((x) => x.Name === name),
+      ) &&
+      Object.entries(dimensions).every(([key, value]) => doc[key] === value) &&
+      Object.keys(dimensions).every((key) => doc._aws.CloudWatchMetrics[0]?.Dimensions[0]?.includes(key)),
+  );
+  expect(docs.length, `one EMF document with ${name} ${JSON.stringify(dimensions)}`).toBeLessThanOrEqual(1);
+  return docs[0]?.[name] as number | undefined;
+}
+
+async function generated(secretId: string): Promise<string> {
+  const password = (JSON.parse(await t.runtime().deps.vault.read(secretId)) as TemporaryPasswordSecret)
+    .password;
+  seenPasswords.push(password);
+  return password;
+}
+
+const ocsfBase = (activity: 3 | 4) => ({
+  category_uid: 3,
+  class_uid: 3001,
+  class_name: 'Account Change',
+  activity_id: activity,
+  activity_name: activity === 3 ? 'Password Change' : 'Password Reset',
+  type_uid: 300100 + activity,
+  metadata: { version: '1.1.0', product: { name: 'rekey', vendor_name: 'rekey' }, log_name: 'PasswordAudit' },
+});
+const admin = { user: { uid: SUBJECT, domain: 'demo', type: 'Admin', type_id: 2 } };
+
+function one(records: PasswordAuditRecord[]): PasswordAuditRecord {
+  expect(records, 'one audit record').toHaveLength(1);
+  return records[0] as PasswordAuditRecord;
+}
+
+describe('HTTP: one audit record and its metrics per request, success and refusal', () => {
+  it('OCI uiPassword issued: who, on whom, what, where from, the request id; PasswordIssued', async () => {
+    const { res, records, emf } = await observed(() =>
+      t.request('POST', '/20160918/users/u-alice/uiPassword', {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    expect(res.status).toBe(200);
+    await generated(res.json.passwordSecretId);
+    const record = one(records);
+    expect(record).toMatchObject({
+      ...ocsfBase(4),
+      status_id: 1,
+      status: 'Success',
+      severity_id: 1,
+      actor: admin,
+      user: { uid: 'u-alice', domain: 'demo', type: 'User' },
+      api: { operation: 'create-or-reset-ui-password', request: { uid: res.headers.get('opc-request-id') } },
+      http_request: { http_method: 'POST', url: { path: '/20160918/users/{userId}/uiPassword' } },
+      src_endpoint: { ip: SOURCE_IP },
+      unmapped: { origin: 'http', result: 'PasswordIssued' },
+    });
+    expect(record.time).toBeGreaterThan(Date.now() - 60_000);
+    expect(
+      metric(emf, 'PasswordIssued', {
+        service: 'create-or-reset-ui-password',
+        operation: 'create-or-reset-ui-password',
+      }),
+    ).toBe(1);
+  });
+
+  it('OCI uiPassword refused (an unknown user): a Failure with the dialect code; Refused by code', async () => {
+    const { res, records, emf } = await observed(() =>
+      t.request('POST', '/20160918/users/u-nobody/uiPassword', {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+    );
+    expect(res.status).toBe(404);
+    expect(one(records)).toMatchObject({
+      ...ocsfBase(4),
+      status_id: 2,
+      status: 'Failure',
+      status_code: 'NotAuthorizedOrNotFound',
+      severity_id: 2,
+      message: 'password reset refused',
+      actor: admin,
+      user: { uid: 'u-nobody', domain: 'demo' },
+      api: { request: { uid: res.headers.get('opc-request-id') } },
+      unmapped: { origin: 'http', http_status: 404 },
+    });
+    expect(
+      metric(emf, 'Refused', { operation: 'create-or-reset-ui-password', code: 'NotAuthorizedOrNotFound' }),
+    ).toBe(1);
+  });
+
+  it('without a token: refused, the actor unauthenticated, nobody named', async () => {
+    const { res, records } = await observed(() => t.request('POST', '/20160918/users/u-alice/uiPassword'));
+    expect(res.status).toBe(401);
+    const record = one(records);
+    expect(record).toMatchObject({
+      status: 'Failure',
+      actor: { user: { type: 'Other' } },
+      unmapped: { http_status: 401 },
+    });
+    expect(record.user.uid).toBeUndefined();
+  });
+
+  it('Huawei random-password: issued, then refused for a federated user', async () => {
+    const ok = await observed(() =>
+      t.request('GET', '/v2/demo/users/u-alice/random-password', { headers: { 'x-auth-token': token } }),
+    );
+    expect(ok.res.status).toBe(200);
+    await generated(ok.res.json.password_secret_id);
+    expect(one(ok.records)).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Success',
+      actor: admin,
+      user: { uid: 'u-alice', domain: 'demo' },
+      api: { operation: 'reset-random-password', request: { uid: ok.res.headers.get('x-request-id') } },
+      unmapped: { result: 'PasswordIssued', route: 'GET /v2/{project_id}/users/{user_id}/random-password' },
+    });
+    expect(metric(ok.emf, 'PasswordIssued', { operation: 'reset-random-password' })).toBe(1);
+
+    const refused = await observed(() =>
+      t.request('GET', '/v2/demo/users/u-carol/random-password', { headers: { 'x-auth-token': token } }),
+    );
+    expect(refused.res.status).toBe(400);
+    const record = one(refused.records);
+    expect(record).toMatchObject({
+      status: 'Failure',
+      status_detail: 'Federated',
+      user: { uid: 'u-carol' },
+      api: { request: { uid: refused.res.headers.get('x-request-id') } },
+      unmapped: { reason: 'Federated', http_status: 400 },
+    });
+    expect(
+      metric(refused.emf, 'Refused', { operation: 'reset-random-password', code: record.status_code ?? '' }),
+    ).toBe(1);
+  });
+
+  it('Alibaba CloudSSO: a given password is PasswordSet, a policy refusal names the reason only', async () => {
+    const send = (params: Record<string, unknown>) =>
+      t.request('POST', '/cloudsso/2021-05-15/ResetUserPassword', {
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ DirectoryId: 'demo', UserId: 'u-bob', ...params }),
+      });
+    const set = await observed(() => send({ Password: GIVEN }));
+    expect(set.res.status).toBe(200);
+    expect(one(set.records)).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Success',
+      actor: admin,
+      user: { uid: 'u-bob', domain: 'demo' },
+      api: { operation: 'reset-user-password', request: { uid: set.res.json.RequestId } },
+      unmapped: { result: 'PasswordSet' },
+    });
+    expect(metric(set.emf, 'PasswordSet', { operation: 'reset-user-password' })).toBe(1);
+
+    const weak = 'short';
+    const refused = await observed(() => send({ Password: weak }));
+    expect(refused.res.status).toBe(400);
+    const record = one(refused.records);
+    expect(record).toMatchObject({
+      status: 'Failure',
+      user: { uid: 'u-bob' },
+      api: { request: { uid: refused.res.json.RequestId } },
+    });
+    expect(JSON.stringify(record)).not.toContain(weak);
+  });
+
+  it('Huawei DDM: the administrator password set, then refused on an unknown instance', async () => {
+    const send = (instance: string) =>
+      t.request('PUT', `/v3/demo/instances/${instance}/admin-user`, {
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'root', password: DDM }),
+      });
+    const ok = await observed(() => send('ddm-rec'));
+    expect(ok.res.status).toBe(200);
+    expect(one(ok.records)).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Success',
+      user: { uid: 'instance:ddm-rec', name: 'root', domain: 'demo' },
+      api: { operation: 'manage-ddm-admin', request: { uid: ok.res.headers.get('x-request-id') } },
+      unmapped: { result: 'PasswordSet' },
+    });
+    expect(metric(ok.emf, 'PasswordSet', { operation: 'manage-ddm-admin' })).toBe(1);
+    const refused = await observed(() => send('ddm-none'));
+    expect(refused.res.status).toBe(404);
+    expect(one(refused.records)).toMatchObject({ status: 'Failure', user: { uid: 'instance:ddm-none' } });
+  });
+
+  it('change-password: the user themselves; a wrong password refused, then the change', async () => {
+    const change = (current: string) =>
+      t.request('PUT', '/20160918/changepassword', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: 'bob',
+          tenancy: 'demo',
+          currentPassword: current,
+          newPassword: CHANGED,
+        }),
+      });
+    const wrong = await observed(() => change('Not-The-Password-1!'));
+    expect(wrong.res.status).toBe(401);
+    expect(one(wrong.records)).toMatchObject({
+      ...ocsfBase(3),
+      status: 'Failure',
+      message: 'password change refused',
+      actor: { user: { name: 'bob', domain: 'demo', type: 'User' } },
+      user: { name: 'bob', domain: 'demo' },
+      api: { operation: 'change-password', request: { uid: wrong.res.headers.get('opc-request-id') } },
+      unmapped: { http_status: 401 },
+    });
+    const ok = await observed(() => change(GIVEN));
+    expect(ok.res.status).toBe(200);
+    expect(one(ok.records)).toMatchObject({
+      ...ocsfBase(3),
+      status: 'Success',
+      actor: { user: { name: 'bob', type: 'User' } },
+      unmapped: { result: 'PasswordChanged' },
+    });
+    expect(metric(ok.emf, 'PasswordChanged', { operation: 'change-password' })).toBe(1);
+    // The change notice went out by e-mail: counted by channel.
+    expect(metric(ok.emf, 'NotificationSent', { channel: 'email' })).toBe(1);
+  });
+
+  it('a lock-out is counted once, by realm, when the failure that reaches the limit lands', async () => {
+    const lockToken = await t.token({ realmId: 'lockrealm', subject: SUBJECT });
+    const set = await t.request('POST', '/cloudsso/2021-05-15/ResetUserPassword', {
+      headers: { authorization: `Bearer ${lockToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ DirectoryId: 'lockrealm', UserId: 'u-lock', Password: GIVEN }),
+    });
+    expect(set.status).toBe(200);
+    const guess = () =>
+      t.request('PUT', '/20160918/changepassword', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          username: 'locky',
+          tenancy: 'lockrealm',
+          currentPassword: 'Wrong-Guess-77!',
+          newPassword: CHANGED,
+        }),
+      });
+    const first = await observed(guess);
+    expect(metric(first.emf, 'LockedOut', { realm: 'lockrealm' })).toBeUndefined();
+    const second = await observed(guess);
+    expect(metric(second.emf, 'LockedOut', { realm: 'lockrealm', service: 'change-password' })).toBe(1);
+    const third = await observed(guess);
+    expect(metric(third.emf, 'LockedOut', { realm: 'lockrealm' })).toBeUndefined();
+  });
+});
+
+describe('tickets: one audit record per delivery, with the ticket and its connector', () => {
+  it('a completed ticket and a refused one', async () => {
+    const { records, emf } = await observed(async () => {
+      await putTickets(t, [
+        { ticketId: 'REC0000001', operation: 'ResetRandomPassword', realmId: 'demo', userId: 'u-alice' },
+        { ticketId: 'REC0000002', operation: 'ResetRandomPassword', realmId: 'demo', userId: 'u-carol' },
+      ]);
+      return { status: 0 } as TestResponse;
+    });
+    expect(records).toHaveLength(2);
+    const done = records.find((r) => r.unmapped.ticket_id === 'REC0000001');
+    const refused = records.find((r) => r.unmapped.ticket_id === 'REC0000002');
+    const actor = {
+      user: { uid: 'ticket:ticketing.servicenow', type: 'System' },
+      app_name: 'ticketing.servicenow',
+    };
+    expect(done).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Success',
+      actor,
+      user: { uid: 'u-alice', domain: 'demo' },
+      api: { operation: 'ResetRandomPassword', request: { uid: expect.any(String) } },
+      metadata: { correlation_uid: 'REC0000001' },
+      unmapped: { origin: 'ticket', connector: 'ticketing.servicenow', result: 'PasswordIssued' },
+    });
+    expect(refused).toMatchObject({
+      status: 'Failure',
+      status_code: 'Conflict.Federated',
+      severity_id: 2,
+      actor,
+      user: { uid: 'u-carol', domain: 'demo' },
+      unmapped: { origin: 'ticket', ticket_id: 'REC0000002' },
+    });
+    expect(done?.http_request).toBeUndefined();
+    // The result event names the secret: its password is in no record.
+    const completed = t.api.bus?.results().find((e) => e.detail.ticketId === 'REC0000001');
+    await generated(String(completed?.detail.passwordSecretId));
+    expect(
+      metric(emf, 'TicketCompleted', { service: 'ticket-worker', operation: 'ResetRandomPassword' }),
+    ).toBe(1);
+    expect(metric(emf, 'TicketFailed', { operation: 'ResetRandomPassword' })).toBe(1);
+    expect(metric(emf, 'Refused', { operation: 'ResetRandomPassword', code: 'Conflict.Federated' })).toBe(1);
+  });
+});
+
+describe('what the operator reads', () => {
+  it('holds no password, hash or secret value', async () => {
+    const audit = readFileSync(t.api.bus?.auditLog ?? '', 'utf8');
+    expect(audit.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(14);
+    for (const password of seenPasswords) {
+      expect(password.length).toBeGreaterThan(7);
+      expect(audit).not.toContain(password);
+    }
+    expect(audit).not.toMatch(/\$argon2id\$/);
+    // No field named like a password (a refusal may name the parameter, `Password`, as its reason).
+    expect(audit).not.toMatch(/"[a-z_]*password[a-z_]*"\s*:/i);
+  });
+});
