@@ -182,8 +182,11 @@ export const METRIC = {
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
-/** The log group the audit rule writes every `PasswordAudit` event to, and how long it keeps them. */
-export const AUDIT_LOG_GROUP = '/rekey/audit';
+/**
+ * The log group the audit rule writes every `PasswordAudit` event to (EventBridge writes only to
+ * groups under `/aws/events/`), and how long it and the bus archive keep them (13 months).
+ */
+export const AUDIT_LOG_GROUP = '/aws/events/rekey/audit';
 export const AUDIT_RETENTION_DAYS = 400;
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */

@@ -6,6 +6,7 @@
 import type { App } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ApiStack, type ApiStackProps } from './stacks/api-stack.ts';
+import { MonitoringStack } from './stacks/monitoring-stack.ts';
 import { OperationsStack } from './stacks/operations-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
 
@@ -13,6 +14,7 @@ export interface RekeyStacks {
   stateful: StatefulStack;
   api: ApiStack;
   operations: OperationsStack;
+  monitoring: MonitoringStack;
 }
 
 /** API settings a caller may give in code rather than through context (tests, other apps). */
@@ -45,5 +47,15 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
   });
-  return { stateful, api, operations };
+  // The dashboard and alarms (issue 14): every function's duration, the metrics they emit.
+  const monitoring = new MonitoringStack(app, 'RekeyMonitoring', {
+    description: 'rekey: operations dashboard and alarms',
+    functions: new Map([
+      ...api.functions,
+      ['ticket-worker', operations.worker],
+      ['sweeper', operations.sweeper],
+    ]),
+    deadLetterQueue: operations.deadLetterQueue,
+  });
+  return { stateful, api, operations, monitoring };
 }

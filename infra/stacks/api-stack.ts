@@ -21,7 +21,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import { ENV, EVENT_BUS_NAME, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition, routePaths } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
@@ -185,8 +185,20 @@ export class ApiStack extends Stack {
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
         [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
+        // Audit records go on the rekey bus (the operations stack's), named, not referenced:
+        // the operations stack is deployed after this one.
+        [ENV.eventBusName]: EVENT_BUS_NAME,
       },
     }).bindTable(props.table, access.table, access.writes);
+    // Only PutEvents, only on the rekey bus: its audit records (functions/adapters/audit.ts).
+    fn.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [
+          this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
+        ],
+      }),
+    );
     if (access.secrets) {
       fn.bindSecrets({
         prefix: access.secrets.prefix,

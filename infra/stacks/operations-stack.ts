@@ -3,17 +3,26 @@
  * worker through a queue with a dead-letter queue, and the sweeper that deletes every
  * temporary secret that outlived its password.
  */
-import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { CloudWatchLogGroup, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DETAIL_TYPES, ENV, EVENT_BUS_NAME, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import {
+  AUDIT_LOG_GROUP,
+  AUDIT_RETENTION_DAYS,
+  DETAIL_TYPES,
+  ENV,
+  EVENT_BUS_NAME,
+  RESULT_SOURCE,
+  SECRET_PREFIXES,
+} from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
@@ -33,6 +42,8 @@ const WORKER_TIMEOUT = Duration.seconds(60);
 
 export class OperationsStack extends Stack {
   readonly bus: EventBus;
+  /** Every `PasswordAudit` event, kept 13 months (issue 14). */
+  readonly auditLog: LogGroup;
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly worker: RekeyFunction;
@@ -41,6 +52,27 @@ export class OperationsStack extends Stack {
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
     this.bus = new EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
+
+    // The audit trail (issue 14): every PasswordAudit event into a log group kept 13 months
+    // (and kept when the stack is deleted), and into the bus's archive for as long, so a
+    // period can be replayed to a SIEM's own rule.
+    const auditPattern = { source: [RESULT_SOURCE], detailType: [DETAIL_TYPES.audit] };
+    this.auditLog = new LogGroup(this, 'AuditLog', {
+      logGroupName: AUDIT_LOG_GROUP,
+      retention: RetentionDays.THIRTEEN_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    new Rule(this, DETAIL_TYPES.audit, {
+      eventBus: this.bus,
+      description: 'rekey: audit records of password operations to the audit log group',
+      eventPattern: auditPattern,
+      targets: [new CloudWatchLogGroup(this.auditLog)],
+    });
+    this.bus.archive('AuditArchive', {
+      description: 'rekey: audit records of password operations',
+      eventPattern: auditPattern,
+      retention: Duration.days(AUDIT_RETENTION_DAYS),
+    });
 
     this.deadLetterQueue = new Queue(this, 'TicketsDeadLetters', {
       retentionPeriod: Duration.days(14),
