@@ -3,15 +3,15 @@
  * worker through a queue with a dead-letter queue, and the sweeper that deletes every
  * temporary secret that outlived its password.
  */
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { CloudWatchLogGroup, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { addToDeadLetterQueueResourcePolicy, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, ResourcePolicy, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
@@ -53,27 +53,6 @@ export class OperationsStack extends Stack {
     super(scope, id, props);
     this.bus = new EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
 
-    // The audit trail (issue 14): every PasswordAudit event into a log group kept 13 months
-    // (and kept when the stack is deleted), and into the bus's archive for as long, so a
-    // period can be replayed to a SIEM's own rule.
-    const auditPattern = { source: [RESULT_SOURCE], detailType: [DETAIL_TYPES.audit] };
-    this.auditLog = new LogGroup(this, 'AuditLog', {
-      logGroupName: AUDIT_LOG_GROUP,
-      retention: RetentionDays.THIRTEEN_MONTHS,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    new Rule(this, DETAIL_TYPES.audit, {
-      eventBus: this.bus,
-      description: 'rekey: audit records of password operations to the audit log group',
-      eventPattern: auditPattern,
-      targets: [new CloudWatchLogGroup(this.auditLog)],
-    });
-    this.bus.archive('AuditArchive', {
-      description: 'rekey: audit records of password operations',
-      eventPattern: auditPattern,
-      retention: Duration.days(AUDIT_RETENTION_DAYS),
-    });
-
     this.deadLetterQueue = new Queue(this, 'TicketsDeadLetters', {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
@@ -100,6 +79,61 @@ export class OperationsStack extends Stack {
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // The audit trail (issue 14): every PasswordAudit event into a log group kept 13 months
+    // (and kept when the stack is deleted), and into the bus's archive for as long, so a
+    // period can be replayed to a SIEM's own rule.
+    // Audit events the log group could not take wait here (14 days) rather than vanish.
+    const auditDeadLetters = new Queue(this, 'AuditDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    const auditPattern = { source: [RESULT_SOURCE], detailType: [DETAIL_TYPES.audit] };
+    this.auditLog = new LogGroup(this, 'AuditLog', {
+      logGroupName: AUDIT_LOG_GROUP,
+      retention: RetentionDays.THIRTEEN_MONTHS,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // The log group's resource policy as a native AWS::Logs::ResourcePolicy: CDK's
+    // CloudWatchLogGroup target writes it through a custom-resource Lambda (with the managed
+    // basic execution role) that no rekey function needs.
+    new ResourcePolicy(this, 'AuditLogPolicy', {
+      policyStatements: [
+        new PolicyStatement({
+          principals: [
+            new ServicePrincipal('events.amazonaws.com'),
+            new ServicePrincipal('delivery.logs.amazonaws.com'),
+          ],
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [this.auditLog.logGroupArn],
+        }),
+      ],
+    });
+    const auditLogArn = this.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      resourceName: this.auditLog.logGroupName,
+    });
+    new Rule(this, DETAIL_TYPES.audit, {
+      eventBus: this.bus,
+      description: 'rekey: audit records of password operations to the audit log group',
+      eventPattern: auditPattern,
+      targets: [
+        {
+          bind: (rule) => {
+            addToDeadLetterQueueResourcePolicy(rule, auditDeadLetters);
+            return { id: 'AuditLog', arn: auditLogArn, deadLetterConfig: { arn: auditDeadLetters.queueArn } };
+          },
+        },
+      ],
+    });
+    this.bus.archive('AuditArchive', {
+      description: 'rekey: audit records of password operations',
+      eventPattern: auditPattern,
+      retention: Duration.days(AUDIT_RETENTION_DAYS),
     });
 
     this.worker = new RekeyFunction(this, 'TicketWorker', {
@@ -167,6 +201,9 @@ export class OperationsStack extends Stack {
       memorySize: 512,
       argon2: false,
       reservedConcurrentExecutions: 1,
+      // The shared settings require the bus (the functions that audit put events on it); the
+      // sweeper audits nothing and is granted nothing on it.
+      environment: { [ENV.eventBusName]: EVENT_BUS_NAME },
       // The next run retries anything this one missed; failures are kept for inspection.
       asyncFailures: { deadLetterQueue: sweeperFailures, retryAttempts: 0 },
     })
@@ -199,7 +236,7 @@ export class OperationsStack extends Stack {
         new LambdaFunction(this.sweeper.function, { retryAttempts: 2, deadLetterQueue: sweeperFailures }),
       ],
     });
-    for (const queue of [this.deadLetterQueue, sweeperFailures]) {
+    for (const queue of [this.deadLetterQueue, sweeperFailures, auditDeadLetters]) {
       Validations.of(queue).acknowledge(
         {
           id: 'Serverless-SQSRedrivePolicy',
@@ -207,7 +244,7 @@ export class OperationsStack extends Stack {
         },
         {
           id: 'AwsSolutions-SQS3',
-          reason: 'A dead-letter queue itself (of the ticket queue or the sweeper).',
+          reason: 'A dead-letter queue itself (of the ticket queue, the sweeper or the audit rule).',
         },
       );
     }

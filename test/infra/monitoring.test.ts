@@ -53,7 +53,14 @@ describe('the audit trail', () => {
     const [rule] = Object.values(rules) as Array<{ Properties: Record<string, unknown> }>;
     expect(Object.keys(rules)).toHaveLength(1);
     expect(rule?.Properties.EventPattern).toEqual({ source: ['rekey'], 'detail-type': [DETAIL_TYPES.audit] });
+    expect(JSON.stringify(rule?.Properties.Targets)).toContain(':log-group:');
     expect(JSON.stringify(rule?.Properties.Targets)).toContain('AuditLog');
+    // The group lets EventBridge write to it: a native resource policy, no custom resource.
+    const policies = Object.values(operations.findResources('AWS::Logs::ResourcePolicy'));
+    expect(policies).toHaveLength(1);
+    expect(JSON.stringify(policies[0])).toContain('events.amazonaws.com');
+    expect(JSON.stringify(policies[0])).toContain('logs:PutLogEvents');
+    expect(operations.findResources('Custom::CloudwatchLogResourcePolicy')).toEqual({});
   });
 
   it('archives the same events on the bus for 400 days (replayable)', () => {
