@@ -46,6 +46,7 @@ describe('production settings', () => {
       temporarySecretPrefix: 'prod/temp-7f3a/',
       databaseSecretPrefix: 'prod/ddm-7f3a/',
       kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/7f3a',
+      eventBusName: 'prod-bus-7f3a',
     });
   });
 
@@ -112,6 +113,7 @@ describe('the local settings (npm start, the CLI, the tests)', () => {
       temporarySecretPrefix: 'rekey/temp/',
       databaseSecretPrefix: 'rekey/ddm/',
       kmsKeyId: undefined,
+      eventBusName: 'rekey',
     });
     const env: NodeJS.ProcessEnv = {};
     useLocalEnv(env);
