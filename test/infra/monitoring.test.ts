@@ -38,7 +38,8 @@ function alarm(idPrefix: string): Alarm['Properties'] {
     id.startsWith(idPrefix),
   );
   expect(found, idPrefix).toHaveLength(1);
-  return (found[0]?.[1] as Alarm).Properties;
+  const [, resource] = found[0] ?? [];
+  return (resource as Alarm).Properties;
 }
 
 describe('the audit trail', () => {
