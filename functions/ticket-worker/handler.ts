@@ -160,16 +160,16 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         // The queue's last delivery: tell the ticket before the dead-letter queue takes it.
         // Unless another delivery of it is still running: that one will answer.
         const inFlightElsewhere = error instanceof ConflictError && error.reason === 'RequestInProgress';
-        if (receiveCount >= TICKET_MAX_RECEIVE_COUNT && !inFlightElsewhere) {
-          await reportGivingUp(envelope, error, receiveCount);
-        }
+        const givingUp = receiveCount >= TICKET_MAX_RECEIVE_COUNT && !inFlightElsewhere;
+        if (givingUp) await reportGivingUp(envelope, error, receiveCount);
         const kind = error instanceof RekeyError ? error.kind : 'Unexpected';
         const reason = error instanceof RekeyError ? error.reason : undefined;
         await observe(
           envelope,
           parsedTickets.get(envelope),
           { ok: false, refused: false, code: kind, reason },
-          true,
+          // Retried by the queue, unless this was the last delivery: the ticket was told it failed.
+          !givingUp,
         );
         throw error;
       }

@@ -1,5 +1,5 @@
 /**
- * The local data folder (`.rekey`: table, vault, keys, credentials, outbox, events) is
+ * The local data folder (`.rekey`: table, vault, keys, credentials, outbox, events, audit) is
  * readable by its owner alone: every folder 0700, every file 0600, whether rekey created it
  * or found it (a folder made by `mkdir`, a copy, an earlier version), and every file created
  * later too (umask 077, set by the local entry points).
@@ -20,6 +20,8 @@ export const DATA_FOLDER_ENTRIES = [
   'outbox.jsonl',
   'events.jsonl',
   'dead-letters.jsonl',
+  // The audit records (issue 14): who set, reset or changed whose password.
+  'audit.jsonl',
   'run.json',
 ];
 

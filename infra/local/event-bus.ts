@@ -11,6 +11,7 @@ import './local-env.ts';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AuditTrail, type PasswordAuditRecord } from '#adapters/audit.ts';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import {
@@ -77,7 +78,11 @@ export const auditLogPath = (dataDir: string) => join(dataDir, 'audit.jsonl');
 /** Builds the worker, the queue and the bus, and plugs the bus into the local endpoint. */
 export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const base = createRuntime('ticket-worker', { clients: options.clients, notifier: options.notifier });
+  const base = createRuntime('ticket-worker', {
+    clients: options.clients,
+    notifier: options.notifier,
+    audit: new LocalFileAuditTrail(auditLogPath(options.dataDir)),
+  });
   const runtime = options.customizeRuntime?.('ticket-worker', base) ?? base;
   const publisher = new EventBridgeResultPublisher(
     createEventBridgeClient(options.clients),
@@ -115,6 +120,33 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
     dlq: () => queue.deadLetters(),
     idle: () => queue.idle(),
   };
+}
+
+/**
+ * The local functions' audit trail: each record appended to `<dataDir>/audit.jsonl` as the
+ * `PasswordAudit` event the bus would have delivered, without the signed HTTP hop to the local
+ * endpoint (one more request per operation, in the same process, made bursts of 50–100
+ * requests outlast the gateway's 10 s timeout). In AWS the functions put them on the bus.
+ */
+export class LocalFileAuditTrail extends AuditTrail {
+  constructor(private readonly path: string) {
+    super();
+  }
+
+  protected async deliver(record: PasswordAuditRecord): Promise<void> {
+    const event: BusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': DETAIL_TYPES.audit,
+      source: RESULT_SOURCE,
+      account: '000000000000',
+      time: new Date(record.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: 'us-east-1',
+      resources: [],
+      detail: record as unknown as Record<string, unknown>,
+    };
+    appendFileSync(this.path, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+  }
 }
 
 /** Every event of an events log, oldest first. */

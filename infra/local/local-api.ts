@@ -12,7 +12,7 @@ import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
-import { type LocalEventBus, startLocalEventBus } from './event-bus.ts';
+import { auditLogPath, type LocalEventBus, LocalFileAuditTrail, startLocalEventBus } from './event-bus.ts';
 import { type Gateway, type RouteHandler, startGateway } from './gateway.ts';
 
 export interface LocalApiOptions {
@@ -65,7 +65,9 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
   // Locally, every notification goes to the outbox; in AWS only notifying functions get SES/SNS.
   const outbox = new OutboxNotifier(join(dataDir, 'outbox.jsonl'));
   for (const route of ROUTES) {
-    const base = createRuntime(route.operation, { clients, notifier: outbox });
+    // Audit records go straight to the local audit log (the bus's own file), not over HTTP.
+    const audit = new LocalFileAuditTrail(auditLogPath(dataDir));
+    const base = createRuntime(route.operation, { clients, notifier: outbox, audit });
     const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
     runtimes.set(route.operation, runtime);
     handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
