@@ -68,7 +68,7 @@ export const PAGE_HTML = `<!doctype html>
  */
 export const PAGE_CSS = `*,*::before,*::after{box-sizing:border-box}
 html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-size:100%;line-height:1.5;color:#1a1a1a;background:#f4f5f7}
-body{margin:0;padding:1rem}
+body{margin:0;padding:1rem;overflow-wrap:break-word}
 main{max-width:34rem;margin:0 auto;background:#fff;border:1px solid #c8ccd2;border-radius:.5rem;padding:1.25rem}
 h1{font-size:1.5rem;margin:0 0 .5rem}
 h2{font-size:1rem;margin:0 0 .25rem}
@@ -88,6 +88,8 @@ input:focus,button:focus{outline:3px solid #1756c4;outline-offset:2px}
 .rules li{overflow-wrap:anywhere}
 .rules li.met{color:#1d6b2f}
 .rules li.met::marker{content:"\\2713  "}
+.rules li.unmet{color:#8c1d18}
+.rules li.unmet::marker{content:"\\2717  "}
 .field-error{color:#b3261e;font-size:.875rem;margin:.25rem 0 0}
 .message:empty{display:none}
 .message{padding:.75rem;border-radius:.25rem;margin:0 0 1rem;overflow-wrap:anywhere}
@@ -95,5 +97,6 @@ input:focus,button:focus{outline:3px solid #1756c4;outline-offset:2px}
 .success{background:#e7f4ea;color:#1d6b2f;border:1px solid #1d6b2f}
 button{font:inherit;font-weight:600;padding:.625rem 1.25rem;border:0;border-radius:.25rem;background:#1756c4;color:#fff;cursor:pointer;max-width:100%}
 button[disabled]{background:#5d6b85;cursor:progress}
+@media (max-width:30em){body{padding:0}main{border:0;border-radius:0;padding:.75rem}h1{font-size:1.25rem}}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
