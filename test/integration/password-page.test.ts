@@ -3,8 +3,10 @@ import { newRealm } from '#core/factories.ts';
 import { type PasswordPolicy, POLICY_PRESETS } from '#core/policy.ts';
 import { DEFAULT_RULES, rulesFor, rulesOf } from '#functions/password-page/rules.ts';
 import { ROUTES } from '#functions/routes.ts';
+import { passwordResetCompleted } from '#functions/ticket-worker/schema.ts';
 import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
+import { putTickets } from '#test/support/tickets.ts';
 
 /** The headers every answer of the page's function carries, errors included. */
 function expectPageHeaders(res: TestResponse): void {
@@ -133,6 +135,48 @@ describe('the end user page (GET /password)', () => {
       }),
     };
     expect((await rulesFor(directory, 'n')).notCommon).toBe(true);
+  });
+
+  it("links the notification carrying a temporary password to this gateway's page, prefilled, and the page serves that link", async () => {
+    const before = t.api.outbox.read().length;
+    const res = await t.request(
+      'GET',
+      '/v2/demo/users/u-alice/random-password?notification_type=email,phone',
+      {
+        headers: { 'x-auth-token': await t.token() },
+      },
+    );
+    expect(res.status).toBe(200);
+    const sent = t.api.outbox.read().slice(before);
+    const link = `${t.url}/password?tenancy=democorp&username=alice`;
+    expect(sent.map((n) => n.channel).sort()).toEqual(['email', 'phone']);
+    for (const notification of sent) expect(notification.text).toContain(link);
+    const password = JSON.parse(await t.runtime().deps.vault.read(res.json.password_secret_id))
+      .password as string;
+    for (const notification of sent) {
+      // The link holds the realm and the username, never the password.
+      const url = notification.text.match(/http:\/\/\S+\/password\?\S+/)?.[0] ?? '';
+      expect(url).toBe(link);
+      expect(url).not.toContain(password);
+    }
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+  });
+
+  it("puts the prefilled page link in a ticket's PasswordResetCompleted result, for the ticket note", async () => {
+    await putTickets(t, [
+      {
+        ticketId: 'INC-PAGE-1',
+        operation: 'ResetRandomPassword',
+        realmId: 'demo',
+        userId: 'u-alice',
+        notificationType: 'email',
+      },
+    ]);
+    const results = (t.api.bus?.results() ?? []).filter((event) => event.detail.ticketId === 'INC-PAGE-1');
+    expect(results.map((r) => r['detail-type'])).toEqual(['PasswordResetCompleted']);
+    const completed = passwordResetCompleted.parse(results[0]?.detail);
+    expect(completed.passwordPageUrl).toBe(`${t.url}/password?tenancy=democorp&username=alice`);
   });
 
   it('is not reachable with another method', async () => {
