@@ -190,7 +190,7 @@ describe('the HTTP API', () => {
       expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
       const target = JSON.stringify(route.Properties.Target);
       const [id] = Object.entries(integrations).find(([key]) => target.includes(key)) ?? [];
-      expect(id, route.Properties.RouteKey).toMatch(/^PasswordPageIntegration/);
+      expect(id, route.Properties.RouteKey).toMatch(/PasswordPageIntegration/);
       expect(integrations[id ?? '']?.Properties.IntegrationUri['Fn::GetAtt'][0]).toMatch(/^PasswordPage/);
     }
   });
