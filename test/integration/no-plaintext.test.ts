@@ -399,7 +399,9 @@ describe('no plaintext password, across every operation', () => {
     expect(carrying).toHaveLength(3);
     for (const entry of carrying) {
       const links = entry.text.match(/https?:\/\/\S+/g) ?? [];
-      expect(links, 'the links in a notification').toEqual([`${t.url}/password?tenancy=democorp&username=np-three`]);
+      expect(links, 'the links in a notification').toEqual([
+        `${t.url}/password?tenancy=democorp&username=np-three`,
+      ]);
       for (const link of links) expectNoneIn(link, 'a page link');
     }
     const completed = (t.api.bus?.results() ?? []).filter(
