@@ -195,6 +195,31 @@ describe('the HTTP API', () => {
     }
   });
 
+  it("gives what carries a temporary password the page's URL: the API's own /password, or the passwordPageUrl prop", () => {
+    const variable = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map(
+          (fn) =>
+            (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties,
+        )
+        .map((p) => p.Environment?.Variables?.REKEY_PASSWORD_PAGE_URL)
+        .filter((v) => v !== undefined);
+    // The notifying functions (random-password, change-password) and the ticket worker.
+    const own = variable(api);
+    expect(own).toHaveLength(ROUTES.filter((r) => r.access.notifies).length);
+    for (const value of own) expect(JSON.stringify(value)).toMatch(/ApiEndpoint.*\/password"/);
+    expect(variable(operations)).toHaveLength(1);
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-page-')),
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    });
+    const stacks = buildRekey(app, { passwordPageUrl: 'https://id.example.com/password' });
+    expect(variable(Template.fromStack(stacks.api))).toEqual(
+      own.map(() => 'https://id.example.com/password'),
+    );
+    expect(variable(Template.fromStack(stacks.operations))).toEqual(['https://id.example.com/password']);
+  });
+
   it('takes the public throttle from the stack props', () => {
     const app = new App({
       outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-throttle-')),
