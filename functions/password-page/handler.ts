@@ -14,7 +14,7 @@ import { type HttpEvent, parseInput, queryParameters, refuseUnknownQueryParamete
 import { PAGE_CSS, PAGE_HTML } from './page-html.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { rulesFor } from './rules.ts';
-import { rulesRequest } from './schema.ts';
+import { pageRequest, rulesRequest } from './schema.ts';
 
 /**
  * Scripts, styles, fetches and the form only from the page's own origin; nothing inline,
@@ -51,7 +51,7 @@ const ASSETS: Readonly<Record<string, { contentType: string; text: string }>> = 
 };
 
 /** The prefill parameters the page's own script reads; a password is never one of them. */
-const PAGE_QUERY = ['tenancy', 'username'];
+const PAGE_QUERY = Object.keys(pageRequest.shape);
 
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
@@ -67,6 +67,7 @@ export function createHandler(runtime: Runtime) {
       }
       const asset = ASSETS[path] ?? ASSETS['/password'];
       refuseUnknownQueryParameters(event, path === '/password' ? PAGE_QUERY : []);
+      if (path === '/password') parseInput(pageRequest, queryParameters(event));
       return { text: asset?.text ?? '', headers: { 'content-type': asset?.contentType ?? 'text/plain' } };
     },
   );

@@ -8,3 +8,12 @@ import { nameText } from '#http/text.ts';
 export const rulesRequest = z.strictObject({
   tenancy: z.optional(nameText(255)),
 });
+
+/**
+ * The page's prefill (`GET /password?tenancy=…&username=…`), read by the page's own script;
+ * checked here too, so a link cannot carry what no form field may hold. Never a password.
+ */
+export const pageRequest = z.strictObject({
+  tenancy: z.optional(nameText(255)),
+  username: z.optional(nameText(255)),
+});
