@@ -22,6 +22,7 @@ import {
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { countingLockouts, countingNotifications, createMetrics, type RekeyMetrics } from './metrics.ts';
+import { passwordPageLinker } from './password-page-link.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
 import { type RekeySettings, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
@@ -89,6 +90,7 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
+      passwordPageLink: passwordPageLinker(settings.passwordPageUrl),
     },
   };
   return { logger, metrics, audit, dynamoDb, secretsManager, settings, deps };

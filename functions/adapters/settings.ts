@@ -17,6 +17,8 @@ export interface RekeySettings {
   kmsKeyId: string | undefined;
   /** The bus audit records (`PasswordAudit`) go on; the ticket worker's results too. */
   eventBusName: string;
+  /** Optional: the end user's page, linked from notifications and ticket results. */
+  passwordPageUrl?: string | undefined;
 }
 
 /** A required setting is missing: names the variable, never a value. */
@@ -47,6 +49,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySett
     databaseSecretPrefix: requiredSetting(env, ENV.databaseSecretPrefix),
     kmsKeyId: optionalSetting(env, ENV.kmsKeyId),
     eventBusName: requiredSetting(env, ENV.eventBusName),
+    passwordPageUrl: optionalSetting(env, ENV.passwordPageUrl),
   };
 }
 

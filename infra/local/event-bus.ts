@@ -19,7 +19,7 @@ import {
   EventBridgeResultPublisher,
   RESULT_SOURCE,
 } from '#adapters/eventbridge-publisher.ts';
-import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { createRuntime, type RekeySettings, type Runtime } from '#adapters/runtime.ts';
 import type { Notifier } from '#core/ports.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
@@ -43,6 +43,8 @@ export interface BusEvent {
 }
 
 export interface LocalEventBusOptions {
+  /** The runtime's settings (the local API's, with its page's URL); default: from the environment. */
+  settings?: RekeySettings;
   endpoint: LocalEndpoint;
   dataDir: string;
   clients: ClientOptions;
@@ -82,6 +84,7 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
     clients: options.clients,
     notifier: options.notifier,
     audit: new LocalFileAuditTrail(auditLogPath(options.dataDir)),
+    ...(options.settings ? { settings: options.settings } : {}),
   });
   const runtime = options.customizeRuntime?.('ticket-worker', base) ?? base;
   const publisher = new EventBridgeResultPublisher(
