@@ -56,6 +56,15 @@ const documentOperation: OpenApiOperation = {
       description: 'The document.',
       content: { 'application/json': { schema: { type: 'object', required: ['openapi'] } } },
     },
+    ...Object.fromEntries(
+      (['429', '500', '503'] as const).map((status) => [
+        status,
+        {
+          description: "API Gateway's own {message}: throttled, or the function failed or timed out.",
+          content: { 'application/json': { schema: GATEWAY_ERROR } },
+        },
+      ]),
+    ),
   },
 };
 

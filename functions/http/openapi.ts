@@ -179,8 +179,15 @@ const ERROR_DESCRIPTIONS: Record<ErrorStatus, string> = {
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 412 | 429 | 500 | 503;
 
-/** Statuses API Gateway may answer itself on a route (throttling, a failed or timed-out function). */
-const GATEWAY_TOO: ReadonlySet<number> = new Set([429, 500, 503]);
+/** Statuses API Gateway may answer itself on any route (throttling, a failed or timed-out function). */
+const GATEWAY_STATUSES: readonly ErrorStatus[] = [429, 500, 503];
+type GatewayStatus = 429 | 500 | 503;
+
+const GATEWAY_DESCRIPTIONS: Record<GatewayStatus, string> = {
+  429: 'API Gateway’s own {message}: the stage’s or the route’s throttle.',
+  500: 'API Gateway’s own {message}: the function failed.',
+  503: 'API Gateway’s own {message}: the function timed out.',
+};
 
 export interface OperationSpec {
   operationId: string;
@@ -200,7 +207,7 @@ export interface OperationSpec {
     body?: JsonSchema;
     headers?: Record<string, JsonSchema>;
   };
-  /** Every error status the function can answer, in the dialect's body. */
+  /** Every error status the function can answer, in the dialect's body (API Gateway's 429, 500 and 503 are added). */
   errors: readonly ErrorStatus[];
   /** rekey's own additions to the vendor's operation (`x-rekey-extensions`). */
   extensions?: Record<string, string>;
@@ -226,14 +233,21 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
       ...(success.body ? { content: { 'application/json': { schema: success.body } } } : {}),
     };
   }
-  for (const status of [...spec.errors].sort()) {
-    const gatewayToo = GATEWAY_TOO.has(status);
+  // API Gateway answers 429 (stage or route throttling), 500 (the function failed) and 503
+  // (it timed out) on any route itself, in its own {message} body and without the header.
+  const statuses = [...new Set([...spec.errors, ...GATEWAY_STATUSES])].sort();
+  for (const status of statuses) {
+    const gatewayToo = GATEWAY_STATUSES.includes(status);
+    const functionToo = spec.errors.includes(status);
+    const schema = !gatewayToo
+      ? errorBody
+      : functionToo
+        ? { anyOf: [errorBody, GATEWAY_ERROR] }
+        : GATEWAY_ERROR;
     responses[String(status)] = {
-      description: ERROR_DESCRIPTIONS[status],
+      description: functionToo ? ERROR_DESCRIPTIONS[status] : GATEWAY_DESCRIPTIONS[status as GatewayStatus],
       headers: requestIdHeader(!gatewayToo),
-      content: {
-        'application/json': { schema: gatewayToo ? { anyOf: [errorBody, GATEWAY_ERROR] } : errorBody },
-      },
+      content: { 'application/json': { schema } },
     };
   }
   responses['413'] = { $ref: '#/components/responses/PayloadTooLarge' };
