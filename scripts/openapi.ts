@@ -20,6 +20,6 @@ if (process.argv.includes('--check')) {
   const document = JSON.parse(text) as { paths: Record<string, object> };
   const operations = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0);
   console.log(
-    `wrote docs/openapi.json: ${Object.keys(document.paths).length} paths, ${operations} operations, ${text.length} bytes`,
+    `wrote docs/openapi.json: ${Object.keys(document.paths).length} paths, ${operations} operations, ${Buffer.byteLength(text)} bytes`,
   );
 }

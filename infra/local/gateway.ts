@@ -13,6 +13,7 @@ import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
 import { type HttpMethod, type RouteDefinition as RouteRow, routePaths } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
+import { notifyGatewayObservers } from './gateway-observers.ts';
 
 /** What the gateway routes by: a route table row without what only the stack builds from (access, the argon2 binding). */
 type RouteDefinition = Omit<RouteRow, 'access' | 'hashes'>;
@@ -31,24 +32,7 @@ export interface GatewayOptions {
   openApi?: { path: string; text: string };
 }
 
-/** A response the gateway sent, for observers (the test suite's OpenAPI response check). */
-export interface GatewayExchange {
-  method: string;
-  /** The path template of the route that answered; undefined when none matched. */
-  path: string | undefined;
-  result: APIGatewayProxyStructuredResultV2;
-}
-
-const observers = new Set<(exchange: GatewayExchange) => void>();
-
-/**
- * Calls `observer` with every response any gateway of this process sends, after sending it.
- * Returns the function that stops it. An observer that throws changes nothing that was sent.
- */
-export function observeGatewayResponses(observer: (exchange: GatewayExchange) => void): () => void {
-  observers.add(observer);
-  return () => observers.delete(observer);
-}
+export { type GatewayExchange, observeGatewayResponses } from './gateway-observers.ts';
 
 /** API Gateway's own payload limit for HTTP APIs. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -102,13 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .then(({ result, routeKey, path }) => {
         write(res, result);
         options.accessLog?.(`${routeKey} ${result.statusCode} ${Math.round(performance.now() - started)}ms`);
-        for (const observer of observers) {
-          try {
-            observer({ method: (req.method ?? 'GET').toUpperCase(), path, result });
-          } catch {
-            // Observing never changes what was served.
-          }
-        }
+        notifyGatewayObservers({ method: (req.method ?? 'GET').toUpperCase(), path, result });
       });
   });
   // Keep-alive connections from load tools must not hold the process open on close.

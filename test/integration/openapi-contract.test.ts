@@ -17,7 +17,7 @@ import { OPENAPI_PATH, openApiDocument } from '#functions/openapi.ts';
 import { ROUTES } from '#functions/routes.ts';
 import { type Gateway, startGateway } from '#infra/local/gateway.ts';
 import { type CheckedResponse, createResponseChecker } from '#test/support/openapi-check.ts';
-import { contractState } from '#test/support/openapi-setup.ts';
+import { contractState, settleContractChecks } from '#test/support/openapi-setup.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 const document = openApiDocument();
@@ -127,8 +127,9 @@ describe('the response check', () => {
       const res = await fetch(`${gateway.url}/20160918/users/u-alice/uiPassword`, { method: 'POST' });
       expect(res.status).toBe(200);
       await res.text();
-      // The observer runs right after the response is written.
+      // The observer runs right after the response is written; the check, when settled.
       await new Promise((resolve) => setTimeout(resolve, 50));
+      await settleContractChecks();
       const planted = contractState.violations.splice(before);
       expect(planted).toEqual([
         expect.stringMatching(/^POST \/20160918\/users\/\{userId\}\/uiPassword → 200: body/),
@@ -235,6 +236,7 @@ describe('every route, through the local API', () => {
 
     // The setup file checked every one of these responses: no violation, and every operation reached.
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await settleContractChecks();
     expect(contractState.violations).toEqual([]);
     const reached = new Set([...contractState.checked].map((key) => key.slice(0, key.lastIndexOf(' '))));
     const documented = Object.entries(document.paths as Record<string, object>).flatMap(([path, item]) =>

@@ -5,17 +5,22 @@
  * document (test/support/openapi-check.ts), and a file whose responses broke it fails in its
  * afterAll, listing what was wrong (status, header, body path and rule; never a value).
  *
+ * Responses are only kept while the file runs (nothing is checked on the request path, so
+ * timing-sensitive tests run as they would without it) and checked in the afterAll, where the
+ * document and ajv are first loaded: a file that starts no gateway pays nothing.
+ *
  * What it does not see: gateways in child processes (`npm start` in local-runtime.test.ts and
  * run-file.test.ts). test/integration/openapi-contract.test.ts proves it catches a drifted
- * response and that the suite's responses reach every documented operation.
+ * response and that responses reach every documented operation.
  */
 import { relative } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { type GatewayExchange, observeGatewayResponses } from '#infra/local/gateway.ts';
-import { sharedResponseChecker } from './openapi-check.ts';
+import { type GatewayExchange, observeGatewayResponses } from '#infra/local/gateway-observers.ts';
 import { perProcess } from './password-ledger.ts';
 
 export interface ContractState {
+  /** Responses not checked yet. */
+  pending: GatewayExchange[];
   violations: string[];
   /** `METHOD /path status` of every response checked in this file. */
   checked: Set<string>;
@@ -25,25 +30,37 @@ export interface ContractState {
 
 /** This file's findings (reset per file; tests that plant a drift take theirs back out). */
 export const contractState = perProcess<ContractState>('rekey.test.openapi-state', () => ({
+  pending: [],
   violations: [],
   checked: new Set(),
   responses: 0,
 }));
+contractState.pending.length = 0;
 contractState.violations.length = 0;
 contractState.checked.clear();
 contractState.responses = 0;
 
-const checker = sharedResponseChecker();
-const stop = observeGatewayResponses((exchange: GatewayExchange) => {
-  contractState.responses++;
-  contractState.checked.add(
-    `${exchange.method} ${exchange.path ?? '(no route)'} ${exchange.result.statusCode}`,
-  );
-  contractState.violations.push(...checker.check(exchange));
+const stop = observeGatewayResponses((exchange) => {
+  contractState.pending.push(exchange);
 });
 
-afterAll(() => {
+/** Checks the responses kept so far; violations go to `contractState.violations`. */
+export async function settleContractChecks(): Promise<void> {
+  if (contractState.pending.length === 0) return;
+  const { sharedResponseChecker } = await import('./openapi-check.ts');
+  const checker = sharedResponseChecker();
+  for (const exchange of contractState.pending.splice(0)) {
+    contractState.responses++;
+    contractState.checked.add(
+      `${exchange.method} ${exchange.path ?? '(no route)'} ${exchange.result.statusCode}`,
+    );
+    contractState.violations.push(...checker.check(exchange));
+  }
+}
+
+afterAll(async () => {
   stop();
+  await settleContractChecks();
   const violations = [...new Set(contractState.violations)];
   if (violations.length === 0) return;
   const path = expect.getState().testPath;
