@@ -93,12 +93,15 @@ export function createResponseChecker(document: Json = openApiDocument()): Respo
         problems.push(`${where}: content-type ${mediaType || '(none)'} is not documented`);
         return problems;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        problems.push(`${where}: the body is not JSON`);
-        return problems;
+      // JSON media types are parsed; any other (an HTML page) is validated as the string it is.
+      let parsed: unknown = body;
+      if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          problems.push(`${where}: the body is not JSON`);
+          return problems;
+        }
       }
       const validate = validatorOf(`${path} ${method} ${status} body ${mediaType}`, media.schema);
       if (!validate(parsed)) problems.push(`${where}: body ${describe(validate)}`);
