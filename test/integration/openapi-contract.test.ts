@@ -11,6 +11,10 @@
  *   and method the route table serves, and the document's own), each of whose responses the
  *   setup file checked, with no violation.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newInstance } from '#core/factories.ts';
 import { OPENAPI_PATH, openApiDocument } from '#functions/openapi.ts';
@@ -136,6 +140,45 @@ describe('the response check', () => {
       ]);
     });
   });
+});
+
+describe('a test file whose gateway sent a drifted response', () => {
+  const ROOT = resolve(import.meta.dirname, '..', '..');
+  const PROBE = 'test/support/probes/openapi-drift.probe.ts';
+
+  /** Runs the probe file alone with the project's own config (setup files included). */
+  function runProbe(drift: boolean): { status: number | null; output: string } {
+    const config = join(mkdtempSync(join(tmpdir(), 'rekey-openapi-probe-')), 'vitest.config.ts');
+    writeFileSync(
+      config,
+      `import base from ${JSON.stringify(join(ROOT, 'vitest.config.ts'))};\n` +
+        `export default { ...base, root: ${JSON.stringify(ROOT)}, test: { ...base.test, include: [${JSON.stringify(PROBE)}] } };\n`,
+    );
+    const run = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', '--config', config], {
+      cwd: ROOT,
+      env: { ...process.env, REKEY_PROBE_DRIFT: drift ? '1' : '0', FORCE_COLOR: '0', NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+  }
+
+  it('fails, naming the response and the rule, though its test passed', () => {
+    const { status, output } = runProbe(true);
+    expect(status).toBe(1);
+    expect(output).toMatch(/Tests\s+1 passed/);
+    expect(output).toContain('1 response(s) broke the OpenAPI document');
+    expect(output).toMatch(
+      /POST \/20160918\/users\/\{userId\}\/uiPassword → 200: body .*additional properties/,
+    );
+    expect(output).not.toContain('probe-value');
+  }, 120_000);
+
+  it('passes when the same gateway keeps the contract (the control)', () => {
+    const { status, output } = runProbe(false);
+    expect(output).not.toContain('broke the OpenAPI document');
+    expect(status).toBe(0);
+  }, 120_000);
 });
 
 describe('every route, through the local API', () => {
