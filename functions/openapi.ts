@@ -9,6 +9,7 @@
  * test/unit/openapi-file.test.ts until `npm run openapi` has rewritten docs/openapi.json.
  */
 import { contract as changePassword } from './change-password/openapi.ts';
+import { OPENAPI_PATH } from './contracts.ts';
 import { contract as createOrResetUiPassword } from './create-or-reset-ui-password/openapi.ts';
 import {
   GATEWAY_ERROR,
@@ -32,8 +33,7 @@ export const CONTRACTS: Readonly<Record<string, OperationContract>> = {
   'change-password': changePassword,
 };
 
-/** Where the document is served (the local gateway, and API Gateway in AWS). */
-export const OPENAPI_PATH = '/openapi.json';
+export { OPENAPI_PATH };
 
 /** The route keys (`METHOD /path`) a row's function answers: every path's methods, and on a row that answers other methods, all of them. */
 export function servedRouteKeys(

@@ -4,6 +4,7 @@
  * of the gateway (a test file that starts none pays nothing).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { RouteDefinition } from '#functions/routes.ts';
 
 /** A response a gateway sent. */
 export interface GatewayExchange {
@@ -11,6 +12,8 @@ export interface GatewayExchange {
   /** The path template of the route that answered; undefined when none matched. */
   path: string | undefined;
   result: APIGatewayProxyStructuredResultV2;
+  /** The route table the gateway serves (tests may start one over a table of their own). */
+  routes: readonly Pick<RouteDefinition, 'operation' | 'path'>[];
 }
 
 const observers = new Set<(exchange: GatewayExchange) => void>();

@@ -86,7 +86,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .then(({ result, routeKey, path }) => {
         write(res, result);
         options.accessLog?.(`${routeKey} ${result.statusCode} ${Math.round(performance.now() - started)}ms`);
-        notifyGatewayObservers({ method: (req.method ?? 'GET').toUpperCase(), path, result });
+        notifyGatewayObservers({
+          method: (req.method ?? 'GET').toUpperCase(),
+          path,
+          result,
+          routes: options.routes,
+        });
       });
   });
   // Keep-alive connections from load tools must not hold the process open on close.

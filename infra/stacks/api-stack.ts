@@ -21,9 +21,8 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import { ENV, OPENAPI_PATH, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
-import { OPENAPI_PATH } from '../../functions/openapi.ts';
 import { handlerEntry, ROUTES, type RouteDefinition, routePaths } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 

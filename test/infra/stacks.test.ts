@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_PATH } from '#functions/openapi.ts';
+import { OPENAPI_PATH } from '#functions/contracts.ts';
 import { ROUTES, routePaths } from '#functions/routes.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
