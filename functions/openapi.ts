@@ -20,6 +20,7 @@ import {
   SECURITY_SCHEMES,
 } from './http/openapi.ts';
 import { contract as manageDdmAdmin } from './manage-ddm-admin/openapi.ts';
+import { contract as passwordPage } from './password-page/openapi.ts';
 import { contract as resetRandomPassword } from './reset-random-password/openapi.ts';
 import { contract as resetUserPassword } from './reset-user-password/openapi.ts';
 import { type HttpMethod, ROUTES, type RouteDefinition, routePaths } from './routes.ts';
@@ -31,6 +32,7 @@ export const CONTRACTS: Readonly<Record<string, OperationContract>> = {
   'reset-user-password': resetUserPassword,
   'manage-ddm-admin': manageDdmAdmin,
   'change-password': changePassword,
+  'password-page': passwordPage,
 };
 
 export { OPENAPI_PATH };

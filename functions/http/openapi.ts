@@ -205,6 +205,8 @@ export interface OperationSpec {
     description: string;
     /** Undefined: no body (an empty one). */
     body?: JsonSchema;
+    /** The body's media type (default application/json). */
+    mediaType?: string;
     headers?: Record<string, JsonSchema>;
   };
   /** Every error status the function can answer, in the dialect's body (API Gateway's 429, 500 and 503 are added). */
@@ -230,7 +232,9 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
       description: success.description,
       headers: { ...requestIdHeader(true), ...success.headers },
       // No `content`: the body is empty (the response check holds it to that).
-      ...(success.body ? { content: { 'application/json': { schema: success.body } } } : {}),
+      ...(success.body
+        ? { content: { [success.mediaType ?? 'application/json']: { schema: success.body } } }
+        : {}),
     };
   }
   // API Gateway answers 429 (stage or route throttling), 500 (the function failed) and 503

@@ -271,6 +271,16 @@ describe('every route, through the local API', () => {
         })
       ).status,
     ).toBe(404);
+    // The end user's page (issue 15): its HTML, script, style and rules; a bad query is a 400.
+    for (const path of [
+      '/password?username=bob',
+      '/password/page.js',
+      '/password/page.css',
+      '/password/rules',
+    ]) {
+      expect((await send('GET', path)).status, path).toBe(200);
+    }
+    expect((await send('GET', '/password?password=x')).status).toBe(400);
     // The document itself, and what no route answers.
     const served = await send('GET', OPENAPI_PATH);
     expect(served.status).toBe(200);
