@@ -272,6 +272,16 @@ describe('the CDK app', () => {
       expect(elf.readUInt16LE(18)).toBe(0xb7);
     }
   });
+
+  it('bundles no function with node:stream/web: middy imports it only for streamed responses, which cost every cold start eight internal modules', () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    expect(assets.length).toBeGreaterThanOrEqual(ROUTES.length + 2);
+    for (const asset of assets) {
+      const code = readFileSync(join(outdir, asset, 'index.mjs'), 'utf8');
+      expect(code).not.toMatch(/["']node:stream\/web["']/);
+      expect(code).not.toMatch(/["']stream\/web["']/);
+    }
+  });
 });
 
 describe('every stack, as synthesized', () => {
