@@ -40,6 +40,10 @@ export interface PasswordResetCompleted {
   passwordSecretId: string;
   /** When that secret (and a temporary credential) expires. */
   expiresAt: string;
+  /** The channels the user was told the password through (`email`, `email,phone`), or `none`. */
+  notified: string;
+  /** The connector the ticket came through (the intake), for its reply rule. */
+  connectorId?: string;
 }
 
 export interface PasswordResetFailed {
@@ -50,6 +54,8 @@ export interface PasswordResetFailed {
   code: string;
   /** For people; never holds a password. */
   message: string;
+  /** The connector the ticket came through (the intake), for its reply rule. */
+  connectorId?: string;
 }
 
 /** The event rekey puts back on the bus for one ticket. */
@@ -136,7 +142,7 @@ export function failedResult(
 /** The `PasswordResetCompleted` result of a reset. */
 export function completedResult(
   ticket: Ticket,
-  issued: { passwordSecretId: string; expiresAt: string },
+  issued: { passwordSecretId: string; expiresAt: string; notified: readonly string[] },
 ): TicketResult {
   return {
     detailType: DETAIL_TYPES.completed,
@@ -146,6 +152,7 @@ export function completedResult(
       userId: ticket.userId,
       passwordSecretId: issued.passwordSecretId,
       expiresAt: issued.expiresAt,
+      notified: issued.notified.length > 0 ? issued.notified.join(',') : 'none',
     },
   };
 }

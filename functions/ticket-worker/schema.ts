@@ -173,6 +173,8 @@ export const passwordResetCompleted = z.strictObject({
   userId: z.string(),
   passwordSecretId: z.string(),
   expiresAt: z.iso.datetime(),
+  notified: z.string(),
+  connectorId: z.optional(z.string()),
 });
 
 /** The detail of `PasswordResetFailed`, as the bus carries it. */
@@ -181,4 +183,5 @@ export const passwordResetFailed = z.strictObject({
   operation: z.optional(z.enum(TICKET_OPERATIONS)),
   code: z.string(),
   message: z.string(),
+  connectorId: z.optional(z.string()),
 });

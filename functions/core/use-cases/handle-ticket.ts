@@ -93,7 +93,7 @@ async function resetForTicket(
   ticket: Ticket,
   requestId: string,
   resetLines: ResetLines,
-): Promise<{ passwordSecretId: string; expiresAt: string }> {
+): Promise<{ passwordSecretId: string; expiresAt: string; notified: string[] }> {
   const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
   assertPasswordSettable(user, realm);
   const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
@@ -101,13 +101,14 @@ async function resetForTicket(
 
   const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
   const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
+  const notified = recipients.map((r) => r.channel).filter((c) => !failed.includes(c));
   deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),
     userId: user.userId,
     kind,
     secretId: issued.secretId,
-    notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
+    notified,
   });
   if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
-  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt };
+  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt, notified };
 }
