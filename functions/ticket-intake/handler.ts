@@ -28,7 +28,7 @@ import {
 } from '#functions/ticketing/connectors.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import type { HttpEvent } from '#http/request.ts';
-import { bodyText, MAX_BODY_BYTES } from '#http/request.ts';
+import { MAX_BODY_BYTES } from '#http/request.ts';
 import { parseIntake } from './schema.ts';
 import { SenderRefusedError, verifySender } from './senders.ts';
 
@@ -67,7 +67,7 @@ export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients
       }
       throw error;
     }
-    const request = parseIntake(bodyText(event));
+    const request = parseIntake(event);
     const user = await findUser(deps.directory, connector, request.user);
     const source = connectorSource(connectorId);
     if (!user) {
