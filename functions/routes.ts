@@ -28,6 +28,8 @@ export interface RouteDefinition {
    * signature or secret).
    */
   auth: 'admin' | 'public';
+  /** A public route: how the function authenticates its caller (for the stack's review notes). */
+  publicBecause?: string;
   /** Other methods on the path also reach the function, which answers 405 in its dialect. */
   answersOtherMethods: boolean;
   /** The seed this route implements. */
@@ -171,6 +173,8 @@ export const ROUTES: readonly RouteDefinition[] = [
     dialect: 'rekey',
     // The ticketing system proves itself with the connector's secret (a signature or a header).
     auth: 'public',
+    publicBecause:
+      "The ticketing system proves itself with its connector's inbound secret (Zendesk's HMAC signature with a 5-minute timestamp, or a secret header compared in constant time), checked by the function; stage throttling.",
     answersOtherMethods: false,
     seed: 'issue-12',
     // Reads the connector record, the user (by id, or a username or e-mail entry: Query) and

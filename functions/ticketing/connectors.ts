@@ -140,3 +140,15 @@ export function replyUrlProblem(url: string): string | undefined {
 export function replyBase(url: string): string {
   return url.replace(/\/+$/, '');
 }
+
+/**
+ * Retries of a note the system did not take (the stacks' rule targets; the local deliverer
+ * tries REPLY_RETRY_ATTEMPTS + 1 times too): then the dead-letter queue and its alarm.
+ */
+export const REPLY_RETRY_ATTEMPTS = 5;
+
+/** How long a note may wait for the system before it goes to the dead-letter queue (seconds). */
+export const REPLY_MAX_AGE_SECONDS = 2 * 60 * 60;
+
+/** The alarm raised when a note lands on the replies' dead-letter queue (its construct id in the stack). */
+export const REPLY_ALARM_ID = 'TicketRepliesDeadLettersAlarm';

@@ -20,16 +20,18 @@ import { SECRET_PREFIXES } from '#functions/contracts.ts';
 import {
   type Connector,
   connectorSecretNames,
+  REPLY_ALARM_ID,
+  REPLY_RETRY_ATTEMPTS,
   replyBase,
   replyCall,
 } from '#functions/ticketing/connectors.ts';
 import { fillTemplate, NOTE_FIELDS, noteKindOf, noteTemplate } from '#functions/ticketing/notes.ts';
 
 /** The alarm the operations stack raises when a reply lands on its dead-letter queue. */
-export const REPLY_ALARM_NAME = 'TicketRepliesDeadLettersAlarm';
+export const REPLY_ALARM_NAME = REPLY_ALARM_ID;
 
-/** Tries of one reply: the first and the retries (the stacks' target: REPLY_RETRY_ATTEMPTS + 1). */
-export const LOCAL_REPLY_ATTEMPTS = 3;
+/** Tries of one reply: the first and the retries, as the stacks' rule targets. */
+export const LOCAL_REPLY_ATTEMPTS = REPLY_RETRY_ATTEMPTS + 1;
 
 /** Statuses EventBridge API destinations retry; any other non-2xx goes to the dead-letter queue at once. */
 const RETRYABLE = new Set([401, 407, 409, 429]);
