@@ -39,6 +39,11 @@ export interface ConnectorCreateOptions {
   table?: string | undefined;
   /** A file holding the Authorization header value for the system's API (local deliverer only). */
   replyAuthFile?: string | undefined;
+  /**
+   * A file holding the inbound secret to keep (Zendesk generates its webhooks' signing secrets:
+   * reveal it in Zendesk and pass it here). Default: a new random secret.
+   */
+  inboundSecretFile?: string | undefined;
   /** The API's base URL, for the intake URL printed (locally: npm start's gateway). */
   apiUrl: string | undefined;
   local: boolean;
@@ -82,6 +87,19 @@ export async function createConnector(
       throw new ConnectorInputError('--reply-auth-file must hold one line: the Authorization header value');
     }
   }
+  let given: string | undefined;
+  if (options.inboundSecretFile !== undefined) {
+    try {
+      given = readFileSync(options.inboundSecretFile, 'utf8').trim();
+    } catch {
+      throw new ConnectorInputError(`--inbound-secret-file ${options.inboundSecretFile} cannot be read`);
+    }
+    if (!/^[\x21-\x7e]{16,256}$/.test(given)) {
+      throw new ConnectorInputError(
+        '--inbound-secret-file must hold one secret of 16-256 printable characters',
+      );
+    }
+  }
   const { deps, settings } = runtime;
   if (!(await deps.directory.getRealm(options.realm))) {
     throw new ConnectorInputError(`realm ${options.realm} does not exist`);
@@ -91,7 +109,7 @@ export async function createConnector(
 
   const prefix = env[ENV.connectorSecretPrefix] || SECRET_PREFIXES.connector;
   const names = connectorSecretNames(prefix, options.id);
-  const inbound = randomBytes(32).toString('base64url');
+  const inbound = given ?? randomBytes(32).toString('base64url');
   const tags = { 'rekey:connector': options.id, 'rekey:realm': options.realm };
   const created: string[] = [];
   try {
@@ -142,7 +160,8 @@ export async function createConnector(
         replyUrl: options.replyUrl,
         ...(options.table ? { table: options.table } : {}),
         intakeUrl: intakeUrl ?? `<your API URL>${intakePath(options.id)}`,
-        inboundSecret: inbound,
+        // Shown once; a secret the operator gave is not repeated.
+        inboundSecret: given === undefined ? inbound : '(as given)',
         inboundSecretId: created[0],
         sender:
           kind === 'zendesk'

@@ -83,13 +83,15 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
   [
     'connector create',
     `connector create --id ID --kind zendesk|jira|servicenow --realm REALM --reply-url URL
-                 [--table TABLE] [--reply-auth-file FILE]
+                 [--table TABLE] [--reply-auth-file FILE] [--inbound-secret-file FILE]
                                               bind a ticketing system to a realm: print the intake URL
                                               and the inbound secret (shown once; kept in the vault, or
                                               Secrets Manager with REKEY_BACKEND=aws); --table: the
                                               ServiceNow table (default incident); --reply-auth-file:
                                               the Authorization header value for the system's API, for
-                                              the local deliverer (in AWS the stack's connection holds it)`,
+                                              the local deliverer (in AWS the stack's connection holds it);
+                                              --inbound-secret-file: keep this secret instead of a new one
+                                              (Zendesk's webhook signing secret)`,
   ],
   [
     'deliveries',
@@ -404,6 +406,7 @@ async function run(
         'reply-url': { type: 'string' },
         table: { type: 'string' },
         'reply-auth-file': { type: 'string' },
+        'inbound-secret-file': { type: 'string' },
       });
       const local = env.REKEY_BACKEND !== 'aws';
       const connectorOptions = {
@@ -413,6 +416,7 @@ async function run(
         replyUrl: required(values['reply-url'], '--reply-url'),
         table: values.table,
         replyAuthFile: values['reply-auth-file'],
+        inboundSecretFile: values['inbound-secret-file'],
         apiUrl: local ? readRunFile(context.dataDir)?.api : env.REKEY_API_URL,
         local,
       };
