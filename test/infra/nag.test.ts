@@ -46,7 +46,8 @@ function nagApp(): App {
 }
 
 describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
-  it('finds nothing unacknowledged in any rekey stack', () => {
+  // A full synth with both packs and three connectors: slow on a loaded machine.
+  it('finds nothing unacknowledged in any rekey stack', { timeout: 120_000 }, () => {
     expect(() => nagApp().synth()).not.toThrow();
   });
 
