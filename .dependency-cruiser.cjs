@@ -21,9 +21,13 @@ const OPERATIONS = [...new Set([...ROUTE_OPERATIONS, 'ticket-worker', 'sweeper',
 const OPERATION_FOLDER = `^functions/(${OPERATIONS.join('|')})/`;
 
 /** Functions that never hash a password: their bundles must not load the argon2id binding. */
-const NON_HASHING_ENTRIES = ['manage-ddm-admin', 'sweeper', 'token-authorizer', 'ticket-intake'].map(
-  (name) => `^functions/${name}/handler\\.ts$`,
-);
+const NON_HASHING_ENTRIES = [
+  'manage-ddm-admin',
+  'password-page',
+  'sweeper',
+  'token-authorizer',
+  'ticket-intake',
+].map((name) => `^functions/${name}/handler\\.ts$`);
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

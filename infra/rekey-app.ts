@@ -17,7 +17,9 @@ export interface RekeyStacks {
 }
 
 /** API settings a caller may give in code rather than through context (tests, other apps). */
-export type RekeyOptions = Partial<Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle'>> & {
+export type RekeyOptions = Partial<
+  Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle' | 'passwordPageUrl'>
+> & {
   /** Ticketing connectors' reply side; default: the context's `connectors` (a JSON array), else none. */
   connectors?: readonly ConnectorReplyProps[];
 };
@@ -30,6 +32,8 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
   });
   const jwksUrl = app.node.tryGetContext('jwksUrl') as string | undefined;
   const { connectors = connectorsFromContext(app.node.tryGetContext('connectors')), ...apiOptions } = options;
+  // The end user's page notifications link to (context `passwordPageUrl`); default: the API's own.
+  const passwordPageUrl = app.node.tryGetContext('passwordPageUrl') as string | undefined;
   const api = new ApiStack(app, 'RekeyApi', {
     description: 'rekey: HTTP API and one function per operation',
     // CDK declares ITable's optional members without `| undefined`, which exactOptionalPropertyTypes
@@ -41,6 +45,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     ...(jwksUrl ? { jwksUrl } : {}),
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    ...(passwordPageUrl ? { passwordPageUrl } : {}),
     ...apiOptions,
   });
   const operations = new OperationsStack(app, 'RekeyOperations', {
@@ -50,6 +55,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
     connectors,
+    passwordPageUrl: api.passwordPageUrl,
   });
   return { stateful, api, operations };
 }

@@ -14,6 +14,7 @@ import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
+import { passwordPageLinker } from './password-page-link.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
 import { type RekeySettings, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
@@ -63,6 +64,7 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
+      passwordPageLink: passwordPageLinker(settings.passwordPageUrl),
     },
   };
   return { logger, dynamoDb, secretsManager, settings, deps };

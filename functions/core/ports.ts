@@ -121,6 +121,11 @@ export interface RekeyConfig {
   temporarySecretPrefix: string;
   /** Name prefix of database administrator secrets. */
   databaseSecretPrefix: string;
+  /**
+   * The link to the end user's page for one user, prefilled (never with a password), for
+   * what carries a temporary password; unset when no page is configured.
+   */
+  passwordPageLink?: ((realm: { name: string }, user: { username: string }) => string) | undefined;
 }
 
 /** What every use case may touch. */

@@ -44,6 +44,11 @@ export interface PasswordResetCompleted {
   notified: string;
   /** The connector the ticket came through (the intake), for its reply rule. */
   connectorId?: string;
+  /**
+   * Where the user chooses their own password (the end user's page, prefilled), for the
+   * ticket's note; present only when a page is configured. Never a password.
+   */
+  passwordPageUrl?: string;
 }
 
 export interface PasswordResetFailed {
@@ -142,7 +147,12 @@ export function failedResult(
 /** The `PasswordResetCompleted` result of a reset. */
 export function completedResult(
   ticket: Ticket,
-  issued: { passwordSecretId: string; expiresAt: string; notified: readonly string[] },
+  issued: {
+    passwordSecretId: string;
+    expiresAt: string;
+    notified: readonly string[];
+    passwordPageUrl?: string;
+  },
 ): TicketResult {
   return {
     detailType: DETAIL_TYPES.completed,
@@ -153,6 +163,7 @@ export function completedResult(
       passwordSecretId: issued.passwordSecretId,
       expiresAt: issued.expiresAt,
       notified: issued.notified.length > 0 ? issued.notified.join(',') : 'none',
+      ...(issued.passwordPageUrl ? { passwordPageUrl: issued.passwordPageUrl } : {}),
     },
   };
 }

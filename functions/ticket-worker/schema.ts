@@ -175,6 +175,8 @@ export const passwordResetCompleted = z.strictObject({
   expiresAt: z.iso.datetime(),
   notified: z.string(),
   connectorId: z.optional(z.string()),
+  /** The end user's page, prefilled for the user (when one is configured): for the ticket's note. */
+  passwordPageUrl: z.optional(z.url()),
 });
 
 /** The detail of `PasswordResetFailed`, as the bus carries it. */

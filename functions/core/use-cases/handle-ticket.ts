@@ -11,7 +11,12 @@ import {
   loadUserInRealm,
 } from '../credentials.ts';
 import type { CredentialKind } from '../model.ts';
-import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
+import {
+  passwordPageLink,
+  recipientsFor,
+  sendTemporaryPassword,
+  undeliveredPasswordError,
+} from '../notifications.ts';
 import type { UseCaseDeps } from '../ports.ts';
 import {
   completedResult,
@@ -93,14 +98,22 @@ async function resetForTicket(
   ticket: Ticket,
   requestId: string,
   resetLines: ResetLines,
-): Promise<{ passwordSecretId: string; expiresAt: string; notified: string[] }> {
+): Promise<{ passwordSecretId: string; expiresAt: string; notified: string[]; passwordPageUrl?: string }> {
   const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
   assertPasswordSettable(user, realm);
   const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
   const kind = ticketCredentialKind(ticket);
 
   const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
-  const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
+  const link = passwordPageLink(deps.config, realm, user);
+  const { failed } = await sendTemporaryPassword(
+    deps,
+    recipients,
+    user,
+    issued.password,
+    issued.expiresAt,
+    link,
+  );
   const notified = recipients.map((r) => r.channel).filter((c) => !failed.includes(c));
   deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),
@@ -110,5 +123,10 @@ async function resetForTicket(
     notified,
   });
   if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
-  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt, notified };
+  return {
+    passwordSecretId: issued.secretId,
+    expiresAt: issued.expiresAt,
+    notified,
+    ...(link ? { passwordPageUrl: link } : {}),
+  };
 }
