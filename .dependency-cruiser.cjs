@@ -29,6 +29,7 @@ const NON_HASHING_ENTRIES = [
   'sweeper',
   'token-authorizer',
   'openapi-document',
+  'ticket-intake',
 ].map((name) => `^functions/${name}/handler\\.ts$`);
 
 /** @type {import('dependency-cruiser').IConfiguration} */

@@ -31,6 +31,7 @@ import {
 import { localEnv } from '#infra/local/local-settings.ts';
 import { DATA_FOLDER_NAME, findDataDir, isAlive, RUN_FILE, readRunFile } from '#infra/local/run-file.ts';
 import { ensureTable } from '#infra/local/table.ts';
+import { ConnectorInputError, createConnector, printDeliveries } from './connector-commands.ts';
 import { printEvents, sendEvents } from './event-commands.ts';
 
 /** Each command's usage: its line(s) in `rekey --help`, and all of `rekey COMMAND --help`. */
@@ -80,6 +81,24 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
     'events                                      print the local events log (result events), as JSON lines',
   ],
   [
+    'connector create',
+    `connector create --id ID --kind zendesk|jira|servicenow --realm REALM --reply-url URL
+                 [--table TABLE] [--reply-auth-file FILE] [--inbound-secret-file FILE]
+                                              bind a ticketing system to a realm: print the intake URL
+                                              and the inbound secret (shown once; kept in the vault, or
+                                              Secrets Manager with REKEY_BACKEND=aws); --table: the
+                                              ServiceNow table (default incident); --reply-auth-file:
+                                              the Authorization header value for the system's API, for
+                                              the local deliverer (in AWS the stack's connection holds it);
+                                              --inbound-secret-file: keep this secret instead of a new one
+                                              (Zendesk's webhook signing secret)`,
+  ],
+  [
+    'deliveries',
+    `deliveries                                  print the local deliverer's calls to ticketing systems (method,
+                                              URL, status, body; never a credential), as JSON lines`,
+  ],
+  [
     'env',
     `env                                         print the embedded endpoint's credentials, region and URL as
                                               shell exports, for the AWS CLI or REKEY_BACKEND=aws:
@@ -103,6 +122,7 @@ const ENVIRONMENT = `Environment:
   REKEY_TABLE              the table name (default rekey)
   REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
   REKEY_EVENT_BUS_NAME     the event bus of \`event send\` and \`bootstrap\` (default rekey)
+  REKEY_API_URL            with REKEY_BACKEND=aws: the deployed API's URL, for \`connector create\`'s intake URL
   REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)`;
 
 const HELP = `rekey — operate a rekey directory
@@ -150,7 +170,7 @@ export class UsageError extends Error {
 /** The signing key npm start keeps in `<data folder>/keys` (infra/local/dev-tokens.ts). */
 const DEV_KEY_FILE = 'dev-jwt-key.json';
 
-const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event']);
+const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event', 'connector']);
 const HELP_FLAGS = new Set(['--help', '-h']);
 
 interface Io {
@@ -376,6 +396,42 @@ async function run(
     }
     case 'events': {
       printEvents(context.dataDir, io);
+      return;
+    }
+    case 'connector create': {
+      const { values } = options(rest, {
+        id: { type: 'string' },
+        kind: { type: 'string' },
+        realm: { type: 'string' },
+        'reply-url': { type: 'string' },
+        table: { type: 'string' },
+        'reply-auth-file': { type: 'string' },
+        'inbound-secret-file': { type: 'string' },
+      });
+      const local = env.REKEY_BACKEND !== 'aws';
+      const connectorOptions = {
+        id: required(values.id, '--id'),
+        kind: required(values.kind, '--kind'),
+        realm: required(values.realm, '--realm'),
+        replyUrl: required(values['reply-url'], '--reply-url'),
+        table: values.table,
+        replyAuthFile: values['reply-auth-file'],
+        inboundSecretFile: values['inbound-secret-file'],
+        apiUrl: local ? readRunFile(context.dataDir)?.api : env.REKEY_API_URL,
+        local,
+      };
+      await context.deps();
+      try {
+        await createConnector(context.runtime, connectorOptions, env, io);
+      } catch (error) {
+        if (error instanceof ConnectorInputError) throw new UsageError(error.message);
+        throw error;
+      }
+      return;
+    }
+    case 'deliveries': {
+      options(rest, {});
+      printDeliveries(context.dataDir, io);
       return;
     }
     case 'env': {

@@ -24,6 +24,7 @@ import { contract as passwordPage } from './password-page/openapi.ts';
 import { contract as resetRandomPassword } from './reset-random-password/openapi.ts';
 import { contract as resetUserPassword } from './reset-user-password/openapi.ts';
 import { type HttpMethod, ROUTES, type RouteDefinition, routePaths } from './routes.ts';
+import { contract as ticketIntake } from './ticket-intake/openapi.ts';
 
 /** Each route table row's contract, by its operation (the row's folder). */
 export const CONTRACTS: Readonly<Record<string, OperationContract>> = {
@@ -33,6 +34,7 @@ export const CONTRACTS: Readonly<Record<string, OperationContract>> = {
   'manage-ddm-admin': manageDdmAdmin,
   'change-password': changePassword,
   'password-page': passwordPage,
+  'ticket-intake': ticketIntake,
 };
 
 export { OPENAPI_PATH };

@@ -22,8 +22,14 @@ export interface RouteDefinition {
   /** API Gateway path template. */
   path: string;
   dialect: DialectName;
-  /** `admin`: a verified admin token is required before the function runs. */
+  /**
+   * `admin`: a verified admin token is required before the function runs. `public`: the
+   * function authenticates its caller itself (a current password; a ticketing system's
+   * signature or secret).
+   */
   auth: 'admin' | 'public';
+  /** A public route: how the function authenticates its caller (for the stack's review notes). */
+  publicBecause?: string;
   /** Other methods on the path also reach the function, which answers 405 in its dialect. */
   answersOtherMethods: boolean;
   /** The seed this route implements. */
@@ -53,6 +59,8 @@ export interface OperationAccess {
   secrets?: { prefix: SecretPrefixKind; actions: readonly SecretAction[] };
   /** Channels it notifies on: `email` (SES, from the stack's sender), `phone` (SMS only). */
   notifies?: readonly ('email' | 'phone')[];
+  /** It puts events on the rekey bus (EVENT_BUS_NAME): `events:PutEvents` on that bus alone. */
+  putsEvents?: boolean;
 }
 
 /** The secret actions of an operation that issues a temporary password (and drops the one it replaces). */
@@ -155,6 +163,27 @@ export const ROUTES: readonly RouteDefinition[] = [
       writes: [WRITABLE.users, WRITABLE.trackedSecrets],
       secrets: { prefix: 'temporary', actions: ['DeleteSecret'] },
       notifies: ['email'],
+    },
+  },
+  {
+    operation: 'ticket-intake',
+    hashes: false,
+    methods: ['POST'],
+    path: '/tickets/{connectorId}',
+    dialect: 'rekey',
+    // The ticketing system proves itself with the connector's secret (a signature or a header).
+    auth: 'public',
+    publicBecause:
+      "The ticketing system proves itself with its connector's inbound secret (Zendesk's HMAC signature with a 5-minute timestamp, or a secret header compared in constant time), checked by the function; stage throttling.",
+    answersOtherMethods: false,
+    seed: 'issue-12',
+    // Reads the connector record, the user (by id, or a username or e-mail entry: Query) and
+    // the connector's inbound secret; writes nothing in the table; puts the request on the bus.
+    access: {
+      table: ['GetItem', 'Query'],
+      writes: [],
+      secrets: { prefix: 'connector', actions: ['GetSecretValue'] },
+      putsEvents: true,
     },
   },
   {

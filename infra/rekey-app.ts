@@ -5,6 +5,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ConnectorReplyProps } from './constructs/ticket-replies.ts';
 import { ApiStack, type ApiStackProps } from './stacks/api-stack.ts';
 import { OperationsStack } from './stacks/operations-stack.ts';
 import { StatefulStack } from './stacks/stateful-stack.ts';
@@ -18,7 +19,10 @@ export interface RekeyStacks {
 /** API settings a caller may give in code rather than through context (tests, other apps). */
 export type RekeyOptions = Partial<
   Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle' | 'passwordPageUrl'>
->;
+> & {
+  /** Ticketing connectors' reply side; default: the context's `connectors` (a JSON array), else none. */
+  connectors?: readonly ConnectorReplyProps[];
+};
 
 /** Adds rekey's stacks to `app`, reading settings from its context. */
 export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
@@ -27,6 +31,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     description: 'rekey: directory table and secrets key',
   });
   const jwksUrl = app.node.tryGetContext('jwksUrl') as string | undefined;
+  const { connectors = connectorsFromContext(app.node.tryGetContext('connectors')), ...apiOptions } = options;
   // The end user's page notifications link to (context `passwordPageUrl`); default: the API's own.
   const passwordPageUrl = app.node.tryGetContext('passwordPageUrl') as string | undefined;
   const api = new ApiStack(app, 'RekeyApi', {
@@ -41,7 +46,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
     ...(passwordPageUrl ? { passwordPageUrl } : {}),
-    ...options,
+    ...apiOptions,
   });
   const operations = new OperationsStack(app, 'RekeyOperations', {
     description: 'rekey: ticketing bus, queue and worker; the temporary-secret sweeper',
@@ -49,7 +54,16 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     secretsKey: stateful.secretsKey,
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    connectors,
     passwordPageUrl: api.passwordPageUrl,
   });
   return { stateful, api, operations };
+}
+
+/** The `connectors` context: a JSON array (a string with `-c`, an array in cdk.json), or none. */
+function connectorsFromContext(value: unknown): ConnectorReplyProps[] {
+  if (value === undefined) return [];
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) throw new Error('the connectors context must be a JSON array');
+  return parsed as ConnectorReplyProps[];
 }

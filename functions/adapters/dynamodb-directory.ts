@@ -98,6 +98,35 @@ export class DynamoDbDirectory implements Directory {
       await this.remove(claim);
       throw error;
     }
+    // After the user: an entry whose user is missing is harmless (the look-up reads the user).
+    if (user.email) await this.putEntry(keys.email(user.email, user.realmId, user.userId), user.userId);
+  }
+
+  /** The users an e-mail address's entries name, read back (the entries are hints, the users are the truth). */
+  async findUsersByEmail(email: string): Promise<User[]> {
+    const entries = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': keys.email(email, '', '').pk }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const userIds = (entries.Items ?? []).map((entry) => String(unmarshall(entry).userId));
+    const users = await Promise.all(userIds.map((userId) => this.getUser(userId)));
+    return users.filter(
+      (user): user is User => user !== undefined && user.email?.toLowerCase() === email.toLowerCase(),
+    );
+  }
+
+  private async putEntry(key: { pk: string; sk: string }, userId: string): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: toItem({ ...key, kind: 'email', userId }) }),
+      ),
+    );
   }
 
   saveUser(next: User, expectedVersion: number): Promise<void> {

@@ -16,6 +16,8 @@ export interface Directory {
   getUser(userId: string): Promise<User | undefined>;
   /** Every user with this username, one per realm at most. */
   findUsersByUsername(username: string): Promise<User[]>;
+  /** Every user with this e-mail address (case-insensitive), in any realm: addresses are not unique. */
+  findUsersByEmail(email: string): Promise<User[]>;
   /** Creates a user; throws ConflictError if the id, or the username in its realm, is taken. */
   createUser(user: User): Promise<void>;
   /**

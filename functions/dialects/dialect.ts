@@ -6,7 +6,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import type { ErrorKind, RekeyError } from '#core/errors.ts';
 
-export type DialectName = 'oci' | 'huawei' | 'alibaba';
+export type DialectName = 'oci' | 'huawei' | 'alibaba' | 'rekey';
 
 export interface ErrorMapping {
   status: number;

@@ -201,7 +201,8 @@ export interface OperationSpec {
   requestBody?: JsonSchema;
   /** Left out only where nothing succeeds (a method a row refuses). */
   success?: {
-    status?: 200;
+    /** 200, or 202 where the work is only queued (the ticket intake). */
+    status?: 200 | 202;
     description: string;
     /** Undefined: no body (an empty one). */
     body?: JsonSchema;

@@ -24,6 +24,8 @@ import {
   type TicketResult,
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
+import { DETAIL_TYPES } from '#functions/contracts.ts';
+import { connectorIdOfSource } from '#functions/ticketing/connectors.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
 
@@ -53,8 +55,20 @@ interface TicketAttempt {
   requestId: string;
 }
 
+/**
+ * A result for the ticket in `envelope`, with the connector it came through (the intake's
+ * `rekey.connector.{id}` source), so that connector's reply rule puts the note on the ticket.
+ */
+function answering(envelope: TicketEnvelope, result: TicketResult): TicketResult {
+  const connectorId = connectorIdOfSource(envelope.source);
+  if (connectorId === undefined) return result;
+  return result.detailType === DETAIL_TYPES.completed
+    ? { detailType: result.detailType, detail: { ...result.detail, connectorId } }
+    : { detailType: result.detailType, detail: { ...result.detail, connectorId } };
+}
+
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
-export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
+export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher) {
   const { deps, logger } = runtime;
   const handleOnce = idempotent(
     (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
@@ -117,7 +131,7 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         }
         throw error;
       }
-      await publisher.publish(result);
+      await resultPublisher.publish(answering(envelope, result));
       logger.info('ticket answered', {
         messageId,
         ticketId: safeName(result.detail.ticketId),
@@ -153,8 +167,11 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         ? new ThrottledError(message, options)
         : new UnavailableError(message, options);
     try {
-      await publisher.publish(
-        failedResult(envelope.detail.ticketId, giveUp, operationNamed(envelope.detail.operation)),
+      await resultPublisher.publish(
+        answering(
+          envelope,
+          failedResult(envelope.detail.ticketId, giveUp, operationNamed(envelope.detail.operation)),
+        ),
       );
     } catch (publishError) {
       logger.error('giving up on a ticket: its Failed result was not published', {

@@ -14,7 +14,7 @@ import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
-import { type LocalEventBus, startLocalEventBus } from './event-bus.ts';
+import { type LocalEventBus, type LocalEventBusOptions, startLocalEventBus } from './event-bus.ts';
 import { type Gateway, type RouteHandler, startGateway } from './gateway.ts';
 
 export interface LocalApiOptions {
@@ -29,6 +29,8 @@ export interface LocalApiOptions {
   accessLog?: (line: string) => void;
   /** Lets tests swap a route's runtime (fault injection, a controlled clock). */
   customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
+  /** The local reply deliverer's retries and timeouts (tests make them short). */
+  replies?: LocalEventBusOptions['replies'];
 }
 
 export interface LocalApi {
@@ -43,7 +45,8 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-type HandlerModule = { createHandler(runtime: Runtime): RouteHandler };
+/** A handler module; the ticket intake also takes the client options of the bus it puts on. */
+type HandlerModule = { createHandler(runtime: Runtime, wiring: { clients: ClientOptions }): RouteHandler };
 
 /** Starts the backend (unless AWS) and the gateway with every route. */
 export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
@@ -81,7 +84,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const base = createRuntime(route.operation, { clients, notifier: outbox, settings });
     const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
     runtimes.set(route.operation, runtime);
-    handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
+    handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime, { clients }));
   }
 
   // Ticketing events: the bus lives on the embedded backend's endpoint; in AWS it is EventBridge's.
@@ -93,6 +96,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
         notifier: outbox,
         settings,
         ...(options.customizeRuntime ? { customizeRuntime: options.customizeRuntime } : {}),
+        ...(options.replies ? { replies: options.replies } : {}),
       })
     : undefined;
   if (bus) runtimes.set('ticket-worker', bus.runtime);

@@ -21,7 +21,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, OPENAPI_PATH, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import { ENV, EVENT_BUS_NAME, OPENAPI_PATH, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition, routePaths } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
@@ -169,7 +169,9 @@ export class ApiStack extends Stack {
         for (const r of routes) {
           Validations.of(r).acknowledge({
             id: 'AwsSolutions-APIG4',
-            reason: `${route.path} authenticates its caller by the current password (seed ${route.seed}), with per-user lock-out and stage throttling.`,
+            reason:
+              route.publicBecause ??
+              `${route.path} authenticates its caller by the current password (seed ${route.seed}), with per-user lock-out and stage throttling.`,
           });
         }
       }
@@ -242,6 +244,18 @@ export class ApiStack extends Stack {
       );
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
+    if (access.putsEvents) {
+      // The rekey bus alone (the operations stack names it EVENT_BUS_NAME): no other bus.
+      fn.function.addEnvironment(ENV.eventBusName, EVENT_BUS_NAME);
+      fn.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [
+            this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
+          ],
+        }),
+      );
+    }
     // What carries a temporary password links to the end user's page.
     if (access.notifies) fn.function.addEnvironment(ENV.passwordPageUrl, this.passwordPageUrl);
     this.functions.set(route.operation, fn);

@@ -6,7 +6,7 @@
 import { Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,7 @@ import type { Construct } from 'constructs';
 import { DETAIL_TYPES, ENV, EVENT_BUS_NAME, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
+import { type ConnectorReplyProps, TicketReplies } from '../constructs/ticket-replies.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
 
 export interface OperationsStackProps extends StackProps {
@@ -27,6 +28,8 @@ export interface OperationsStackProps extends StackProps {
   workerConcurrency?: number;
   /** How often the sweeper runs. Default 15 minutes. */
   sweepEvery?: Duration;
+  /** Ticketing connectors whose tickets get rekey's note (docs/ticketing.md). Default none. */
+  connectors?: readonly ConnectorReplyProps[];
   /**
    * The end user's page (`https://…/password`) the ticket worker's notifications and result
    * events link to. Default: none (no link); buildRekey passes the API's own page.
@@ -42,6 +45,7 @@ export class OperationsStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly worker: RekeyFunction;
   readonly sweeper: RekeyFunction;
+  readonly replies: TicketReplies;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
@@ -73,6 +77,13 @@ export class OperationsStack extends Stack {
       evaluationPeriods: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    // The notes back on the tickets: per connector, a connection, an API destination and rules.
+    this.replies = new TicketReplies(this, 'TicketReplies', {
+      // CDK declares IEventBus's optional members without `| undefined` (exactOptionalPropertyTypes).
+      bus: this.bus as IEventBus,
+      connectors: props.connectors ?? [],
     });
 
     this.worker = new RekeyFunction(this, 'TicketWorker', {

@@ -139,6 +139,10 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     secretsmanager: ['DeleteSecret'],
   },
+  // The ticket intake: ConnectorStore.get GetItem; findUser: getUser GetItem,
+  // findUsersByUsername and findUsersByEmail Query (+ GetItem); the connector's inbound secret:
+  // vault.read. It writes nothing: the request goes on the bus.
+  'RekeyApi/TicketIntake': { dynamodb: ['GetItem', 'Query'], secretsmanager: ['GetSecretValue'] },
   // idempotent() per ticket; handleTicket: loadUserInRealm GetItem, issueTemporaryPassword as
   // above. The notification sends the password issueTemporaryPassword returned: no vault.read.
   'RekeyOperations/TicketWorker': {
@@ -337,7 +341,7 @@ describe('every stack, as synthesized', () => {
         expect(resource).not.toBe('*');
         // A rekey prefix, or (the readers' policy) one realm's part of the temporary prefix.
         expect(JSON.stringify(resource)).toMatch(
-          /:secret:rekey\/((temp|ddm)\/|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/)\*"/,
+          /:secret:rekey\/((temp|ddm|connector)\/|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/)\*"/,
         );
       }
     }
@@ -467,8 +471,11 @@ describe('the operations stack', () => {
         Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' },
       }),
     ) as Resource[];
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.Properties).toMatchObject({
+    // This queue's, and the ticket replies' dead-letter queue's (tested with the connectors).
+    expect(alarms).toHaveLength(2);
+    const ticketAlarms = alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(deadLettersId));
+    expect(ticketAlarms).toHaveLength(1);
+    expect(ticketAlarms[0]?.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       Threshold: 1,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLettersId, 'QueueName'] } }],

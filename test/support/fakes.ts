@@ -109,6 +109,12 @@ export class InMemoryDirectory implements Directory {
     return [...this.users.values()].filter((u) => u.username.toLowerCase() === wanted).map((u) => copy(u));
   }
 
+  async findUsersByEmail(email: string): Promise<User[]> {
+    this.enter('findUsersByEmail');
+    const wanted = email.toLowerCase();
+    return [...this.users.values()].filter((u) => u.email?.toLowerCase() === wanted).map((u) => copy(u));
+  }
+
   async createUser(user: User): Promise<void> {
     this.enter('createUser');
     const taken = [...this.users.values()].some(

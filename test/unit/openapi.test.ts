@@ -68,14 +68,14 @@ describe('the OpenAPI document', () => {
   });
 
   it('cannot be built while a route has no entry, and names what is missing and where to add it', () => {
-    const ticketIntake: RouteDefinition = {
+    const undescribed: RouteDefinition = {
       ...(ROUTES[0] as RouteDefinition),
-      operation: 'ticket-intake',
+      operation: 'new-operation',
       methods: ['POST'],
-      path: '/tickets/{connectorId}',
+      path: '/new-things/{thingId}',
     };
-    expect(() => openApiDocument([...ROUTES, ticketIntake])).toThrow(
-      /no contract entry for POST \/tickets\/\{connectorId\} \(ticket-intake\)\. Add it to functions\/<operation>\/openapi\.ts and to CONTRACTS/,
+    expect(() => openApiDocument([...ROUTES, undescribed])).toThrow(
+      /no contract entry for POST \/new-things\/\{thingId\} \(new-operation\)\. Add it to functions\/<operation>\/openapi\.ts and to CONTRACTS/,
     );
     // A path added to a row (alsoServes) without its entry, too.
     const widened = ROUTES.map((route) =>
