@@ -10,12 +10,14 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
+import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { fileBlocklist } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
-import { type RekeySettings, settingsFromEnv } from './settings.ts';
+import { type RekeySettings, SERVICE_WORDS, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
 
 /** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
@@ -32,7 +34,11 @@ export interface RuntimeOptions {
   settings?: RekeySettings;
   logger?: Logger;
   notifier?: Notifier;
+  blocklist?: PasswordBlocklist;
 }
+
+/** One per container, read from the build's artifact the first time a chosen password is checked. */
+const containerBlocklist = fileBlocklist();
 
 /** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
 const noNotifier: Notifier = {
@@ -63,7 +69,9 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
+      serviceWords: SERVICE_WORDS,
     },
+    blocklist: options.blocklist ?? containerBlocklist,
   };
   return { logger, dynamoDb, secretsManager, settings, deps };
 }

@@ -5,6 +5,7 @@
 import type { RandomSource } from './generator.ts';
 import type { PasswordHasher } from './hashing.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from './model.ts';
+import type { PasswordBlocklist } from './policy.ts';
 
 /** The user directory. Writes are conditional on the record's version. */
 export interface Directory {
@@ -119,6 +120,12 @@ export interface RekeyConfig {
   temporarySecretPrefix: string;
   /** Name prefix of database administrator secrets. */
   databaseSecretPrefix: string;
+  /**
+   * The service's own names, which no password a person chooses may contain when the policy's
+   * blocklist is on ("rekey" and the names of the vendors whose APIs it speaks). A setting,
+   * so that the core names no vendor.
+   */
+  serviceWords: readonly string[];
 }
 
 /** What every use case may touch. */
@@ -131,6 +138,8 @@ export interface CoreDeps {
   random: RandomSource;
   log: Log;
   config: RekeyConfig;
+  /** Common and breached passwords; read on first use, so a function that never checks one never loads it. */
+  blocklist: PasswordBlocklist;
 }
 
 /** The deps of use cases that also tell users something. */

@@ -4,6 +4,8 @@
  * be told to fail on demand, so compensation paths are as easy to reach as the happy path.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { fileBlocklist } from '#adapters/blocklist.ts';
+import { SERVICE_WORDS } from '#adapters/settings.ts';
 import { ConflictError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
@@ -22,6 +24,9 @@ import type {
   TrackedSecretPage,
   UseCaseDeps,
 } from '#core/ports.ts';
+
+/** The blocklist every fake deps share: the build's artifact, read once per test file. */
+export const TEST_BLOCKLIST = fileBlocklist();
 
 /**
  * How one call fails. `landed`: the write is applied and *then* the call throws, like a
@@ -366,7 +371,13 @@ export function fakeDeps(overrides: Partial<CoreDeps> = {}): FakeDeps {
     random: cryptoRandom,
     log: new RecordingLog(),
     notifier: new RecordingNotifier(),
-    config: { temporarySecretPrefix: 'rekey/temp/', databaseSecretPrefix: 'rekey/ddm/' },
+    config: {
+      temporarySecretPrefix: 'rekey/temp/',
+      databaseSecretPrefix: 'rekey/ddm/',
+      serviceWords: SERVICE_WORDS,
+    },
+    // The real list, from the artifact the build wrote (scripts/build-blocklist.mjs).
+    blocklist: TEST_BLOCKLIST,
     journal,
     ...overrides,
   } as FakeDeps;
