@@ -39,6 +39,8 @@ export function passwordText(maxLength: number) {
       (value) => !NEVER_ALLOWED.test(value),
       'may not contain special spaces, control, format (bidi), unassigned characters or lone surrogates',
     ),
+    // The space is a character of a password, but a password of spaces alone is never one.
+    z.refine((value) => value === '' || value.trim() !== '', 'may not be only spaces'),
   );
 }
 
