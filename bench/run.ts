@@ -5,6 +5,7 @@
  */
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
+import { formatBlocklist, measureBlocklist } from './blocklist.ts';
 import { cdkDefaultBundle, floorModules, measureBundles } from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { table } from './stats.ts';
@@ -97,3 +98,6 @@ console.log(
 const enumeration = await measureEnumeration(Number(process.env.BENCH_ENUMERATION_CALLS ?? 200));
 console.log('\n## Change-password: known user vs unknown user (username enumeration by timing)\n');
 console.log(formatEnumeration(enumeration));
+
+console.log('\n## Common-password blocklist (issue 13)\n');
+console.log(formatBlocklist(measureBlocklist(RUNS)));

@@ -41,6 +41,12 @@ export interface RouteDefinition {
    * asset (and only then may it load it: .dependency-cruiser.cjs).
    */
   hashes: boolean;
+  /**
+   * Whether the function checks a password a person chose (a new password, an admin's given
+   * one) against the common-password blocklist: only then is the list's artifact shipped in
+   * its asset (issue 13).
+   */
+  checksChosenPasswords: boolean;
 }
 
 /** What an operation may touch. */
@@ -61,6 +67,7 @@ const ISSUE_TEMPORARY: readonly SecretAction[] = ['CreateSecret', 'TagResource',
 export const ROUTES: readonly RouteDefinition[] = [
   {
     operation: 'create-or-reset-ui-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['POST'],
     path: '/20160918/users/{userId}/uiPassword',
@@ -78,6 +85,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-random-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['GET'],
     path: '/v2/{project_id}/users/{user_id}/random-password',
@@ -96,6 +104,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-user-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['POST'],
     path: '/cloudsso/2021-05-15/ResetUserPassword',
@@ -116,6 +125,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'manage-ddm-admin',
+    checksChosenPasswords: true,
     hashes: false,
     // The seed's URI says PUT, its own example POST: both are served.
     methods: ['PUT', 'POST'],
@@ -138,6 +148,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'change-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['PUT'],
     path: '/20160918/changepassword',

@@ -145,6 +145,77 @@ export function resolvePolicy(policy: PolicyPresetName | PasswordPolicy): Passwo
     : { ...policy, blocklist: true };
 }
 
+/** The longest maximum length a policy may set (the request schemas accept 256 UTF-16 units). */
+export const POLICY_MAX_LENGTH_CAP = 128;
+/** NIST SP 800-63B-4: no password, even one of several factors, is shorter than 8. */
+export const POLICY_MIN_LENGTH_FLOOR = 8;
+
+/**
+ * What is wrong with a policy a realm would use, one sentence per problem; empty when it is
+ * sound. A policy must be satisfiable (the generator draws candidates it accepts) and stay
+ * within what every route's schema lets through.
+ */
+export function policyProblems(policy: PasswordPolicy): string[] {
+  const problems: string[] = [];
+  const whole = (n: unknown, min: number, max: number) =>
+    Number.isInteger(n) && (n as number) >= min && (n as number) <= max;
+  if (typeof policy.name !== 'string' || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(policy.name)) {
+    problems.push('name must be 1 to 64 lower-case letters, digits and hyphens');
+  }
+  if (!whole(policy.minLength, POLICY_MIN_LENGTH_FLOOR, POLICY_MAX_LENGTH_CAP)) {
+    problems.push(
+      `minLength must be a whole number from ${POLICY_MIN_LENGTH_FLOOR} to ${POLICY_MAX_LENGTH_CAP}`,
+    );
+  }
+  if (
+    !whole(policy.maxLength, POLICY_MIN_LENGTH_FLOOR, POLICY_MAX_LENGTH_CAP) ||
+    policy.maxLength < policy.minLength
+  ) {
+    problems.push(`maxLength must be a whole number from minLength to ${POLICY_MAX_LENGTH_CAP}`);
+  }
+  const specials = typeof policy.specials === 'string' ? Array.from(policy.specials) : [];
+  if (
+    typeof policy.specials !== 'string' ||
+    specials.some((ch) => !ASCII_SPECIALS.includes(ch)) ||
+    new Set(specials).size !== specials.length
+  ) {
+    problems.push(
+      'specials must be distinct printable ASCII characters that are not letters, digits or spaces',
+    );
+  }
+  const available = ALL_CLASSES.filter((c) => c !== 'special' || specials.length > 0);
+  if (
+    !Array.isArray(policy.required) ||
+    policy.required.some((c) => !available.includes(c)) ||
+    new Set(policy.required).size !== policy.required.length
+  ) {
+    problems.push(`required must list distinct classes of: ${available.join(', ')}`);
+  }
+  if (!whole(policy.minClasses, 0, available.length)) {
+    problems.push(`minClasses must be a whole number from 0 to ${available.length}`);
+  }
+  for (const flag of ['allowOtherCharacters', 'forbidUsername', 'blocklist'] as const) {
+    if (typeof policy[flag] !== 'boolean') problems.push(`${flag} must be true or false`);
+  }
+  if (!whole(policy.historyDepth, 0, 24)) problems.push('historyDepth must be a whole number from 0 to 24');
+  if (!whole(policy.generatedLength, 12, POLICY_MAX_LENGTH_CAP)) {
+    problems.push(`generatedLength must be a whole number from 12 to ${POLICY_MAX_LENGTH_CAP}`);
+  } else if (
+    Number.isInteger(policy.minLength) &&
+    Number.isInteger(policy.maxLength) &&
+    (policy.generatedLength < policy.minLength || policy.generatedLength > policy.maxLength)
+  ) {
+    problems.push('generatedLength must be from minLength to maxLength');
+  }
+  if (
+    problems.length === 0 &&
+    Math.max(policy.required.length, policy.minClasses) > Math.min(policy.generatedLength, available.length)
+  ) {
+    problems.push('the required classes cannot all fit in a generated password');
+  }
+  return problems;
+}
+
 /** A rule a password broke, named so a caller can fix it; never includes the password. */
 export interface PolicyViolation {
   rule: 'length' | 'character' | 'required-class' | 'class-count' | 'username' | 'blocklist' | 'context-word';

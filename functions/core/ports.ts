@@ -14,6 +14,11 @@ export interface Directory {
   findRealm(idOrName: string): Promise<Realm | undefined>;
   /** Creates a realm; throws ConflictError if the id or the name is taken. */
   createRealm(realm: Realm): Promise<void>;
+  /**
+   * Replaces an existing realm's record (its password settings: the operator's `realm policy
+   * set`); the id and the name never change. Throws NotFoundError if no such realm exists.
+   */
+  replaceRealm(realm: Realm): Promise<void>;
   getUser(userId: string): Promise<User | undefined>;
   /** Every user with this username, one per realm at most. */
   findUsersByUsername(username: string): Promise<User[]>;

@@ -6,7 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { fileBlocklist } from '#adapters/blocklist.ts';
 import { SERVICE_WORDS } from '#adapters/settings.ts';
-import { ConflictError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
+import { ConflictError, NotFoundError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
@@ -100,6 +100,14 @@ export class InMemoryDirectory implements Directory {
     );
     if (taken)
       throw new ConflictError(`The realm ${realm.realmId} already exists.`, { reason: 'AlreadyExists' });
+    this.realms.set(realm.realmId, copy(realm));
+  }
+
+  async replaceRealm(realm: Realm): Promise<void> {
+    this.enter('replaceRealm');
+    const current = this.realms.get(realm.realmId);
+    if (!current || current.name !== realm.name)
+      throw new NotFoundError('Realm', 'The realm does not exist.');
     this.realms.set(realm.realmId, copy(realm));
   }
 
