@@ -124,3 +124,6 @@ export function fileBlocklist(candidates: () => string[] = () => blocklistCandid
     has: (password) => open().has(password),
   };
 }
+
+/** The one list of a container (a function, the local API): opened the first time a chosen password is checked. */
+export const CONTAINER_BLOCKLIST: PasswordBlocklist = fileBlocklist();

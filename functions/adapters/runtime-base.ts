@@ -13,7 +13,7 @@ import type { PasswordHasher } from '#core/hashing.ts';
 import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
-import { fileBlocklist } from './blocklist.ts';
+import { CONTAINER_BLOCKLIST } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
@@ -36,9 +36,6 @@ export interface RuntimeOptions {
   notifier?: Notifier;
   blocklist?: PasswordBlocklist;
 }
-
-/** One per container, read from the build's artifact the first time a chosen password is checked. */
-const containerBlocklist = fileBlocklist();
 
 /** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
 const noNotifier: Notifier = {
@@ -71,7 +68,7 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
       databaseSecretPrefix: settings.databaseSecretPrefix,
       serviceWords: SERVICE_WORDS,
     },
-    blocklist: options.blocklist ?? containerBlocklist,
+    blocklist: options.blocklist ?? CONTAINER_BLOCKLIST,
   };
   return { logger, dynamoDb, secretsManager, settings, deps };
 }

@@ -4,7 +4,7 @@
  * be told to fail on demand, so compensation paths are as easy to reach as the happy path.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { fileBlocklist } from '#adapters/blocklist.ts';
+import { CONTAINER_BLOCKLIST } from '#adapters/blocklist.ts';
 import { SERVICE_WORDS } from '#adapters/settings.ts';
 import { ConflictError, NotFoundError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
@@ -25,8 +25,8 @@ import type {
   UseCaseDeps,
 } from '#core/ports.ts';
 
-/** The blocklist every fake deps share: the build's artifact, read once per test file. */
-export const TEST_BLOCKLIST = fileBlocklist();
+/** The blocklist every fake deps share: the build's artifact, the runtime's own instance. */
+export const TEST_BLOCKLIST = CONTAINER_BLOCKLIST;
 
 /**
  * How one call fails. `landed`: the write is applied and *then* the call throws, like a

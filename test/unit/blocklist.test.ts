@@ -120,7 +120,7 @@ describe('the blocklist artifact', () => {
   it('finds every entry of the source list, whole', () => {
     const missed = entries.filter((entry) => !list.has(entry));
     expect(missed).toEqual([]);
-  });
+  }, 120_000); // ~440 000 positioned reads: seconds alone, much more on a shared, loaded machine
 
   it('matches case-insensitively and after NFKC: upper, title and full-width variants hit', () => {
     for (const word of ['password', 'iloveyou', 'qwertyuiop', '1qaz2wsx3edc4rfv']) {
@@ -150,7 +150,7 @@ describe('the blocklist artifact', () => {
       }
     }
     expect(checked).toBeGreaterThan(20_000);
-  });
+  }, 60_000);
 
   it('gives no false positive across 200 000 random strong passwords', () => {
     const alphabet = `abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789${ASCII_SPECIALS}`;
@@ -161,7 +161,7 @@ describe('the blocklist artifact', () => {
       if (list.has(password) && !keys.has(blocklistKey(password))) hits++;
     }
     expect(hits).toBe(0);
-  });
+  }, 120_000);
 
   it('never holds a generated password, under any preset', () => {
     for (const name of POLICY_PRESET_NAMES) {
@@ -170,7 +170,7 @@ describe('the blocklist artifact', () => {
         expect(list.has(generatePassword(policy, { username: 'alice' }, cryptoRandom)), name).toBe(false);
       }
     }
-  });
+  }, 60_000);
 
   it('refuses a file that is not the artifact, and fails closed (503) when the artifact is missing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rekey-blocklist-'));
