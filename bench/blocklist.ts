@@ -141,7 +141,7 @@ export function formatBlocklist(cost: BlocklistCost): string {
       ['artifact size (KB)', cost.artifactKb.toFixed(0), 'reported', '-'],
       ['lookup, median (ms)', cost.lookupMs.toFixed(4), '≤ 0.05', cost.lookupMs <= 0.05 ? 'yes' : 'NO'],
       [
-        'first check in a fresh node: find, read and map the artifact, one lookup (ms)',
+        'first check in a fresh node: open the artifact, read its index, one lookup (ms)',
         cost.firstCheckMs.toFixed(1),
         '≤ 10',
         cost.firstCheckMs <= 10 ? 'yes' : 'NO',

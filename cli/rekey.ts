@@ -85,7 +85,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
   ],
   [
     'realm policy show',
-    `realm policy show --realm ID                 print a realm's password policy (the rules in force, with
+    `realm policy show --realm ID                print a realm's password policy (the rules in force, with
                                               "blocklist") and its password options, as JSON`,
   ],
   ['user create', 'user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]'],
@@ -765,7 +765,9 @@ function changedRealm(realm: Realm, values: PolicyValues): Realm {
   }
   if (values.name !== undefined) changes.name = values.name;
   const own = Object.keys(changes).length > 0;
-  const policy: PasswordPolicy = own ? { ...base, name: 'custom', ...changes } : base;
+  // A new own policy is named `custom` unless --name says otherwise; an own policy keeps its name.
+  const ownName = values.preset !== undefined || typeof realm.policy === 'string' ? 'custom' : base.name;
+  const policy: PasswordPolicy = own ? { ...base, name: ownName, ...changes } : base;
   const problems = policyProblems(policy);
   if (problems.length > 0) throw new UsageError(`the policy is not valid: ${problems.join('; ')}`);
   const adminsChoose = booleanOption(values['admins-choose-passwords'], '--admins-choose-passwords');
