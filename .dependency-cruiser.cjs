@@ -21,7 +21,7 @@ const OPERATIONS = [...new Set([...ROUTE_OPERATIONS, 'ticket-worker', 'sweeper',
 const OPERATION_FOLDER = `^functions/(${OPERATIONS.join('|')})/`;
 
 /** Functions that never hash a password: their bundles must not load the argon2id binding. */
-const NON_HASHING_ENTRIES = ['manage-ddm-admin', 'sweeper', 'token-authorizer'].map(
+const NON_HASHING_ENTRIES = ['manage-ddm-admin', 'password-page', 'sweeper', 'token-authorizer'].map(
   (name) => `^functions/${name}/handler\\.ts$`,
 );
 

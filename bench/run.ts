@@ -8,6 +8,7 @@ import { measureArgon2 } from './argon2.ts';
 import { formatBlocklist, measureBlocklist } from './blocklist.ts';
 import { cdkDefaultBundle, floorModules, measureBundles } from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
+import { formatPage, measurePage } from './page.ts';
 import { table } from './stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -98,6 +99,10 @@ console.log(
 const enumeration = await measureEnumeration(Number(process.env.BENCH_ENUMERATION_CALLS ?? 200));
 console.log('\n## Change-password: known user vs unknown user (username enumeration by timing)\n');
 console.log(formatEnumeration(enumeration));
+
+const page = await measurePage(Number(process.env.BENCH_PAGE_RUNS ?? RUNS));
+console.log("\n## The end user's page (GET /password in headless Chromium, local gateway)\n");
+console.log(formatPage(page));
 
 console.log('\n## Common-password blocklist (issue 13)\n');
 console.log(formatBlocklist(measureBlocklist(RUNS)));

@@ -83,6 +83,11 @@ export const ENV = {
   jwtIssuer: 'REKEY_JWT_ISSUER',
   jwtAudience: 'REKEY_JWT_AUDIENCE',
   jwksUrl: 'REKEY_JWKS_URL',
+  /**
+   * The end user's page (`GET /password`) that notifications carrying a temporary password and
+   * ticket results link to (optional: unset, no link). The stacks' `passwordPageUrl` prop.
+   */
+  passwordPageUrl: 'REKEY_PASSWORD_PAGE_URL',
   /** The sweeper's grace for unreferenced secrets (optional; seconds). */
   sweeperGraceSeconds: 'REKEY_SWEEPER_GRACE_SECONDS',
 } as const;

@@ -168,6 +168,27 @@ export const ROUTES: readonly RouteDefinition[] = [
       notifies: ['email'],
     },
   },
+  {
+    operation: 'password-page',
+    checksChosenPasswords: false,
+    hashes: false,
+    methods: ['GET'],
+    path: '/password',
+    // The page posts to change-password (seed 001): its errors speak that route's dialect.
+    dialect: 'oci',
+    // The end user's page: whoever holds a temporary password, no token.
+    auth: 'public',
+    answersOtherMethods: false,
+    seed: '001',
+    // Its script and style (no inline script, so the CSP forbids every inline one), and the
+    // rules of a realm's policy, which read realm records only (GetItem) and write nothing.
+    alsoServes: [
+      { path: '/password/page.js', methods: ['GET'] },
+      { path: '/password/page.css', methods: ['GET'] },
+      { path: '/password/rules', methods: ['GET'] },
+    ],
+    access: { table: ['GetItem'], writes: [] },
+  },
 ];
 
 /** Every path and its methods a row serves: its own path first, then `alsoServes`. */

@@ -16,7 +16,9 @@ export interface RekeyStacks {
 }
 
 /** API settings a caller may give in code rather than through context (tests, other apps). */
-export type RekeyOptions = Partial<Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle'>>;
+export type RekeyOptions = Partial<
+  Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle' | 'passwordPageUrl'>
+>;
 
 /** Adds rekey's stacks to `app`, reading settings from its context. */
 export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
@@ -25,6 +27,8 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     description: 'rekey: directory table and secrets key',
   });
   const jwksUrl = app.node.tryGetContext('jwksUrl') as string | undefined;
+  // The end user's page notifications link to (context `passwordPageUrl`); default: the API's own.
+  const passwordPageUrl = app.node.tryGetContext('passwordPageUrl') as string | undefined;
   const api = new ApiStack(app, 'RekeyApi', {
     description: 'rekey: HTTP API and one function per operation',
     // CDK declares ITable's optional members without `| undefined`, which exactOptionalPropertyTypes
@@ -36,6 +40,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     ...(jwksUrl ? { jwksUrl } : {}),
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    ...(passwordPageUrl ? { passwordPageUrl } : {}),
     ...options,
   });
   const operations = new OperationsStack(app, 'RekeyOperations', {
@@ -44,6 +49,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     secretsKey: stateful.secretsKey,
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    passwordPageUrl: api.passwordPageUrl,
   });
   return { stateful, api, operations };
 }

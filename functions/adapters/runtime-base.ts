@@ -16,6 +16,7 @@ import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } 
 import { CONTAINER_BLOCKLIST } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
+import { passwordPageLinker } from './password-page-link.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
 import { type RekeySettings, SERVICE_WORDS, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
@@ -67,6 +68,7 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
       serviceWords: SERVICE_WORDS,
+      passwordPageLink: passwordPageLinker(settings.passwordPageUrl),
     },
     blocklist: options.blocklist ?? CONTAINER_BLOCKLIST,
   };

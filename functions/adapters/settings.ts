@@ -15,6 +15,8 @@ export interface RekeySettings {
   databaseSecretPrefix: string;
   /** Optional: set (by the stacks) only for functions that write a secret's value. */
   kmsKeyId: string | undefined;
+  /** Optional: the end user's page, linked from notifications and ticket results. */
+  passwordPageUrl?: string | undefined;
 }
 
 /**
@@ -58,6 +60,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySett
     temporarySecretPrefix: requiredSetting(env, ENV.temporarySecretPrefix),
     databaseSecretPrefix: requiredSetting(env, ENV.databaseSecretPrefix),
     kmsKeyId: optionalSetting(env, ENV.kmsKeyId),
+    passwordPageUrl: optionalSetting(env, ENV.passwordPageUrl),
   };
 }
 

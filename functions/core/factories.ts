@@ -11,6 +11,9 @@ import {
 } from './model.ts';
 import type { PolicyPresetName } from './policy.ts';
 
+/** The policy of a realm created without one (the end user's page shows its rules by default). */
+export const DEFAULT_REALM_POLICY: PolicyPresetName = 'oci';
+
 /** A new realm with rekey's defaults, except where `options` says otherwise. */
 export function newRealm(
   realmId: string,
@@ -27,7 +30,7 @@ export function newRealm(
   return {
     realmId,
     name,
-    policy: options.policy ?? 'oci',
+    policy: options.policy ?? DEFAULT_REALM_POLICY,
     temporaryPasswordLifetimeSeconds:
       options.temporaryPasswordLifetimeSeconds ?? DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
     adminsChoosePasswords: options.adminsChoosePasswords ?? true,

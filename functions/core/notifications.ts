@@ -4,8 +4,8 @@
  * user's own e-mail address or phone, never to the caller.
  */
 import { InvalidInputError, UnavailableError } from './errors.ts';
-import type { User } from './model.ts';
-import type { Notification, NotificationChannel, Notifier, UseCaseDeps } from './ports.ts';
+import type { Realm, User } from './model.ts';
+import type { Notification, NotificationChannel, Notifier, RekeyConfig, UseCaseDeps } from './ports.ts';
 
 /** Where one notification goes. */
 export interface Recipient {
@@ -36,17 +36,34 @@ export function recipientsFor(
   });
 }
 
-/** What the user reads: the password, when it expires, and that it must be changed. */
+/**
+ * The end user's page for one user, with the realm and the username filled in: what a
+ * notification or a ticket result links to. Never a password. Undefined when no page is
+ * configured (the page's own query words are the adapter's: functions/adapters/password-page-link.ts).
+ */
+export function passwordPageLink(
+  config: Pick<RekeyConfig, 'passwordPageLink'>,
+  realm: Pick<Realm, 'name'>,
+  user: Pick<User, 'username'>,
+): string | undefined {
+  return config.passwordPageLink?.(realm, user);
+}
+
+/**
+ * What the user reads: the password, when it expires, that it must be changed and, when a
+ * page is configured, where to change it.
+ */
 export function temporaryPasswordNotification(
   recipient: Recipient,
   user: Pick<User, 'username'>,
   password: string,
   expiresAt: string,
+  link?: string,
 ): Notification {
   const subject = 'Your new temporary password';
   const text =
     recipient.channel === 'phone'
-      ? `Temporary password for ${user.username}: ${password} (expires ${expiresAt}; change it at your next sign-in).`
+      ? `Temporary password for ${user.username}: ${password} (expires ${expiresAt}; change it at your next sign-in).${link ? ` Choose your own now: ${link}` : ''}`
       : [
           `Hello ${user.username},`,
           '',
@@ -55,6 +72,7 @@ export function temporaryPasswordNotification(
           `    ${password}`,
           '',
           `It expires at ${expiresAt}. You will be asked to choose a new password when you next sign in.`,
+          ...(link ? ['', 'You can also choose it now, on this page:', '', `    ${link}`] : []),
         ].join('\n');
   return { channel: recipient.channel, to: recipient.to, subject, text };
 }
@@ -75,9 +93,12 @@ export async function sendTemporaryPassword(
   user: Pick<User, 'userId' | 'username'>,
   password: string,
   expiresAt: string,
+  link?: string,
 ): Promise<NotificationOutcome> {
   const results = await Promise.allSettled(
-    recipients.map((r) => deps.notifier.send(temporaryPasswordNotification(r, user, password, expiresAt))),
+    recipients.map((r) =>
+      deps.notifier.send(temporaryPasswordNotification(r, user, password, expiresAt, link)),
+    ),
   );
   const failed: NotificationChannel[] = [];
   results.forEach((result, i) => {

@@ -131,6 +131,11 @@ export interface RekeyConfig {
    * so that the core names no vendor.
    */
   serviceWords: readonly string[];
+  /**
+   * The link to the end user's page for one user, prefilled (never with a password), for
+   * what carries a temporary password; unset when no page is configured.
+   */
+  passwordPageLink?: ((realm: { name: string }, user: { username: string }) => string) | undefined;
 }
 
 /** What every use case may touch. */

@@ -40,6 +40,11 @@ export interface PasswordResetCompleted {
   passwordSecretId: string;
   /** When that secret (and a temporary credential) expires. */
   expiresAt: string;
+  /**
+   * Where the user chooses their own password (the end user's page, prefilled), for the
+   * ticket's note; present only when a page is configured. Never a password.
+   */
+  passwordPageUrl?: string;
 }
 
 export interface PasswordResetFailed {
@@ -136,7 +141,7 @@ export function failedResult(
 /** The `PasswordResetCompleted` result of a reset. */
 export function completedResult(
   ticket: Ticket,
-  issued: { passwordSecretId: string; expiresAt: string },
+  issued: { passwordSecretId: string; expiresAt: string; passwordPageUrl?: string },
 ): TicketResult {
   return {
     detailType: DETAIL_TYPES.completed,
@@ -146,6 +151,7 @@ export function completedResult(
       userId: ticket.userId,
       passwordSecretId: issued.passwordSecretId,
       expiresAt: issued.expiresAt,
+      ...(issued.passwordPageUrl ? { passwordPageUrl: issued.passwordPageUrl } : {}),
     },
   };
 }

@@ -17,6 +17,8 @@ export interface HttpReply {
   status?: number;
   /** The success body, before the dialect adds its request id (Alibaba). */
   body?: object;
+  /** A body sent as it is instead (a page, a script, a style): `headers` names its content-type. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -51,11 +53,12 @@ export function httpHandler(options: HttpRouteOptions, handle: (request: HttpReq
       const reply = await handle({ event, context, requestId });
       const status = reply.status ?? 200;
       logger.info('request served', { routeKey: event.routeKey, status, requestId });
+      const headers = { ...dialect.headers(requestId, clientRequestIdOf(event, dialect)), ...reply.headers };
+      if (reply.text !== undefined) {
+        return { ...jsonResponse(status, undefined, headers), body: reply.text };
+      }
       const body = reply.body === undefined ? undefined : dialect.successBody(reply.body, requestId);
-      return jsonResponse(status, body, {
-        ...dialect.headers(requestId, clientRequestIdOf(event, dialect)),
-        ...reply.headers,
-      });
+      return jsonResponse(status, body, headers);
     });
 }
 

@@ -173,6 +173,8 @@ export const passwordResetCompleted = z.strictObject({
   userId: z.string(),
   passwordSecretId: z.string(),
   expiresAt: z.iso.datetime(),
+  /** The end user's page, prefilled for the user (when one is configured): for the ticket's note. */
+  passwordPageUrl: z.optional(z.url()),
 });
 
 /** The detail of `PasswordResetFailed`, as the bus carries it. */

@@ -16,7 +16,7 @@ import {
   EventBridgeResultPublisher,
   RESULT_SOURCE,
 } from '#adapters/eventbridge-publisher.ts';
-import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { createRuntime, type RekeySettings, type Runtime } from '#adapters/runtime.ts';
 import type { Notifier } from '#core/ports.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
@@ -39,6 +39,8 @@ export interface BusEvent {
 }
 
 export interface LocalEventBusOptions {
+  /** The runtime's settings (the local API's, with its page's URL); default: from the environment. */
+  settings?: RekeySettings;
   endpoint: LocalEndpoint;
   dataDir: string;
   clients: ClientOptions;
@@ -69,7 +71,11 @@ export const deadLetterLogPath = (dataDir: string) => join(dataDir, 'dead-letter
 /** Builds the worker, the queue and the bus, and plugs the bus into the local endpoint. */
 export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const base = createRuntime('ticket-worker', { clients: options.clients, notifier: options.notifier });
+  const base = createRuntime('ticket-worker', {
+    clients: options.clients,
+    notifier: options.notifier,
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
   const runtime = options.customizeRuntime?.('ticket-worker', base) ?? base;
   const publisher = new EventBridgeResultPublisher(
     createEventBridgeClient(options.clients),

@@ -7,7 +7,8 @@ import './local-env.ts';
 import { join } from 'node:path';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
-import { createRuntime, type Runtime } from '#adapters/runtime.ts';
+import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
+import { ENV } from '#functions/contracts.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
@@ -62,10 +63,20 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
 
   const runtimes = new Map<string, Runtime>();
   const handlers = new Map<string, RouteHandler>();
+  // The gateway listens first (it finds each handler per request), so the runtimes know its
+  // URL: locally, notifications and ticket results link to this very gateway's page.
+  const gateway = await startGateway({
+    port: options.port ?? 0,
+    routes: ROUTES,
+    handlers,
+    verifyToken: (token) => verifyToken(devKey, token),
+    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
+  });
+  const settings = { ...settingsFromEnv(), passwordPageUrl: localPasswordPageUrl(gateway.url) };
   // Locally, every notification goes to the outbox; in AWS only notifying functions get SES/SNS.
   const outbox = new OutboxNotifier(join(dataDir, 'outbox.jsonl'));
   for (const route of ROUTES) {
-    const base = createRuntime(route.operation, { clients, notifier: outbox });
+    const base = createRuntime(route.operation, { clients, notifier: outbox, settings });
     const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
     runtimes.set(route.operation, runtime);
     handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
@@ -78,18 +89,12 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
         dataDir,
         clients,
         notifier: outbox,
+        settings,
         ...(options.customizeRuntime ? { customizeRuntime: options.customizeRuntime } : {}),
       })
     : undefined;
   if (bus) runtimes.set('ticket-worker', bus.runtime);
 
-  const gateway = await startGateway({
-    port: options.port ?? 0,
-    routes: ROUTES,
-    handlers,
-    verifyToken: (token) => verifyToken(devKey, token),
-    ...(options.accessLog ? { accessLog: options.accessLog } : {}),
-  });
   return {
     gateway,
     backend,
@@ -104,6 +109,14 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
       await backend?.close();
     },
   };
+}
+
+/**
+ * The page notifications link to: REKEY_PASSWORD_PAGE_URL when set (a proxy in front, say),
+ * else this gateway's own `/password`.
+ */
+export function localPasswordPageUrl(gatewayUrl: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env[ENV.passwordPageUrl] || `${gatewayUrl}/password`;
 }
 
 async function loadHandlerModule(route: RouteDefinition): Promise<HandlerModule> {

@@ -107,6 +107,7 @@ Try:
   export REKEY_TOKEN=${token}
   curl -s -X POST ${api.gateway.url}/20160918/users/${alice.userId}/uiPassword -H "Authorization: Bearer $REKEY_TOKEN"
   ${cliEnv}npx rekey secret get <passwordSecretId from the answer>
+  then choose alice's own password at ${api.gateway.url}/password?tenancy=democorp&username=alice
 ${endpointNote}
 The CLI finds this server through ${join(dataDir, RUN_FILE)} (removed when it stops).`);
 

@@ -48,6 +48,11 @@ export interface ApiStackProps extends StackProps {
    * rather than the one the admin routes use. Default: 10 requests/s, bursts of 20.
    */
   publicRouteThrottle?: { rateLimit: number; burstLimit: number };
+  /**
+   * The end user's page that notifications carrying a temporary password link to (a custom
+   * domain, say). Default: this API's own `/password` route.
+   */
+  passwordPageUrl?: string;
 }
 
 /** The default throttle of unauthenticated routes (see ApiStackProps.publicRouteThrottle). */
@@ -81,6 +86,8 @@ export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly functions = new Map<string, RekeyFunction>();
+  /** The page notifications link to: the `passwordPageUrl` prop, or this API's own. */
+  readonly passwordPageUrl: string;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -89,6 +96,7 @@ export class ApiStack extends Stack {
       description: 'rekey: password operations in five vendor dialects',
       createDefaultStage: false,
     });
+    this.passwordPageUrl = props.passwordPageUrl ?? `${this.api.apiEndpoint}/password`;
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
@@ -207,6 +215,8 @@ export class ApiStack extends Stack {
       );
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
+    // What carries a temporary password links to the end user's page.
+    if (access.notifies) fn.function.addEnvironment(ENV.passwordPageUrl, this.passwordPageUrl);
     this.functions.set(route.operation, fn);
     return fn;
   }

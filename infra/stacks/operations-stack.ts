@@ -27,6 +27,11 @@ export interface OperationsStackProps extends StackProps {
   workerConcurrency?: number;
   /** How often the sweeper runs. Default 15 minutes. */
   sweepEvery?: Duration;
+  /**
+   * The end user's page (`https://…/password`) the ticket worker's notifications and result
+   * events link to. Default: none (no link); buildRekey passes the API's own page.
+   */
+  passwordPageUrl?: string;
 }
 
 const WORKER_TIMEOUT = Duration.seconds(60);
@@ -80,6 +85,7 @@ export class OperationsStack extends Stack {
         [ENV.emailFrom]: props.emailSender,
         // The runtime reads both prefixes; the worker is granted only the temporary one.
         [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
+        ...(props.passwordPageUrl ? { [ENV.passwordPageUrl]: props.passwordPageUrl } : {}),
       },
     })
       // Idempotency records per ticket: claimed and completed with PutItem, read back with

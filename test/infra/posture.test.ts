@@ -142,7 +142,13 @@ describe('the HTTP API', () => {
     }>;
     expect(stages).toHaveLength(1);
     const publicKeys = ROUTES.filter((r) => r.auth === 'public').flatMap(routeKeys);
-    expect(publicKeys).toEqual(['PUT /20160918/changepassword']);
+    expect(publicKeys).toEqual([
+      'PUT /20160918/changepassword',
+      'GET /password',
+      'GET /password/page.js',
+      'GET /password/page.css',
+      'GET /password/rules',
+    ]);
     expect(stages[0]?.Properties.RouteSettings).toEqual(
       Object.fromEntries(
         publicKeys.map((key) => [key, { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }]),
@@ -154,6 +160,64 @@ describe('the HTTP API', () => {
       (r) => (r as { Properties: { RouteKey: string } }).Properties.RouteKey,
     );
     for (const key of publicKeys) expect(routeKeysInTemplate).toContain(key);
+  });
+
+  it("serves the end user's page, its script, style and rules without an authorizer, from the page's own function", () => {
+    // The headers (CSP, frame-ancestors, no-referrer, no-store, nosniff) are set by that
+    // function's handler on every answer: test/integration/password-page.test.ts.
+    const routes = api.findResources('AWS::ApiGatewayV2::Route') as Record<
+      string,
+      {
+        Properties: {
+          RouteKey: string;
+          AuthorizationType?: string;
+          Target: { 'Fn::Join': [string, unknown[]] };
+        };
+      }
+    >;
+    const pageRoutes = Object.values(routes).filter((r) => / \/password(\/|$)/.test(r.Properties.RouteKey));
+    expect(pageRoutes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'GET /password',
+      'GET /password/page.css',
+      'GET /password/page.js',
+      'GET /password/rules',
+    ]);
+    const integrations = api.findResources('AWS::ApiGatewayV2::Integration') as Record<
+      string,
+      { Properties: { IntegrationUri: { 'Fn::GetAtt': [string, string] } } }
+    >;
+    for (const route of pageRoutes) {
+      expect(route.Properties.AuthorizationType ?? 'NONE').toBe('NONE');
+      const target = JSON.stringify(route.Properties.Target);
+      const [id] = Object.entries(integrations).find(([key]) => target.includes(key)) ?? [];
+      expect(id, route.Properties.RouteKey).toMatch(/PasswordPageIntegration/);
+      expect(integrations[id ?? '']?.Properties.IntegrationUri['Fn::GetAtt'][0]).toMatch(/^PasswordPage/);
+    }
+  });
+
+  it("gives what carries a temporary password the page's URL: the API's own /password, or the passwordPageUrl prop", () => {
+    const variable = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map(
+          (fn) =>
+            (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties,
+        )
+        .map((p) => p.Environment?.Variables?.REKEY_PASSWORD_PAGE_URL)
+        .filter((v) => v !== undefined);
+    // The notifying functions (random-password, change-password) and the ticket worker.
+    const own = variable(api);
+    expect(own).toHaveLength(ROUTES.filter((r) => r.access.notifies).length);
+    for (const value of own) expect(JSON.stringify(value)).toMatch(/ApiEndpoint.*\/password"/);
+    expect(variable(operations)).toHaveLength(1);
+    const app = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-page-')),
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    });
+    const stacks = buildRekey(app, { passwordPageUrl: 'https://id.example.com/password' });
+    expect(variable(Template.fromStack(stacks.api))).toEqual(
+      own.map(() => 'https://id.example.com/password'),
+    );
+    expect(variable(Template.fromStack(stacks.operations))).toEqual(['https://id.example.com/password']);
   });
 
   it('takes the public throttle from the stack props', () => {

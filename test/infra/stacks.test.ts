@@ -121,6 +121,8 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
     dynamodb: ['GetItem', 'PutItem', 'DeleteItem'],
     secretsmanager: ['CreateSecret', 'TagResource', 'DeleteSecret'],
   },
+  // The end user's page: the rules read a realm by id or by name (findRealm: GetItem only).
+  'RekeyApi/PasswordPage': { dynamodb: ['GetItem'], secretsmanager: [] },
   // getInstance GetItem, saveInstance PutItem; vault.create (deleted by name on a failed
   // create or record), then read + putValue for every later change.
   'RekeyApi/ManageDdmAdmin': {

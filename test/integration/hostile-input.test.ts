@@ -1197,6 +1197,95 @@ function ddmAdminTable(method: 'PUT' | 'POST'): RouteTable {
   };
 }
 
+function passwordPageTable(): RouteTable {
+  const target = '/password';
+  const query = (params: string) => `${target}?${params}`;
+  const texts: Array<[string, string, RegExp?]> = [
+    ['an empty NAME', '', /empty/],
+    ['a whitespace-only NAME', '   ', /space/],
+    ['a NAME with a leading space', ' alice', /space/],
+    ['a NAME of 256 characters', 'a'.repeat(256), /at most/],
+    ['a NAME with a NUL', 'ali\u0000ce'],
+    ['a NAME with a control character', 'ali\u0007ce'],
+    ['a NAME with a bidi override (U+202E)', '\u202eecila'],
+    ['a NAME with a zero-width space', 'al\u200bice'],
+    ['a NAME with a right-to-left mark', 'alice\u200f'],
+    ['a NAME with a no-break space', 'ali\u00a0ce'],
+    ['a NAME with a decomposed accent (NFD)', 'jose\u0301', /NFKC/],
+    ['a full-width look-alike NAME', '\uff41\uff4c\uff49\uff43\uff45', /NFKC/],
+    ['a NAME with a zero-width joiner', 'al\u200dice'],
+  ];
+  const cases: HostileCase[] = [
+    ...['username', 'tenancy'].flatMap((field) =>
+      texts.map(([what, value, message]) => ({
+        what: `${what.replace('NAME', field)} to prefill`,
+        target: query(`${field}=${encodeURIComponent(value)}`),
+        status: 400,
+        message: message ?? new RegExp(field),
+      })),
+    ),
+    ...['currentPassword', 'newPassword', 'password'].map((name) => ({
+      what: `a ${name} in the page's URL (never repeated)`,
+      target: query(`username=alice&${name}=${CURRENT}`),
+      status: 400,
+      message: /unknown parameter/,
+      notEchoed: [CURRENT, name],
+    })),
+    {
+      what: 'a repeated prefill parameter',
+      target: query('username=alice&username=bob'),
+      status: 400,
+      message: /more than once/,
+    },
+    {
+      what: 'a query parameter __proto__[polluted]',
+      target: query('__proto__[polluted]=yes&username=alice'),
+      status: 400,
+      message: /__proto__/,
+    },
+    {
+      what: 'a query parameter constructor[prototype][polluted]',
+      target: query('constructor[prototype][polluted]=yes'),
+      status: 400,
+      message: /constructor/,
+    },
+    {
+      what: 'a query parameter __proto__',
+      target: query('__proto__=x&username=alice'),
+      status: 400,
+      message: /__proto__/,
+    },
+    {
+      what: 'a prefill that is not valid UTF-8',
+      target: query('username=alice%FF'),
+      status: 400,
+      message: /UTF-8/,
+    },
+    {
+      what: 'a prefill with an encoded lone surrogate',
+      target: query('username=%ED%A0%80'),
+      status: 400,
+      message: /UTF-8/,
+    },
+    ...unknownQueryCases(query('username=alice'), 'tenancy2=demo'),
+    {
+      what: 'a 1 MB prefill (the HTTP layer refuses the request line)',
+      target: query(`username=${ONE_MB}`),
+      status: 431,
+      layer: 'http',
+    },
+  ];
+  return {
+    label: "GET /password (the end user's page, public)",
+    dialect: 'oci',
+    method: 'GET',
+    target,
+    tokenHeader: undefined,
+    contentType: undefined,
+    cases,
+  };
+}
+
 const TABLES: RouteTable[] = [
   uiPasswordTable(),
   changePasswordTable(),
@@ -1204,6 +1293,7 @@ const TABLES: RouteTable[] = [
   resetUserPasswordTable(),
   ddmAdminTable('PUT'),
   ddmAdminTable('POST'),
+  passwordPageTable(),
 ];
 
 // ---------------------------------------------------------------------------------------

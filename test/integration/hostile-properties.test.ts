@@ -30,6 +30,7 @@ import { createHandler as changePasswordHandler } from '#functions/change-passwo
 import { createHandler as uiPasswordHandler } from '#functions/create-or-reset-ui-password/handler.ts';
 import { uiPasswordResponse } from '#functions/create-or-reset-ui-password/schema.ts';
 import { createHandler as ddmHandler } from '#functions/manage-ddm-admin/handler.ts';
+import { createHandler as passwordPageHandler } from '#functions/password-page/handler.ts';
 import { createHandler as randomPasswordHandler } from '#functions/reset-random-password/handler.ts';
 import { randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
 import { createHandler as resetUserPasswordHandler } from '#functions/reset-user-password/handler.ts';
@@ -102,6 +103,8 @@ beforeAll(async () => {
     'reset-random-password': randomPasswordHandler,
     'reset-user-password': resetUserPasswordHandler,
     'manage-ddm-admin': ddmHandler,
+    // Built like the others; its hostile inputs (prefill, query) are in hostile-input.test.ts.
+    'password-page': passwordPageHandler,
   };
   for (const route of ROUTES) {
     const create = modules[route.operation];

@@ -46,6 +46,7 @@ const GIVEN = {
   ddmSecond: 'Ddm-Admin-2027',
   ddmRefused: 'Ddm&Admin$2026',
   ticket: 'Ticket-Dictated-Pass-8',
+  pageQuery: 'Typed-Into-Url-Bar-77',
 } as const;
 /** DDM passwords are meant to live in their secret (and nowhere else). */
 const VAULTED_GIVEN = new Set<string>([GIVEN.ddmFirst, GIVEN.ddmSecond]);
@@ -205,6 +206,21 @@ beforeAll(async () => {
   });
   expect((await send('PUT', `/20160918/changepassword?${query}`, {})).status).toBe(200);
   await change({ username: 'np-one', currentPassword: GIVEN.changeNewByQuery, newPassword: GIVEN.changeNew });
+
+  // The end user's page: the page, its script, style and rules, and a password someone put
+  // in the page's URL (refused, never repeated).
+  for (const path of [
+    '/password?tenancy=democorp&username=np-one',
+    '/password/page.js',
+    '/password/page.css',
+    '/password/rules?tenancy=democorp',
+    '/password/rules?tenancy=no-such-corp',
+  ]) {
+    expect((await send('GET', path, {})).status).toBe(200);
+  }
+  expect((await send('GET', `/password?username=np-one&currentPassword=${GIVEN.pageQuery}`, {})).status).toBe(
+    400,
+  );
 
   // Huawei random-password: both channels, and a channel the user lacks.
   const random = (userId: string, channels: string) =>
@@ -372,6 +388,28 @@ describe('no plaintext password, across every operation', () => {
     }
     // u-np3 was told by e-mail and SMS (route), then by e-mail (ticket).
     expect(delivered).toBe(3);
+  });
+
+  it("links every notification that carries a password to the end user's page, and no link carries one", () => {
+    const carrying = t.api.outbox
+      .read()
+      .filter((entry) =>
+        generated().some((g) => forms(g.password).some((form) => entry.text.includes(form))),
+      );
+    expect(carrying).toHaveLength(3);
+    for (const entry of carrying) {
+      const links = entry.text.match(/https?:\/\/\S+/g) ?? [];
+      expect(links, 'the links in a notification').toEqual([
+        `${t.url}/password?tenancy=democorp&username=np-three`,
+      ]);
+      for (const link of links) expectNoneIn(link, 'a page link');
+    }
+    const completed = (t.api.bus?.results() ?? []).filter(
+      (e) => e['detail-type'] === 'PasswordResetCompleted',
+    );
+    expect(completed.map((e) => (e.detail as { passwordPageUrl?: string }).passwordPageUrl)).toContain(
+      `${t.url}/password?tenancy=democorp&username=np-three`,
+    );
   });
 
   it('appears nowhere in the table, idempotency and ticket records included: only hashes', async () => {

@@ -11,7 +11,12 @@ import {
   loadUserInRealm,
 } from '../credentials.ts';
 import type { CredentialKind } from '../model.ts';
-import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
+import {
+  passwordPageLink,
+  recipientsFor,
+  sendTemporaryPassword,
+  undeliveredPasswordError,
+} from '../notifications.ts';
 import type { UseCaseDeps } from '../ports.ts';
 import {
   completedResult,
@@ -93,14 +98,22 @@ async function resetForTicket(
   ticket: Ticket,
   requestId: string,
   resetLines: ResetLines,
-): Promise<{ passwordSecretId: string; expiresAt: string }> {
+): Promise<{ passwordSecretId: string; expiresAt: string; passwordPageUrl?: string }> {
   const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
   assertPasswordSettable(user, realm);
   const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
   const kind = ticketCredentialKind(ticket);
 
   const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
-  const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
+  const link = passwordPageLink(deps.config, realm, user);
+  const { failed } = await sendTemporaryPassword(
+    deps,
+    recipients,
+    user,
+    issued.password,
+    issued.expiresAt,
+    link,
+  );
   deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),
     userId: user.userId,
@@ -109,5 +122,9 @@ async function resetForTicket(
     notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
   });
   if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
-  return { passwordSecretId: issued.secretId, expiresAt: issued.expiresAt };
+  return {
+    passwordSecretId: issued.secretId,
+    expiresAt: issued.expiresAt,
+    ...(link ? { passwordPageUrl: link } : {}),
+  };
 }

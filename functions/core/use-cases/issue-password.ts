@@ -7,7 +7,12 @@
  */
 import { actedBy, assertPasswordSettable, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
 import type { AdminPrincipal, CredentialKind } from '../model.ts';
-import { recipientsFor, sendTemporaryPassword, undeliveredPasswordError } from '../notifications.ts';
+import {
+  passwordPageLink,
+  recipientsFor,
+  sendTemporaryPassword,
+  undeliveredPasswordError,
+} from '../notifications.ts';
 import type { NotificationChannel, UseCaseDeps } from '../ports.ts';
 import { authorize } from './authorize.ts';
 
@@ -65,7 +70,15 @@ export async function issuePassword(
     input.requestId,
     input.kind ? { kind: input.kind } : {},
   );
-  const { failed } = await sendTemporaryPassword(deps, recipients, user, issued.password, issued.expiresAt);
+  const link = passwordPageLink(deps.config, realm, user);
+  const { failed } = await sendTemporaryPassword(
+    deps,
+    recipients,
+    user,
+    issued.password,
+    issued.expiresAt,
+    link,
+  );
   deps.log.info(logAs, {
     ...actedBy(admin, input.requestId),
     userId: user.userId,
