@@ -152,3 +152,6 @@ export const DETAIL_TYPES = {
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */
 export const HTTP_FUNCTION_TIMEOUT_SECONDS = 10;
+
+/** Where the OpenAPI document is served: by the local gateway, and by API Gateway in AWS. */
+export const OPENAPI_PATH = '/openapi.json';

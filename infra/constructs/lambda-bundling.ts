@@ -55,7 +55,8 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
     // The native binding cannot be bundled; it is copied beside the bundle below.
     externalModules: props.argon2 ? ['@node-rs/argon2'] : [],
     esbuildArgs: {
-      '--alias': '@aws-sdk/credential-provider-node=./functions/adapters/lambda-credentials.ts',
+      '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
+      '--alias:node:stream/web': './functions/adapters/web-streams-on-demand.ts',
       '--legal-comments': 'none',
     },
     forceDockerBundling: false,

@@ -9,6 +9,7 @@ import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { ENV } from '#functions/contracts.ts';
+import { OPENAPI_PATH, openApiDocumentText } from '#functions/openapi.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
@@ -70,6 +71,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     routes: ROUTES,
     handlers,
     verifyToken: (token) => verifyToken(devKey, token),
+    openApi: { path: OPENAPI_PATH, text: openApiDocumentText() },
     ...(options.accessLog ? { accessLog: options.accessLog } : {}),
   });
   const settings = { ...settingsFromEnv(), passwordPageUrl: localPasswordPageUrl(gateway.url) };
