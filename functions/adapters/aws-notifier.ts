@@ -25,7 +25,12 @@ export class ChannelNotifier implements Notifier {
  */
 function onFirstSend(build: () => Notifier): Notifier {
   let notifier: Notifier | undefined;
-  return { send: (notification) => (notifier ??= build()).send(notification) };
+  return {
+    send(notification) {
+      notifier ??= build();
+      return notifier.send(notification);
+    },
+  };
 }
 
 /**
