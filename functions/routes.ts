@@ -47,6 +47,12 @@ export interface RouteDefinition {
    * asset (and only then may it load it: .dependency-cruiser.cjs).
    */
   hashes: boolean;
+  /**
+   * Whether the function checks a password a person chose (a new password, an admin's given
+   * one) against the common-password blocklist: only then is the list's artifact shipped in
+   * its asset (issue 13).
+   */
+  checksChosenPasswords: boolean;
 }
 
 /** What an operation may touch. */
@@ -69,6 +75,7 @@ const ISSUE_TEMPORARY: readonly SecretAction[] = ['CreateSecret', 'TagResource',
 export const ROUTES: readonly RouteDefinition[] = [
   {
     operation: 'create-or-reset-ui-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['POST'],
     path: '/20160918/users/{userId}/uiPassword',
@@ -86,6 +93,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-random-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['GET'],
     path: '/v2/{project_id}/users/{user_id}/random-password',
@@ -104,6 +112,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-user-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['POST'],
     path: '/cloudsso/2021-05-15/ResetUserPassword',
@@ -124,6 +133,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'manage-ddm-admin',
+    checksChosenPasswords: true,
     hashes: false,
     // The seed's URI says PUT, its own example POST: both are served.
     methods: ['PUT', 'POST'],
@@ -146,6 +156,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'change-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['PUT'],
     path: '/20160918/changepassword',
@@ -168,6 +179,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   {
     operation: 'ticket-intake',
     hashes: false,
+    // A ticket never carries a password (the intake refuses one): nothing chosen to check.
+    checksChosenPasswords: false,
     methods: ['POST'],
     path: '/tickets/{connectorId}',
     dialect: 'rekey',
@@ -188,6 +201,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'password-page',
+    checksChosenPasswords: false,
     hashes: false,
     methods: ['GET'],
     path: '/password',

@@ -13,7 +13,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConflictError, VersionConflictError } from '#core/errors.ts';
+import { ConflictError, NotFoundError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, FailureStep, TrackedSecretPage } from '#core/ports.ts';
 import { keys } from '#functions/contracts.ts';
@@ -62,6 +62,26 @@ export class DynamoDbDirectory implements Directory {
     } catch (error) {
       await this.remove(keys.realmName(realm.name));
       throw error;
+    }
+  }
+
+  /** A conditional put: the realm must exist under the same name (the name's claim is not touched). */
+  async replaceRealm(realm: Realm): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }),
+          ConditionExpression: 'attribute_exists(pk) AND #name = :name',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: marshall({ ':name': realm.name }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new NotFoundError('Realm', 'The realm does not exist.', { cause: error });
+      }
+      throw serviceFailure('directory', error);
     }
   }
 

@@ -10,13 +10,15 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
+import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { CONTAINER_BLOCKLIST } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { passwordPageLinker } from './password-page-link.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
-import { type RekeySettings, settingsFromEnv } from './settings.ts';
+import { type RekeySettings, SERVICE_WORDS, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
 
 /** A function's runtime: its logger, its SDK clients (idempotency uses the table's too) and its deps. */
@@ -33,6 +35,7 @@ export interface RuntimeOptions {
   settings?: RekeySettings;
   logger?: Logger;
   notifier?: Notifier;
+  blocklist?: PasswordBlocklist;
 }
 
 /** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
@@ -64,8 +67,10 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
+      serviceWords: SERVICE_WORDS,
       passwordPageLink: passwordPageLinker(settings.passwordPageUrl),
     },
+    blocklist: options.blocklist ?? CONTAINER_BLOCKLIST,
   };
   return { logger, dynamoDb, secretsManager, settings, deps };
 }

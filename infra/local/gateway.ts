@@ -16,7 +16,7 @@ import type { HttpEvent } from '#http/request.ts';
 import { notifyGatewayObservers } from './gateway-observers.ts';
 
 /** What the gateway routes by: a route table row without what only the stack builds from (access, the argon2 binding). */
-type RouteDefinition = Omit<RouteRow, 'access' | 'hashes'>;
+type RouteDefinition = Omit<RouteRow, 'access' | 'hashes' | 'checksChosenPasswords'>;
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

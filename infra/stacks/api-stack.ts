@@ -219,6 +219,7 @@ export class ApiStack extends Stack {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
       argon2: route.hashes,
+      blocklist: route.checksChosenPasswords,
       // The runtime reads both prefixes (names only); bindSecrets grants access to one.
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,

@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OPENAPI_PATH } from '#functions/contracts.ts';
 import { ROUTES, routePaths } from '#functions/routes.ts';
+import { BLOCKLIST_ARTIFACT, BLOCKLIST_ASSET_NAME } from '#infra/constructs/lambda-bundling.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
@@ -274,6 +275,20 @@ describe('the CDK app', () => {
       expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
       // e_machine at offset 18: 0xB7 is EM_AARCH64.
       expect(elf.readUInt16LE(18)).toBe(0xb7);
+    }
+  });
+
+  it('ships the blocklist artifact, as built, only in the assets of functions that check chosen passwords (issue 13)', () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const withList = assets.filter((asset) =>
+      readdirSync(join(outdir, asset)).includes(BLOCKLIST_ASSET_NAME),
+    );
+    // change-password, CloudSSO's reset (a given Password) and the DDM administrator: 3 of 5 routes.
+    expect(withList.length).toBe(ROUTES.filter((route) => route.checksChosenPasswords).length);
+    expect(withList.length).toBe(3);
+    const built = readFileSync(BLOCKLIST_ARTIFACT);
+    for (const asset of withList) {
+      expect(readFileSync(join(outdir, asset, BLOCKLIST_ASSET_NAME)).equals(built)).toBe(true);
     }
   });
 
