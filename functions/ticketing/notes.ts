@@ -18,6 +18,7 @@ export const NOTE_FIELDS = {
     notified: '$.detail.notified',
     passwordSecretId: '$.detail.passwordSecretId',
     expiresAt: '$.detail.expiresAt',
+    passwordPageUrl: '$.detail.passwordPageUrl',
   },
   failed: {
     ticketId: '$.detail.ticketId',
@@ -40,7 +41,8 @@ export function noteTemplate(kind: NoteKind): string {
   return kind === 'completed'
     ? 'rekey: <operation> done for user <userId>. The user was told through: <notified>. ' +
         'The new password is only in Secrets Manager, secret <passwordSecretId> (help desk: read it there if the user cannot be reached); ' +
-        'it expires at <expiresAt>. rekey never writes a password on a ticket.'
+        'it expires at <expiresAt>. Where the user chooses their own password (empty when rekey has no page for it): <passwordPageUrl> . ' +
+        'rekey never writes a password on a ticket.'
     : 'rekey could not reset the password for this ticket (<code>): <message>';
 }
 

@@ -169,6 +169,9 @@ describe('a Zendesk webhook', () => {
     expect(note).toContain(completed.passwordSecretId);
     expect(note).toContain(completed.expiresAt);
     expect(note).toContain('told through: email');
+    // The end user's page (issue 15), prefilled for the user, when one is configured.
+    expect(completed.passwordPageUrl).toMatch(/\/password\?/);
+    expect(note).toContain(completed.passwordPageUrl);
     const password = JSON.parse(await t.runtime().deps.vault.read(completed.passwordSecretId))
       .password as string;
     expect(password.length).toBeGreaterThan(8);
