@@ -18,7 +18,8 @@ export const contract: OperationContract = {
     description:
       'Public: the caller proves the current password, no token. The parameters come as query parameters (the ' +
       "seed's; query strings reach access logs) or as a JSON body (preferred), never both. Usernames must be NFKC " +
-      'text; passwords may not hold spaces, control, format or unassigned characters. Repeated failures lock the ' +
+      "text; passwords may not hold control, format or unassigned characters, and the space only where the realm's " +
+      'policy allows it (the NIST SP 800-63B-4 preset does). Repeated failures lock the ' +
       'user out for a while (answered like a wrong password).',
     auth: 'public',
     parameters: parametersFrom(
