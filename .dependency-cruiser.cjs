@@ -17,13 +17,20 @@ const ROUTE_OPERATIONS = [
     /\boperation:\s*'([a-z0-9-]+)'/g,
   ),
 ].map((match) => match[1]);
-const OPERATIONS = [...new Set([...ROUTE_OPERATIONS, 'ticket-worker', 'sweeper', 'token-authorizer'])];
+const OPERATIONS = [
+  ...new Set([...ROUTE_OPERATIONS, 'ticket-worker', 'sweeper', 'token-authorizer', 'openapi-document']),
+];
 const OPERATION_FOLDER = `^functions/(${OPERATIONS.join('|')})/`;
 
 /** Functions that never hash a password: their bundles must not load the argon2id binding. */
-const NON_HASHING_ENTRIES = ['manage-ddm-admin', 'password-page', 'sweeper', 'token-authorizer'].map(
-  (name) => `^functions/${name}/handler\\.ts$`,
-);
+const NON_HASHING_ENTRIES = [
+  'manage-ddm-admin',
+  'password-page',
+  'sweeper',
+  'token-authorizer',
+  'openapi-document',
+  'ticket-intake',
+].map((name) => `^functions/${name}/handler\\.ts$`);
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

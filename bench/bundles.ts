@@ -177,7 +177,11 @@ export function floorModules(): {
 /** Bundles `entry` with the esbuild options every function is bundled with (lambdaBundling). */
 export function bundleLikeTheFunctions(entry: string, outfile: string): { file: string; kb: number } {
   const options = lambdaBundling({ argon2: false });
-  const [aliasFrom = '', aliasTo = ''] = String(options.esbuildArgs?.['--alias'] ?? '').split('=');
+  const alias = Object.fromEntries(
+    Object.entries(options.esbuildArgs ?? {})
+      .filter(([flag]) => flag.startsWith('--alias:'))
+      .map(([flag, to]) => [flag.slice('--alias:'.length), String(to)]),
+  );
   buildSync({
     entryPoints: [entry],
     bundle: true,
@@ -187,7 +191,7 @@ export function bundleLikeTheFunctions(entry: string, outfile: string): { file: 
     target: options.target ?? 'node22',
     mainFields: options.mainFields ?? [],
     ...(options.banner ? { banner: { js: options.banner } } : {}),
-    ...(aliasFrom ? { alias: { [aliasFrom]: aliasTo } } : {}),
+    alias,
     legalComments: 'none',
     outfile,
     logLevel: 'error',

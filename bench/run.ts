@@ -5,6 +5,7 @@
  */
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
+import { formatBlocklist, measureBlocklist } from './blocklist.ts';
 import { cdkDefaultBundle, floorModules, measureBundles } from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { formatPage, measurePage } from './page.ts';
@@ -102,3 +103,6 @@ console.log(formatEnumeration(enumeration));
 const page = await measurePage(Number(process.env.BENCH_PAGE_RUNS ?? RUNS));
 console.log("\n## The end user's page (GET /password in headless Chromium, local gateway)\n");
 console.log(formatPage(page));
+
+console.log('\n## Common-password blocklist (issue 13)\n');
+console.log(formatBlocklist(measureBlocklist(RUNS)));

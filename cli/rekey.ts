@@ -15,8 +15,22 @@ import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { RekeyError, SecretNotFoundError } from '#core/errors.ts';
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
-import { DEFAULT_LOCKOUT, DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS } from '#core/model.ts';
-import { POLICY_PRESET_NAMES, type PolicyPresetName } from '#core/policy.ts';
+import {
+  DEFAULT_LOCKOUT,
+  DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+  MAX_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+  MIN_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+  type Realm,
+} from '#core/model.ts';
+import {
+  type CharacterClass,
+  type PasswordPolicy,
+  POLICY_PRESET_NAMES,
+  POLICY_PRESETS,
+  type PolicyPresetName,
+  policyProblems,
+  resolvePolicy,
+} from '#core/policy.ts';
 import { sweepTemporarySecrets } from '#core/use-cases/sweep-temporary-secrets.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { MAX_TOKEN_LIFETIME_SECONDS } from '#functions/token-authorizer/authorizer.ts';
@@ -31,6 +45,7 @@ import {
 import { localEnv } from '#infra/local/local-settings.ts';
 import { DATA_FOLDER_NAME, findDataDir, isAlive, RUN_FILE, readRunFile } from '#infra/local/run-file.ts';
 import { ensureTable } from '#infra/local/table.ts';
+import { ConnectorInputError, createConnector, printDeliveries } from './connector-commands.ts';
 import { printAudit, printEvents, sendEvents } from './event-commands.ts';
 
 /** Each command's usage: its line(s) in `rekey --help`, and all of `rekey COMMAND --help`. */
@@ -43,13 +58,36 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
   [
     'realm create',
     `realm create --id ID --name NAME [--policy PRESET] [--sso-enabled]
-               [--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]
+               [--lockout-attempts N] [--lockout-minutes M]
+               [--temporary-password-lifetime 24h|7d | --temporary-password-days D]
+               [--admins-choose-passwords true|false]
                                               presets: ${POLICY_PRESET_NAMES.join(', ')} (default oci);
                                               --sso-enabled: SSO logon on: no route or ticket sets a user's password;
                                               lock a user out after N failed sign-ins in a row
                                               (1-100, default ${DEFAULT_LOCKOUT.maxFailedAttempts}) for M minutes (1-1440, default ${DEFAULT_LOCKOUT.lockSeconds / 60});
-                                              generated temporary passwords expire after D days
-                                              (1-90, default ${DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS / 86_400})`,
+                                              temporary passwords expire after a lifetime in hours or days
+                                              (1h to 90d; or D days, 1-90; default ${DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS / 86_400}d);
+                                              --admins-choose-passwords false: admins may only issue generated,
+                                              vaulted passwords (default true)`,
+  ],
+  [
+    'realm policy set',
+    `realm policy set --realm ID [--preset PRESET] [--name NAME] [--min-length N] [--max-length N]
+               [--required CLASSES] [--min-classes N] [--specials CHARS] [--allow-other-characters true|false]
+               [--forbid-username true|false] [--history-depth N] [--generated-length N]
+               [--blocklist true|false] [--admins-choose-passwords true|false]
+               [--temporary-password-lifetime 24h|7d]
+                                              set a realm's password policy: a preset as it is, or the preset
+                                              (default: the realm's current policy) with the rules given changed,
+                                              as the realm's own policy NAME (default custom); CLASSES is a comma
+                                              list of lower, upper, digit, special (or none); --blocklist false
+                                              turns off the common-password list and context words; the whole
+                                              result is checked and nothing is written on a bad value`,
+  ],
+  [
+    'realm policy show',
+    `realm policy show --realm ID                print a realm's password policy (the rules in force, with
+                                              "blocklist") and its password options, as JSON`,
   ],
   ['user create', 'user create --realm ID --id ID --username NAME [--email E] [--phone P] [--federated]'],
   [
@@ -85,6 +123,24 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
                                               changed or refused; OCSF Account Change), as JSON lines`,
   ],
   [
+    'connector create',
+    `connector create --id ID --kind zendesk|jira|servicenow --realm REALM --reply-url URL
+                 [--table TABLE] [--reply-auth-file FILE] [--inbound-secret-file FILE]
+                                              bind a ticketing system to a realm: print the intake URL
+                                              and the inbound secret (shown once; kept in the vault, or
+                                              Secrets Manager with REKEY_BACKEND=aws); --table: the
+                                              ServiceNow table (default incident); --reply-auth-file:
+                                              the Authorization header value for the system's API, for
+                                              the local deliverer (in AWS the stack's connection holds it);
+                                              --inbound-secret-file: keep this secret instead of a new one
+                                              (Zendesk's webhook signing secret)`,
+  ],
+  [
+    'deliveries',
+    `deliveries                                  print the local deliverer's calls to ticketing systems (method,
+                                              URL, status, body; never a credential), as JSON lines`,
+  ],
+  [
     'env',
     `env                                         print the embedded endpoint's credentials, region and URL as
                                               shell exports, for the AWS CLI or REKEY_BACKEND=aws:
@@ -108,6 +164,7 @@ const ENVIRONMENT = `Environment:
   REKEY_TABLE              the table name (default rekey)
   REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
   REKEY_EVENT_BUS_NAME     the event bus of \`event send\` and \`bootstrap\` (default rekey)
+  REKEY_API_URL            with REKEY_BACKEND=aws: the deployed API's URL, for \`connector create\`'s intake URL
   REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)`;
 
 const HELP = `rekey — operate a rekey directory
@@ -155,7 +212,9 @@ export class UsageError extends Error {
 /** The signing key npm start keeps in `<data folder>/keys` (infra/local/dev-tokens.ts). */
 const DEV_KEY_FILE = 'dev-jwt-key.json';
 
-const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event']);
+const NOUNS = new Set(['realm', 'user', 'secret', 'instance', 'event', 'connector']);
+/** `realm policy set`: a noun's verb that takes a verb of its own. */
+const SUB_NOUNS = new Set(['realm policy']);
 const HELP_FLAGS = new Set(['--help', '-h']);
 
 interface Io {
@@ -169,8 +228,10 @@ const stdio: Io = {
 };
 
 /** `realm create` for `realm create --id …`, `token` for `token --realm …`, `realm` for `realm --help`. */
-function commandName([command = '', verb]: string[]): string {
-  return NOUNS.has(command) && verb && !HELP_FLAGS.has(verb) ? `${command} ${verb}` : command;
+function commandName([command = '', verb, subVerb]: string[]): string {
+  if (!(NOUNS.has(command) && verb && !HELP_FLAGS.has(verb))) return command;
+  const name = `${command} ${verb}`;
+  return SUB_NOUNS.has(name) && subVerb && !HELP_FLAGS.has(subVerb) ? `${name} ${subVerb}` : name;
 }
 
 /** Runs one CLI invocation; resolves to the exit code. */
@@ -223,8 +284,13 @@ async function run(
   const context = new CliContext(env, cwd);
   // Nouns take a verb (`realm create`); the rest are verbs of their own (`token`).
   const withVerb = NOUNS.has(command);
-  const name = withVerb ? `${command} ${args[0] ?? ''}` : command;
-  const rest = withVerb ? args.slice(1) : args;
+  const withSubVerb = withVerb && SUB_NOUNS.has(`${command} ${args[0] ?? ''}`);
+  const name = withSubVerb
+    ? `${command} ${args[0]} ${args[1] ?? ''}`
+    : withVerb
+      ? `${command} ${args[0] ?? ''}`
+      : command;
+  const rest = withSubVerb ? args.slice(2) : withVerb ? args.slice(1) : args;
   switch (name) {
     case 'bootstrap': {
       options(rest, {});
@@ -255,12 +321,20 @@ async function run(
         'lockout-attempts': { type: 'string' },
         'lockout-minutes': { type: 'string' },
         'temporary-password-days': { type: 'string' },
+        'temporary-password-lifetime': { type: 'string' },
+        'admins-choose-passwords': { type: 'string' },
       });
       const policy = (values.policy ?? 'oci') as PolicyPresetName;
       if (!POLICY_PRESET_NAMES.includes(policy)) throw new UsageError(`unknown policy preset ${policy}`);
       const attempts = integerOption(values['lockout-attempts'], '--lockout-attempts', 1, 100);
       const minutes = integerOption(values['lockout-minutes'], '--lockout-minutes', 1, 1440);
       const days = integerOption(values['temporary-password-days'], '--temporary-password-days', 1, 90);
+      const lifetime = lifetimeOption(values['temporary-password-lifetime']);
+      if (days !== undefined && lifetime !== undefined) {
+        throw new UsageError('give --temporary-password-lifetime or --temporary-password-days, not both');
+      }
+      const seconds = lifetime ?? (days !== undefined ? days * 86_400 : undefined);
+      const adminsChoose = booleanOption(values['admins-choose-passwords'], '--admins-choose-passwords');
       // Every value is checked before the backend is asked anything: a refusal creates nothing.
       const realm = newRealm(checked('id', values.id, '--id'), checked('name', values.name, '--name'), {
         policy,
@@ -269,10 +343,28 @@ async function run(
           ...(attempts !== undefined ? { maxFailedAttempts: attempts } : {}),
           ...(minutes !== undefined ? { lockSeconds: minutes * 60 } : {}),
         },
-        ...(days !== undefined ? { temporaryPasswordLifetimeSeconds: days * 86_400 } : {}),
+        ...(seconds !== undefined ? { temporaryPasswordLifetimeSeconds: seconds } : {}),
+        ...(adminsChoose !== undefined ? { adminsChoosePasswords: adminsChoose } : {}),
       });
       await (await context.deps()).directory.createRealm(realm);
       io.out(JSON.stringify(realm, null, 2));
+      return;
+    }
+    case 'realm policy show': {
+      const { values } = options(rest, { realm: { type: 'string' } });
+      const realm = await existingRealm(await context.deps(), required(values.realm, '--realm'));
+      io.out(JSON.stringify(passwordSettings(realm), null, 2));
+      return;
+    }
+    case 'realm policy set': {
+      const { values } = options(rest, POLICY_OPTIONS);
+      const realmId = required(values.realm, '--realm');
+      const deps = await context.deps();
+      const realm = await existingRealm(deps, realmId);
+      // Every value is checked, and the whole policy with it, before anything is written.
+      const next = changedRealm(realm, values);
+      await deps.directory.replaceRealm(next);
+      io.out(JSON.stringify(passwordSettings(next), null, 2));
       return;
     }
     case 'user create': {
@@ -389,6 +481,42 @@ async function run(
         ...(values.realm !== undefined ? { realm: values.realm } : {}),
         ...(values.user !== undefined ? { user: values.user } : {}),
       });
+      return;
+    }
+    case 'connector create': {
+      const { values } = options(rest, {
+        id: { type: 'string' },
+        kind: { type: 'string' },
+        realm: { type: 'string' },
+        'reply-url': { type: 'string' },
+        table: { type: 'string' },
+        'reply-auth-file': { type: 'string' },
+        'inbound-secret-file': { type: 'string' },
+      });
+      const local = env.REKEY_BACKEND !== 'aws';
+      const connectorOptions = {
+        id: required(values.id, '--id'),
+        kind: required(values.kind, '--kind'),
+        realm: required(values.realm, '--realm'),
+        replyUrl: required(values['reply-url'], '--reply-url'),
+        table: values.table,
+        replyAuthFile: values['reply-auth-file'],
+        inboundSecretFile: values['inbound-secret-file'],
+        apiUrl: local ? readRunFile(context.dataDir)?.api : env.REKEY_API_URL,
+        local,
+      };
+      await context.deps();
+      try {
+        await createConnector(context.runtime, connectorOptions, env, io);
+      } catch (error) {
+        if (error instanceof ConnectorInputError) throw new UsageError(error.message);
+        throw error;
+      }
+      return;
+    }
+    case 'deliveries': {
+      options(rest, {});
+      printDeliveries(context.dataDir, io);
       return;
     }
     case 'env': {
@@ -628,6 +756,127 @@ function checked(kind: 'id' | 'name', value: string | undefined, flag: string): 
   const result = (kind === 'id' ? idText(255) : nameText(255)).safeParse(text);
   if (!result.success) throw new UsageError(`${flag} ${result.error.issues[0]?.message ?? 'is not valid'}`);
   return text;
+}
+
+/** The options of `realm policy set`. */
+const POLICY_OPTIONS = {
+  realm: { type: 'string' },
+  preset: { type: 'string' },
+  name: { type: 'string' },
+  'min-length': { type: 'string' },
+  'max-length': { type: 'string' },
+  required: { type: 'string' },
+  'min-classes': { type: 'string' },
+  specials: { type: 'string' },
+  'allow-other-characters': { type: 'string' },
+  'forbid-username': { type: 'string' },
+  'history-depth': { type: 'string' },
+  'generated-length': { type: 'string' },
+  blocklist: { type: 'string' },
+  'admins-choose-passwords': { type: 'string' },
+  'temporary-password-lifetime': { type: 'string' },
+} as const;
+
+type PolicyValues = { [K in keyof typeof POLICY_OPTIONS]?: string | undefined };
+
+async function existingRealm(deps: Runtime['deps'], realmId: string): Promise<Realm> {
+  const realm = await deps.directory.getRealm(realmId);
+  if (!realm) throw new UsageError(`realm ${realmId} does not exist`, false);
+  return realm;
+}
+
+/** What `realm policy show|set` print: the rules in force and the realm's password options. */
+function passwordSettings(realm: Realm) {
+  const seconds = realm.temporaryPasswordLifetimeSeconds;
+  return {
+    realmId: realm.realmId,
+    preset: typeof realm.policy === 'string' ? realm.policy : null,
+    policy: resolvePolicy(realm.policy),
+    adminsChoosePasswords: realm.adminsChoosePasswords !== false,
+    temporaryPasswordLifetimeSeconds: seconds,
+    temporaryPasswordLifetime: seconds % 86_400 === 0 ? `${seconds / 86_400}d` : `${seconds / 3600}h`,
+  };
+}
+
+/** The realm with the policy and options `values` ask for; a usage error, before any write, if any is bad. */
+function changedRealm(realm: Realm, values: PolicyValues): Realm {
+  let base: PasswordPolicy = resolvePolicy(realm.policy);
+  if (values.preset !== undefined) {
+    if (!POLICY_PRESET_NAMES.includes(values.preset as PolicyPresetName)) {
+      throw new UsageError(`unknown policy preset ${values.preset}`);
+    }
+    base = POLICY_PRESETS[values.preset as PolicyPresetName];
+  }
+  const changes: Partial<PasswordPolicy> = {};
+  const whole = (flag: keyof PolicyValues, field: keyof PasswordPolicy) => {
+    const value = values[flag];
+    if (value === undefined) return;
+    if (!/^(0|[1-9][0-9]{0,3})$/.test(value)) throw new UsageError(`--${flag} must be a whole number`);
+    Object.assign(changes, { [field]: Number(value) });
+  };
+  whole('min-length', 'minLength');
+  whole('max-length', 'maxLength');
+  whole('min-classes', 'minClasses');
+  whole('history-depth', 'historyDepth');
+  whole('generated-length', 'generatedLength');
+  if (values.required !== undefined) {
+    changes.required = values.required === 'none' ? [] : (values.required.split(',') as CharacterClass[]);
+  }
+  if (values.specials !== undefined) changes.specials = values.specials;
+  const flags = [
+    ['allow-other-characters', 'allowOtherCharacters'],
+    ['forbid-username', 'forbidUsername'],
+    ['blocklist', 'blocklist'],
+  ] as const;
+  for (const [flag, field] of flags) {
+    const value = booleanOption(values[flag], `--${flag}`);
+    if (value !== undefined) changes[field] = value;
+  }
+  if (values.name !== undefined) changes.name = values.name;
+  const own = Object.keys(changes).length > 0;
+  // A new own policy is named `custom` unless --name says otherwise; an own policy keeps its name.
+  const ownName = values.preset !== undefined || typeof realm.policy === 'string' ? 'custom' : base.name;
+  const policy: PasswordPolicy = own ? { ...base, name: ownName, ...changes } : base;
+  const problems = policyProblems(policy);
+  if (problems.length > 0) throw new UsageError(`the policy is not valid: ${problems.join('; ')}`);
+  const adminsChoose = booleanOption(values['admins-choose-passwords'], '--admins-choose-passwords');
+  const lifetime = lifetimeOption(values['temporary-password-lifetime']);
+  const preset = values.preset as PolicyPresetName | undefined;
+  return {
+    ...realm,
+    // A preset named and nothing changed stays a reference to the preset; anything else is the realm's own.
+    policy: own ? policy : (preset ?? realm.policy),
+    ...(adminsChoose !== undefined ? { adminsChoosePasswords: adminsChoose } : {}),
+    ...(lifetime !== undefined ? { temporaryPasswordLifetimeSeconds: lifetime } : {}),
+  };
+}
+
+/** `true` or `false`, nothing else; undefined when the option is absent. */
+function booleanOption(value: string | undefined, flag: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new UsageError(`${flag} must be true or false`);
+}
+
+/**
+ * A temporary-password lifetime, `24h` or `7d`: whole hours or days from 1h to 90d, in seconds.
+ * Cognito allows only whole days; a 24-hour (or 4-hour) flow is a realm option here.
+ */
+export function lifetimeOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([1-9][0-9]{0,4})(h|d)$/.exec(value);
+  const seconds = match ? Number(match[1]) * (match[2] === 'h' ? 3600 : 86_400) : Number.NaN;
+  if (
+    !(
+      seconds >= MIN_TEMPORARY_PASSWORD_LIFETIME_SECONDS && seconds <= MAX_TEMPORARY_PASSWORD_LIFETIME_SECONDS
+    )
+  ) {
+    throw new UsageError(
+      '--temporary-password-lifetime must be whole hours or days from 1h to 90d, like 24h or 7d',
+    );
+  }
+  return seconds;
 }
 
 function describe(error: unknown): string {

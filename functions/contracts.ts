@@ -27,6 +27,16 @@ export const keys = {
     sk: `REALM#${realmId}`,
   }),
   instance: (instanceId: string) => ({ pk: `INSTANCE#${instanceId}`, sk: 'INSTANCE' }),
+  /**
+   * A user's e-mail address in its realm (what a ticket's `user` may name). Not unique: two
+   * users of a realm may share an address, and a look-up that finds both finds no one.
+   */
+  email: (email: string, realmId: string, userId: string) => ({
+    pk: `EMAIL#${email.toLowerCase()}`,
+    sk: `REALM#${realmId}#USER#${userId}`,
+  }),
+  /** A ticketing connector (functions/ticketing/connectors.ts); its secrets are in the vault, never here. */
+  connector: (connectorId: string) => ({ pk: `CONNECTOR#${connectorId}`, sk: 'CONNECTOR' }),
   /** The index of temporary secrets: one partition, by secret name (no TTL: see trackSecret). */
   trackedSecret: (name: string) => ({ pk: 'TEMPSECRET', sk: name }),
   /** One operation's idempotency records (functions/adapters/idempotency.ts): `IDEMPOTENCY#{scope}`. */
@@ -75,7 +85,9 @@ export const ENV = {
   databaseSecretPrefix: 'REKEY_DDM_SECRET_PREFIX',
   /** The customer-managed key of the secrets a function writes (set where it may write one). */
   kmsKeyId: 'REKEY_KMS_KEY_ID',
-  /** The bus ticket results go back to. */
+  /** Name prefix of the ticketing connectors' secrets. */
+  connectorSecretPrefix: 'REKEY_CONNECTOR_SECRET_PREFIX',
+  /** The bus ticket results go back to (and the ticket intake puts requests on). */
   eventBusName: 'REKEY_EVENT_BUS_NAME',
   /** The verified SES sender of e-mail notifications. */
   emailFrom: 'REKEY_EMAIL_FROM',
@@ -110,6 +122,12 @@ export const RUNTIME_ENV = [
 /** What the ticket worker needs besides the runtime's: who e-mails are from. */
 export const TICKET_WORKER_ENV = [...RUNTIME_ENV, ENV.emailFrom] as const;
 
+/**
+ * What the ticket intake needs: the runtime's, whose bus name (issue 14's audit records) is
+ * also the bus it puts requests on.
+ */
+export const TICKET_INTAKE_ENV = [...RUNTIME_ENV] as const;
+
 /** What a notifying function needs besides the runtime's. */
 export const NOTIFYING_ENV = [...RUNTIME_ENV, ENV.emailFrom] as const;
 
@@ -122,6 +140,12 @@ export const SECRET_PREFIXES = {
   temporary: 'rekey/temp/',
   /** DDM administrator credentials. */
   database: 'rekey/ddm/',
+  /**
+   * Ticketing connectors' secrets: `rekey/connector/{id}/inbound` (what the system signs or
+   * sends with) and, locally, `rekey/connector/{id}/reply` (its API credential; in AWS the
+   * EventBridge connection keeps that one).
+   */
+  connector: 'rekey/connector/',
 } as const;
 
 export type SecretPrefixKind = keyof typeof SECRET_PREFIXES;
@@ -130,6 +154,7 @@ export type SecretPrefixKind = keyof typeof SECRET_PREFIXES;
 export const SECRET_PREFIX_ENV: Readonly<Record<SecretPrefixKind, EnvName>> = {
   temporary: ENV.temporarySecretPrefix,
   database: ENV.databaseSecretPrefix,
+  connector: ENV.connectorSecretPrefix,
 };
 
 /**
@@ -148,6 +173,13 @@ export const EVENT_BUS_NAME = 'rekey';
 
 /** The `source` of every event rekey puts on the bus. */
 export const RESULT_SOURCE = 'rekey';
+
+/**
+ * The `source` of the requests the ticket intake puts on the bus for one connector:
+ * `rekey.connector.{id}`. The worker copies the connector id into its result events, which is
+ * what each connector's reply rule matches.
+ */
+export const CONNECTOR_SOURCE_PREFIX = 'rekey.connector.';
 
 /**
  * Detail types on the bus: the ticketing request rekey runs, the two results it puts back,
@@ -196,3 +228,6 @@ export const AUDIT_RETENTION_DAYS = 400;
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */
 export const HTTP_FUNCTION_TIMEOUT_SECONDS = 10;
+
+/** Where the OpenAPI document is served: by the local gateway, and by API Gateway in AWS. */
+export const OPENAPI_PATH = '/openapi.json';

@@ -22,8 +22,14 @@ export interface RouteDefinition {
   /** API Gateway path template. */
   path: string;
   dialect: DialectName;
-  /** `admin`: a verified admin token is required before the function runs. */
+  /**
+   * `admin`: a verified admin token is required before the function runs. `public`: the
+   * function authenticates its caller itself (a current password; a ticketing system's
+   * signature or secret).
+   */
   auth: 'admin' | 'public';
+  /** A public route: how the function authenticates its caller (for the stack's review notes). */
+  publicBecause?: string;
   /** Other methods on the path also reach the function, which answers 405 in its dialect. */
   answersOtherMethods: boolean;
   /** The seed this route implements. */
@@ -41,6 +47,12 @@ export interface RouteDefinition {
    * asset (and only then may it load it: .dependency-cruiser.cjs).
    */
   hashes: boolean;
+  /**
+   * Whether the function checks a password a person chose (a new password, an admin's given
+   * one) against the common-password blocklist: only then is the list's artifact shipped in
+   * its asset (issue 13).
+   */
+  checksChosenPasswords: boolean;
 }
 
 /** What an operation may touch. */
@@ -53,6 +65,8 @@ export interface OperationAccess {
   secrets?: { prefix: SecretPrefixKind; actions: readonly SecretAction[] };
   /** Channels it notifies on: `email` (SES, from the stack's sender), `phone` (SMS only). */
   notifies?: readonly ('email' | 'phone')[];
+  /** It puts events on the rekey bus (EVENT_BUS_NAME): `events:PutEvents` on that bus alone. */
+  putsEvents?: boolean;
 }
 
 /** The secret actions of an operation that issues a temporary password (and drops the one it replaces). */
@@ -61,6 +75,7 @@ const ISSUE_TEMPORARY: readonly SecretAction[] = ['CreateSecret', 'TagResource',
 export const ROUTES: readonly RouteDefinition[] = [
   {
     operation: 'create-or-reset-ui-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['POST'],
     path: '/20160918/users/{userId}/uiPassword',
@@ -78,6 +93,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-random-password',
+    checksChosenPasswords: false,
     hashes: true,
     methods: ['GET'],
     path: '/v2/{project_id}/users/{user_id}/random-password',
@@ -96,6 +112,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'reset-user-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['POST'],
     path: '/cloudsso/2021-05-15/ResetUserPassword',
@@ -116,6 +133,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'manage-ddm-admin',
+    checksChosenPasswords: true,
     hashes: false,
     // The seed's URI says PUT, its own example POST: both are served.
     methods: ['PUT', 'POST'],
@@ -138,6 +156,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   },
   {
     operation: 'change-password',
+    checksChosenPasswords: true,
     hashes: true,
     methods: ['PUT'],
     path: '/20160918/changepassword',
@@ -158,7 +177,31 @@ export const ROUTES: readonly RouteDefinition[] = [
     },
   },
   {
+    operation: 'ticket-intake',
+    hashes: false,
+    // A ticket never carries a password (the intake refuses one): nothing chosen to check.
+    checksChosenPasswords: false,
+    methods: ['POST'],
+    path: '/tickets/{connectorId}',
+    dialect: 'rekey',
+    // The ticketing system proves itself with the connector's secret (a signature or a header).
+    auth: 'public',
+    publicBecause:
+      "The ticketing system proves itself with its connector's inbound secret (Zendesk's HMAC signature with a 5-minute timestamp, or a secret header compared in constant time), checked by the function; stage throttling.",
+    answersOtherMethods: false,
+    seed: 'issue-12',
+    // Reads the connector record, the user (by id, or a username or e-mail entry: Query) and
+    // the connector's inbound secret; writes nothing in the table; puts the request on the bus.
+    access: {
+      table: ['GetItem', 'Query'],
+      writes: [],
+      secrets: { prefix: 'connector', actions: ['GetSecretValue'] },
+      putsEvents: true,
+    },
+  },
+  {
     operation: 'password-page',
+    checksChosenPasswords: false,
     hashes: false,
     methods: ['GET'],
     path: '/password',

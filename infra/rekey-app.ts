@@ -5,6 +5,7 @@
  */
 import type { App } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ConnectorReplyProps } from './constructs/ticket-replies.ts';
 import { ApiStack, type ApiStackProps } from './stacks/api-stack.ts';
 import { MonitoringStack } from './stacks/monitoring-stack.ts';
 import { OperationsStack } from './stacks/operations-stack.ts';
@@ -20,7 +21,10 @@ export interface RekeyStacks {
 /** API settings a caller may give in code rather than through context (tests, other apps). */
 export type RekeyOptions = Partial<
   Pick<ApiStackProps, 'throttle' | 'publicRouteThrottle' | 'passwordPageUrl'>
->;
+> & {
+  /** Ticketing connectors' reply side; default: the context's `connectors` (a JSON array), else none. */
+  connectors?: readonly ConnectorReplyProps[];
+};
 
 /** Adds rekey's stacks to `app`, reading settings from its context. */
 export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
@@ -29,6 +33,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     description: 'rekey: directory table and secrets key',
   });
   const jwksUrl = app.node.tryGetContext('jwksUrl') as string | undefined;
+  const { connectors = connectorsFromContext(app.node.tryGetContext('connectors')), ...apiOptions } = options;
   // The end user's page notifications link to (context `passwordPageUrl`); default: the API's own.
   const passwordPageUrl = app.node.tryGetContext('passwordPageUrl') as string | undefined;
   const api = new ApiStack(app, 'RekeyApi', {
@@ -43,7 +48,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
     ...(passwordPageUrl ? { passwordPageUrl } : {}),
-    ...options,
+    ...apiOptions,
   });
   const operations = new OperationsStack(app, 'RekeyOperations', {
     description: 'rekey: ticketing bus, queue and worker; the temporary-secret sweeper',
@@ -51,6 +56,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     secretsKey: stateful.secretsKey,
     emailIdentity: setting('emailIdentity', 'example.com'),
     emailSender: setting('emailSender', 'no-reply@example.com'),
+    connectors,
     passwordPageUrl: api.passwordPageUrl,
   });
   // The dashboard and alarms (issue 14): every function's duration, the metrics they emit.
@@ -64,4 +70,12 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     deadLetterQueue: operations.deadLetterQueue,
   });
   return { stateful, api, operations, monitoring };
+}
+
+/** The `connectors` context: a JSON array (a string with `-c`, an array in cdk.json), or none. */
+function connectorsFromContext(value: unknown): ConnectorReplyProps[] {
+  if (value === undefined) return [];
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) throw new Error('the connectors context must be a JSON array');
+  return parsed as ConnectorReplyProps[];
 }

@@ -7,12 +7,29 @@
 import { createRequire } from 'node:module';
 import { ARGON2ID_PARAMETERS, type PasswordHasher } from '#core/hashing.ts';
 
-// The binding is CommonJS around a native addon. Loading it with `require` rather than an ES
-// `import` skips the ESM-to-CommonJS translation, which measured ~7 ms of every cold start.
-// (`import.meta.url` is undefined when bundled as CommonJS; `__filename` then exists.)
-// dependency-cruiser counts `nativeRequire(...)` calls as imports (`exoticRequireStrings`).
-const nativeRequire = createRequire(import.meta.url ?? __filename);
-const { hash, verify } = nativeRequire('@node-rs/argon2') as typeof import('@node-rs/argon2');
+type Argon2Binding = Pick<typeof import('@node-rs/argon2'), 'hash' | 'verify'>;
+
+// Where the stacks point NAPI_RS_NATIVE_LIBRARY_PATH at the binary (every deployed function
+// that hashes: infra/constructs/rekey-function.ts), the addon is opened directly with
+// `process.dlopen`: the napi-rs loader (@node-rs/argon2's index.js, 700 lines that probe the
+// platform and then `require` that same path) and the CommonJS loader cost ~4 ms of every cold
+// start on top of the ~2.4 ms the addon itself takes (docs/decisions.md). The addon exports the
+// same `hash` and `verify` the loader re-exports. Elsewhere (npm start, tests, the CLI) the
+// package is loaded as usual, with `require` rather than an ES `import`, which skips the
+// ESM-to-CommonJS translation (~7 ms). (`import.meta.url` is undefined when bundled as
+// CommonJS; `__filename` then exists.) dependency-cruiser counts `nativeRequire(...)` calls
+// as imports (`exoticRequireStrings`).
+function loadBinding(): Argon2Binding {
+  const binary = process.env.NAPI_RS_NATIVE_LIBRARY_PATH;
+  if (binary) {
+    const addon = { exports: {} as Argon2Binding };
+    process.dlopen(addon, binary);
+    return addon.exports;
+  }
+  const nativeRequire = createRequire(import.meta.url ?? __filename);
+  return nativeRequire('@node-rs/argon2') as Argon2Binding;
+}
+const { hash, verify } = loadBinding();
 
 // `Algorithm` is a const enum in the binding's typings; 2 is its Argon2id member.
 const ARGON2ID = 2;

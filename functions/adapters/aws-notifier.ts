@@ -18,7 +18,23 @@ export class ChannelNotifier implements Notifier {
 }
 
 /**
- * SES for `email`, SNS for `phone`. The sender address defaults to `REKEY_EMAIL_FROM`; when it
+ * A channel's notifier, built on its first send and kept for the container's life. A function
+ * builds the client of a channel only when it first sends on it: most calls ask for no
+ * notification or for one channel, and an SDK client built at init costs every cold start
+ * ~1.5–3 ms whether it is used or not (docs/decisions.md, "Cold start").
+ */
+function onFirstSend(build: () => Notifier): Notifier {
+  let notifier: Notifier | undefined;
+  return {
+    send(notification) {
+      notifier ??= build();
+      return notifier.send(notification);
+    },
+  };
+}
+
+/**
+ * SES for `email`, SNS for `phone`, each client built on its channel's first send. The sender address defaults to `REKEY_EMAIL_FROM`; when it
  * is unset, e-mail sends fail (as UnavailableErrors) while SMS still work.
  */
 export function createAwsNotifier(
@@ -26,8 +42,8 @@ export function createAwsNotifier(
   emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
   return new ChannelNotifier({
-    email: new SesNotifier(createSesClient(options), emailFrom),
-    phone: new SnsNotifier(createSnsClient(options)),
+    email: onFirstSend(() => new SesNotifier(createSesClient(options), emailFrom)),
+    phone: onFirstSend(() => new SnsNotifier(createSnsClient(options))),
   });
 }
 
@@ -36,5 +52,5 @@ export function createEmailNotifier(
   options: ClientOptions = {},
   emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
-  return new SesNotifier(createSesClient(options), emailFrom);
+  return onFirstSend(() => new SesNotifier(createSesClient(options), emailFrom));
 }

@@ -13,7 +13,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { ConflictError, VersionConflictError } from '#core/errors.ts';
+import { ConflictError, NotFoundError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, FailureStep, TrackedSecretPage } from '#core/ports.ts';
 import { keys } from '#functions/contracts.ts';
@@ -65,6 +65,26 @@ export class DynamoDbDirectory implements Directory {
     }
   }
 
+  /** A conditional put: the realm must exist under the same name (the name's claim is not touched). */
+  async replaceRealm(realm: Realm): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }),
+          ConditionExpression: 'attribute_exists(pk) AND #name = :name',
+          ExpressionAttributeNames: { '#name': 'name' },
+          ExpressionAttributeValues: marshall({ ':name': realm.name }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new NotFoundError('Realm', 'The realm does not exist.', { cause: error });
+      }
+      throw serviceFailure('directory', error);
+    }
+  }
+
   getUser(userId: string): Promise<User | undefined> {
     return this.get<User>(keys.user(userId));
   }
@@ -98,6 +118,35 @@ export class DynamoDbDirectory implements Directory {
       await this.remove(claim);
       throw error;
     }
+    // After the user: an entry whose user is missing is harmless (the look-up reads the user).
+    if (user.email) await this.putEntry(keys.email(user.email, user.realmId, user.userId), user.userId);
+  }
+
+  /** The users an e-mail address's entries name, read back (the entries are hints, the users are the truth). */
+  async findUsersByEmail(email: string): Promise<User[]> {
+    const entries = await this.call(() =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': keys.email(email, '', '').pk }),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const userIds = (entries.Items ?? []).map((entry) => String(unmarshall(entry).userId));
+    const users = await Promise.all(userIds.map((userId) => this.getUser(userId)));
+    return users.filter(
+      (user): user is User => user !== undefined && user.email?.toLowerCase() === email.toLowerCase(),
+    );
+  }
+
+  private async putEntry(key: { pk: string; sk: string }, userId: string): Promise<void> {
+    await this.call(() =>
+      this.client.send(
+        new PutItemCommand({ TableName: this.tableName, Item: toItem({ ...key, kind: 'email', userId }) }),
+      ),
+    );
   }
 
   saveUser(next: User, expectedVersion: number): Promise<void> {

@@ -10,6 +10,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
+import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { METRIC } from '#functions/contracts.ts';
 import { type AuditTrail, EventBridgeAuditTrail } from './audit.ts';
@@ -19,12 +20,13 @@ import {
   createEventBridgeClient,
   createSecretsManagerClient,
 } from './aws-clients.ts';
+import { CONTAINER_BLOCKLIST } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { countingLockouts, countingNotifications, createMetrics, type RekeyMetrics } from './metrics.ts';
 import { passwordPageLinker } from './password-page-link.ts';
 import { SecretsManagerVault } from './secrets-manager-vault.ts';
-import { type RekeySettings, settingsFromEnv } from './settings.ts';
+import { type RekeySettings, SERVICE_WORDS, settingsFromEnv } from './settings.ts';
 import { randomIds, systemClock } from './system.ts';
 
 /**
@@ -50,6 +52,7 @@ export interface RuntimeOptions {
   notifier?: Notifier;
   metrics?: RekeyMetrics;
   audit?: AuditTrail;
+  blocklist?: PasswordBlocklist;
 }
 
 /** The notifier of functions that never notify: calling it is a wiring bug, loudly. */
@@ -90,8 +93,10 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
     config: {
       temporarySecretPrefix: settings.temporarySecretPrefix,
       databaseSecretPrefix: settings.databaseSecretPrefix,
+      serviceWords: SERVICE_WORDS,
       passwordPageLink: passwordPageLinker(settings.passwordPageUrl),
     },
+    blocklist: options.blocklist ?? CONTAINER_BLOCKLIST,
   };
   return { logger, metrics, audit, dynamoDb, secretsManager, settings, deps };
 }

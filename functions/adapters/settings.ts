@@ -21,6 +21,20 @@ export interface RekeySettings {
   passwordPageUrl?: string | undefined;
 }
 
+/**
+ * The service's own names: no password a person chooses may contain one (NIST SP 800-63B-4's
+ * context-specific words, besides the username and the realm's id and name). `oci` is too
+ * short to check as a substring (core/policy.ts's MIN_CONTEXT_WORD_LENGTH): `oracle` stands for it.
+ */
+export const SERVICE_WORDS: readonly string[] = [
+  'rekey',
+  'oracle',
+  'huawei',
+  'alibaba',
+  'aliyun',
+  'cloudsso',
+];
+
 /** A required setting is missing: names the variable, never a value. */
 export class MissingSettingError extends Error {
   constructor(readonly variable: EnvName) {

@@ -48,7 +48,7 @@ export class ForbiddenError extends RekeyError {
   readonly kind = 'Forbidden';
 }
 
-export type EntityName = 'User' | 'Realm' | 'Instance' | 'Route';
+export type EntityName = 'User' | 'Realm' | 'Instance' | 'Route' | 'Connector';
 
 export class NotFoundError extends RekeyError {
   readonly kind = 'NotFound';

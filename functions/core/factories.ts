@@ -22,6 +22,7 @@ export function newRealm(
     policy?: PolicyPresetName;
     ssoEnabled?: boolean;
     temporaryPasswordLifetimeSeconds?: number;
+    adminsChoosePasswords?: boolean;
     lockout?: Partial<Realm['lockout']>;
     now?: Date;
   } = {},
@@ -32,6 +33,7 @@ export function newRealm(
     policy: options.policy ?? DEFAULT_REALM_POLICY,
     temporaryPasswordLifetimeSeconds:
       options.temporaryPasswordLifetimeSeconds ?? DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS,
+    adminsChoosePasswords: options.adminsChoosePasswords ?? true,
     ssoEnabled: options.ssoEnabled ?? false,
     lockout: {
       maxFailedAttempts: options.lockout?.maxFailedAttempts ?? DEFAULT_LOCKOUT.maxFailedAttempts,

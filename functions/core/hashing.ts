@@ -36,3 +36,22 @@ export function needsRehash(phc: string): boolean {
     (p ?? 0) < ARGON2ID_PARAMETERS.parallelism
   );
 }
+
+/**
+ * NIST SP 800-63B-4 §3.1.1.2: a password is hashed in Unicode normalisation form NFKC, so
+ * that one password typed on two keyboards (a full-width `Ａ`, a composed or decomposed `é`)
+ * is one password. New hashes only: a PHC string made before this (of the password exactly as
+ * given) keeps verifying, by a second verification of the raw text when the NFKC form fails
+ * and differs. ASCII text is its own NFKC form, so it costs nothing extra; the second try
+ * depends only on the text given, never on the account, so timing tells no account apart.
+ */
+export function nfkcHasher(inner: PasswordHasher): PasswordHasher {
+  return {
+    hash: (password) => inner.hash(password.normalize('NFKC')),
+    async verify(phc, password) {
+      const normalized = password.normalize('NFKC');
+      if (await inner.verify(phc, normalized)) return true;
+      return normalized !== password && inner.verify(phc, password);
+    },
+  };
+}

@@ -7,6 +7,10 @@ import type { PasswordPolicy, PolicyPresetName } from './policy.ts';
 /** How long a generated temporary password lives unless the realm says otherwise. */
 export const DEFAULT_TEMPORARY_PASSWORD_LIFETIME_SECONDS = 7 * 24 * 3600;
 
+/** The bounds of a realm's temporary-password lifetime: one hour to 90 days. */
+export const MIN_TEMPORARY_PASSWORD_LIFETIME_SECONDS = 3600;
+export const MAX_TEMPORARY_PASSWORD_LIFETIME_SECONDS = 90 * 24 * 3600;
+
 /** Lock-out defaults for change-password: 10 consecutive failures lock for 15 minutes. */
 export const DEFAULT_LOCKOUT = { maxFailedAttempts: 10, lockSeconds: 15 * 60 } as const;
 
@@ -19,7 +23,14 @@ export interface Realm {
   name: string;
   /** A named preset, or a policy of the realm's own. */
   policy: PolicyPresetName | PasswordPolicy;
+  /** How long a temporary password lives: 1 hour to 90 days (MIN_/MAX_TEMPORARY_PASSWORD_LIFETIME_SECONDS). */
   temporaryPasswordLifetimeSeconds: number;
+  /**
+   * Whether an admin may choose a user's password (CloudSSO's given `Password`). Off, only
+   * generated, vaulted passwords are issued (OWASP ASVS: an administrator never knows a
+   * user's password). Unset (a realm stored before the option existed) means on.
+   */
+  adminsChoosePasswords?: boolean;
   /** Once SSO logon is enabled, users sign in through their identity provider: passwords cannot be set or reset. */
   ssoEnabled: boolean;
   lockout: { maxFailedAttempts: number; lockSeconds: number };

@@ -5,6 +5,7 @@
 import type { RandomSource } from './generator.ts';
 import type { PasswordHasher } from './hashing.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from './model.ts';
+import type { PasswordBlocklist } from './policy.ts';
 
 /** The user directory. Writes are conditional on the record's version. */
 export interface Directory {
@@ -13,9 +14,16 @@ export interface Directory {
   findRealm(idOrName: string): Promise<Realm | undefined>;
   /** Creates a realm; throws ConflictError if the id or the name is taken. */
   createRealm(realm: Realm): Promise<void>;
+  /**
+   * Replaces an existing realm's record (its password settings: the operator's `realm policy
+   * set`); the id and the name never change. Throws NotFoundError if no such realm exists.
+   */
+  replaceRealm(realm: Realm): Promise<void>;
   getUser(userId: string): Promise<User | undefined>;
   /** Every user with this username, one per realm at most. */
   findUsersByUsername(username: string): Promise<User[]>;
+  /** Every user with this e-mail address (case-insensitive), in any realm: addresses are not unique. */
+  findUsersByEmail(email: string): Promise<User[]>;
   /** Creates a user; throws ConflictError if the id, or the username in its realm, is taken. */
   createUser(user: User): Promise<void>;
   /**
@@ -120,6 +128,12 @@ export interface RekeyConfig {
   /** Name prefix of database administrator secrets. */
   databaseSecretPrefix: string;
   /**
+   * The service's own names, which no password a person chooses may contain when the policy's
+   * blocklist is on ("rekey" and the names of the vendors whose APIs it speaks). A setting,
+   * so that the core names no vendor.
+   */
+  serviceWords: readonly string[];
+  /**
    * The link to the end user's page for one user, prefilled (never with a password), for
    * what carries a temporary password; unset when no page is configured.
    */
@@ -136,6 +150,8 @@ export interface CoreDeps {
   random: RandomSource;
   log: Log;
   config: RekeyConfig;
+  /** Common and breached passwords; read on first use, so a function that never checks one never loads it. */
+  blocklist: PasswordBlocklist;
 }
 
 /** The deps of use cases that also tell users something. */

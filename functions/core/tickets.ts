@@ -40,6 +40,10 @@ export interface PasswordResetCompleted {
   passwordSecretId: string;
   /** When that secret (and a temporary credential) expires. */
   expiresAt: string;
+  /** The channels the user was told the password through (`email`, `email,phone`), or `none`. */
+  notified: string;
+  /** The connector the ticket came through (the intake), for its reply rule. */
+  connectorId?: string;
   /**
    * Where the user chooses their own password (the end user's page, prefilled), for the
    * ticket's note; present only when a page is configured. Never a password.
@@ -55,6 +59,8 @@ export interface PasswordResetFailed {
   code: string;
   /** For people; never holds a password. */
   message: string;
+  /** The connector the ticket came through (the intake), for its reply rule. */
+  connectorId?: string;
 }
 
 /** The event rekey puts back on the bus for one ticket. */
@@ -141,7 +147,12 @@ export function failedResult(
 /** The `PasswordResetCompleted` result of a reset. */
 export function completedResult(
   ticket: Ticket,
-  issued: { passwordSecretId: string; expiresAt: string; passwordPageUrl?: string },
+  issued: {
+    passwordSecretId: string;
+    expiresAt: string;
+    notified: readonly string[];
+    passwordPageUrl?: string;
+  },
 ): TicketResult {
   return {
     detailType: DETAIL_TYPES.completed,
@@ -151,6 +162,7 @@ export function completedResult(
       userId: ticket.userId,
       passwordSecretId: issued.passwordSecretId,
       expiresAt: issued.expiresAt,
+      notified: issued.notified.length > 0 ? issued.notified.join(',') : 'none',
       ...(issued.passwordPageUrl ? { passwordPageUrl: issued.passwordPageUrl } : {}),
     },
   };

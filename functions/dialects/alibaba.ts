@@ -3,6 +3,7 @@
  * success or error, and in the `x-acs-request-id` header. Codes follow Alibaba's
  * `Kind.Detail` style.
  */
+import * as z from 'zod/mini';
 import { InvalidInputError, type RekeyError } from '#core/errors.ts';
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
 
@@ -43,4 +44,14 @@ export const alibaba: Dialect = {
   }),
   headers: (requestId) => ({ 'x-acs-request-id': requestId }),
   successBody: (body, requestId) => ({ RequestId: requestId, ...body }),
+  contract: {
+    errorBody: z.strictObject({
+      RequestId: z.string(),
+      Code: z.string().check(z.regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/)),
+      Message: z.string(),
+    }),
+    requestIdHeader: 'x-acs-request-id',
+    requestIdDescription:
+      "rekey's request id, the same as the body's `RequestId` (Alibaba's `x-acs-request-id`).",
+  },
 };

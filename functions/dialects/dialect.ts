@@ -3,9 +3,10 @@
  * looks like, and which status code each domain error gets.
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type * as z from 'zod/mini';
 import type { ErrorKind, RekeyError } from '#core/errors.ts';
 
-export type DialectName = 'oci' | 'huawei' | 'alibaba';
+export type DialectName = 'oci' | 'huawei' | 'alibaba' | 'rekey';
 
 export interface ErrorMapping {
   status: number;
@@ -33,6 +34,21 @@ export interface Dialect {
   headers(requestId: string, clientRequestId?: string): Record<string, string>;
   /** A body's success payload, with the request id where the vendor puts it. */
   successBody<T extends object>(body: T, requestId: string): T | (T & { RequestId: string });
+  /**
+   * The wire shapes above as the OpenAPI document states them (functions/http/openapi.ts):
+   * the schema of `errorBody`'s result and the header `headers` sets. The integration suite
+   * checks every response against the document, so these cannot drift from the functions.
+   */
+  contract: DialectContract;
+}
+
+export interface DialectContract {
+  /** What `errorBody` returns, strictly. */
+  errorBody: z.ZodMiniType;
+  /** The response header carrying the request id, as `headers` names it (lower case). */
+  requestIdHeader: string;
+  /** What the header holds. */
+  requestIdDescription: string;
 }
 
 /** Every kind has a status; a dialect overrides codes (and the odd status) in its own words. */

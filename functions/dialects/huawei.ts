@@ -2,6 +2,7 @@
  * Huawei Cloud: `{"error_code", "error_msg"}` bodies and the `X-Request-Id` header. Codes
  * take Huawei's `SERVICE.NNNN` shape; the numbers are rekey's own (see "Huawei error codes" in docs/decisions.md).
  */
+import * as z from 'zod/mini';
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
 
 const NUMBERS = {
@@ -25,5 +26,13 @@ export function huawei(service: 'IAM' | 'DDM'): Dialect {
     errorBody: (mapping, message) => ({ error_code: mapping.code, error_msg: message }),
     headers: (requestId) => ({ 'x-request-id': requestId }),
     successBody: (body) => body,
+    contract: {
+      errorBody: z.strictObject({
+        error_code: z.string().check(z.regex(new RegExp(`^${service}\\.\\d{4}$`))),
+        error_msg: z.string(),
+      }),
+      requestIdHeader: 'x-request-id',
+      requestIdDescription: "rekey's request id (Huawei's `X-Request-Id`).",
+    },
   };
 }

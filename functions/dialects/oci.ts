@@ -2,6 +2,7 @@
  * Oracle Cloud Infrastructure: `{"code", "message"}` bodies and the `opc-request-id` header.
  * Codes follow OCI's API Errors page.
  */
+import * as z from 'zod/mini';
 import type { RekeyError } from '#core/errors.ts';
 import { DEFAULT_STATUS, type Dialect } from './dialect.ts';
 
@@ -38,6 +39,16 @@ export const oci: Dialect = {
   clientRequestIdHeader: 'opc-request-id',
   headers: (requestId, clientRequestId) => ({ 'opc-request-id': correlated(requestId, clientRequestId) }),
   successBody: (body) => body,
+  contract: {
+    errorBody: z.strictObject({
+      code: z.string().check(z.regex(/^[A-Za-z]+$/)),
+      message: z.string(),
+    }),
+    requestIdHeader: 'opc-request-id',
+    requestIdDescription:
+      "rekey's request id; when the request carried its own `opc-request-id` (letters, digits, `.`, `_`, `-`, " +
+      'at most 64), that id first: `{client id}/{request id}`, as OCI services answer.',
+  },
 };
 
 /** The longest client request id kept; OCI's SDKs send 35 characters (a UUID, upper-cased). */

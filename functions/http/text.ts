@@ -12,7 +12,8 @@
  * hashes verify), but characters no password policy ever allows are refused here, before a
  * hash is computed: control, format (bidi overrides, zero-width), lone surrogates (which
  * have no UTF-8 form, so `\uD800` and `\uDC00` would hash alike), private-use, unassigned,
- * and spaces of every kind.
+ * and spaces of every kind but U+0020 (which NIST SP 800-63B-4 asks be accepted; a policy
+ * without it refuses it as outside its character set).
  */
 import * as z from 'zod/mini';
 import { NEVER_ALLOWED } from '#core/policy.ts';
@@ -36,8 +37,10 @@ export function passwordText(maxLength: number) {
     z.maxLength(maxLength),
     z.refine(
       (value) => !NEVER_ALLOWED.test(value),
-      'may not contain spaces, control, format (bidi), unassigned characters or lone surrogates',
+      'may not contain special spaces, control, format (bidi), unassigned characters or lone surrogates',
     ),
+    // The space is a character of a password, but a password of spaces alone is never one.
+    z.refine((value) => value === '' || value.trim() !== '', 'may not be only spaces'),
   );
 }
 

@@ -32,6 +32,7 @@ import {
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
 import { DETAIL_TYPES, METRIC } from '#functions/contracts.ts';
+import { connectorIdOfSource } from '#functions/ticketing/connectors.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
 
@@ -61,8 +62,20 @@ interface TicketAttempt {
   requestId: string;
 }
 
+/**
+ * A result for the ticket in `envelope`, with the connector it came through (the intake's
+ * `rekey.connector.{id}` source), so that connector's reply rule puts the note on the ticket.
+ */
+function answering(envelope: TicketEnvelope, result: TicketResult): TicketResult {
+  const connectorId = connectorIdOfSource(envelope.source);
+  if (connectorId === undefined) return result;
+  return result.detailType === DETAIL_TYPES.completed
+    ? { detailType: result.detailType, detail: { ...result.detail, connectorId } }
+    : { detailType: result.detailType, detail: { ...result.detail, connectorId } };
+}
+
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
-export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
+export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher) {
   const { deps, logger, metrics } = runtime;
   const handleOnce = idempotent(
     (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
@@ -101,7 +114,8 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
       operation,
       activity: 'reset',
       requestId: lastRequestId.get(envelope) ?? ticketId,
-      actor: { kind: 'ticket', ticketId, connector: ticket?.source ?? safeName(envelope.source) },
+      // The connector id when the ticket came through the intake, else the event's source.
+      actor: { kind: 'ticket', ticketId, connector: connectorOf(envelope) },
       target: ticket ? { realmId: ticket.realmId, userId: ticket.userId } : {},
       origin: { kind: 'ticket', ticketId },
       outcome,
@@ -173,7 +187,7 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         );
         throw error;
       }
-      await publisher.publish(result);
+      await resultPublisher.publish(answering(envelope, result));
       await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result));
       logger.info('ticket answered', {
         messageId,
@@ -210,8 +224,11 @@ export function createHandler(runtime: Runtime, publisher: ResultPublisher) {
         ? new ThrottledError(message, options)
         : new UnavailableError(message, options);
     try {
-      await publisher.publish(
-        failedResult(envelope.detail.ticketId, giveUp, operationNamed(envelope.detail.operation)),
+      await resultPublisher.publish(
+        answering(
+          envelope,
+          failedResult(envelope.detail.ticketId, giveUp, operationNamed(envelope.detail.operation)),
+        ),
       );
     } catch (publishError) {
       logger.error('giving up on a ticket: its Failed result was not published', {
@@ -241,6 +258,11 @@ function ticketOutcome(result: TicketResult): AuditOutcome {
   // The reset happened but the notice did not go out: a failure on rekey's side, not a refusal.
   const refused = !(kind === 'Unavailable' || kind === 'Throttled');
   return { ok: false, refused, code, ...(reason !== undefined ? { reason } : {}) };
+}
+
+/** The connector a ticket came through: its id (intake), or the event source of a direct put. */
+function connectorOf(envelope: TicketEnvelope): string {
+  return connectorIdOfSource(envelope.source) ?? safeName(envelope.source);
 }
 
 function operationNamed(value: unknown): TicketOperation | undefined {

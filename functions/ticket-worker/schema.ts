@@ -173,6 +173,8 @@ export const passwordResetCompleted = z.strictObject({
   userId: z.string(),
   passwordSecretId: z.string(),
   expiresAt: z.iso.datetime(),
+  notified: z.string(),
+  connectorId: z.optional(z.string()),
   /** The end user's page, prefilled for the user (when one is configured): for the ticket's note. */
   passwordPageUrl: z.optional(z.url()),
 });
@@ -183,4 +185,5 @@ export const passwordResetFailed = z.strictObject({
   operation: z.optional(z.enum(TICKET_OPERATIONS)),
   code: z.string(),
   message: z.string(),
+  connectorId: z.optional(z.string()),
 });

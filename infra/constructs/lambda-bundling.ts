@@ -17,9 +17,16 @@ export const LAMBDA_NATIVES_DIR = join(PROJECT_ROOT, '.lambda-natives', 'node_mo
 /** Where the binary sits in a deployed function (`/var/task` is the asset's root). */
 export const LAMBDA_ARGON2_BINARY = `/var/task/node_modules/${LAMBDA_ARGON2_PACKAGE}/argon2.linux-arm64-gnu.node`;
 
+/** The common-password blocklist artifact, written by scripts/build-blocklist.mjs on `npm ci`. */
+export const BLOCKLIST_ARTIFACT = join(PROJECT_ROOT, '.build', 'common-passwords.bin');
+/** Its name beside the bundle, where functions/adapters/blocklist.ts looks first. */
+export const BLOCKLIST_ASSET_NAME = 'common-passwords.bin';
+
 export interface LambdaBundlingProps {
   /** Ship @node-rs/argon2 and its linux-arm64 binary (functions that hash). */
   argon2: boolean;
+  /** Ship the blocklist artifact beside the bundle (functions that check chosen passwords). */
+  blocklist?: boolean;
 }
 
 /** Bundling options shared by every function. */
@@ -27,6 +34,11 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
   if (props.argon2 && !existsSync(join(LAMBDA_NATIVES_DIR, LAMBDA_ARGON2_PACKAGE, 'package.json'))) {
     throw new Error(
       `The Lambda build of ${LAMBDA_ARGON2_PACKAGE} is missing; run "npm run fetch-natives" (it runs on npm ci).`,
+    );
+  }
+  if (props.blocklist && !existsSync(BLOCKLIST_ARTIFACT)) {
+    throw new Error(
+      'The common-password blocklist artifact is missing; run "npm run build-blocklist" (it runs on npm ci).',
     );
   }
   return {
@@ -43,21 +55,25 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
     // The native binding cannot be bundled; it is copied beside the bundle below.
     externalModules: props.argon2 ? ['@node-rs/argon2'] : [],
     esbuildArgs: {
-      '--alias': '@aws-sdk/credential-provider-node=./functions/adapters/lambda-credentials.ts',
+      '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
+      '--alias:node:stream/web': './functions/adapters/web-streams-on-demand.ts',
       '--legal-comments': 'none',
     },
     forceDockerBundling: false,
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (inputDir: string, outputDir: string) =>
-        props.argon2
+      afterBundling: (inputDir: string, outputDir: string) => [
+        ...(props.argon2
           ? [
               `mkdir -p "${outputDir}/node_modules/@node-rs"`,
               `cp -R "${inputDir}/node_modules/@node-rs/argon2" "${outputDir}/node_modules/@node-rs/argon2"`,
               `cp -R "${LAMBDA_NATIVES_DIR}/${LAMBDA_ARGON2_PACKAGE}" "${outputDir}/node_modules/${LAMBDA_ARGON2_PACKAGE}"`,
             ]
-          : [],
+          : []),
+        // Built once by the build, copied as is: no function parses the list at a cold start.
+        ...(props.blocklist ? [`cp "${BLOCKLIST_ARTIFACT}" "${outputDir}/${BLOCKLIST_ASSET_NAME}"`] : []),
+      ],
     },
   };
 }

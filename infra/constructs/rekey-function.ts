@@ -33,6 +33,8 @@ export interface RekeyFunctionProps {
   description: string;
   /** Ship the argon2id binding (default true). */
   argon2?: boolean;
+  /** Ship the common-password blocklist artifact (default false: only functions that check chosen passwords). */
+  blocklist?: boolean;
   /** Default 1024 MB: argon2id is CPU-bound and Lambda's CPU share grows with memory. */
   memorySize?: number;
   /** Default HTTP_FUNCTION_TIMEOUT_SECONDS (functions/contracts.ts), which the local gateway enforces too. */
@@ -82,7 +84,7 @@ export class RekeyFunction extends Construct {
       loggingFormat: LoggingFormat.JSON,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: lambdaBundling({ argon2: props.argon2 ?? true }),
+      bundling: lambdaBundling({ argon2: props.argon2 ?? true, blocklist: props.blocklist ?? false }),
       ...(props.reservedConcurrentExecutions !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),

@@ -28,6 +28,12 @@ import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
 import type { LocalEndpoint } from './local-endpoint.ts';
 import { type DeadLetter, LocalQueue } from './local-queue.ts';
 import { type AwsJsonReply, awsError } from './secrets-manager-api.ts';
+import {
+  type DeliveryLine,
+  deliveriesLogPath,
+  startTicketReplies,
+  type TicketRepliesOptions,
+} from './ticket-replies.ts';
 
 /** An event as EventBridge delivers it to its targets. */
 export interface BusEvent {
@@ -53,6 +59,8 @@ export interface LocalEventBusOptions {
   customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
   /** Receives before a ticket is dead-lettered (default 3). */
   maxReceiveCount?: number;
+  /** The reply deliverer's retries and timeouts (tests make them short). */
+  replies?: Pick<TicketRepliesOptions, 'attempts' | 'backoffMs' | 'timeoutMs'>;
 }
 
 export interface LocalEventBus {
@@ -68,7 +76,9 @@ export interface LocalEventBus {
   results(): BusEvent[];
   /** The dead-letter queue of the ticket queue. */
   dlq(): DeadLetter[];
-  /** Resolves once every ticket put so far has a result or is dead-lettered. */
+  /** Every call the reply deliverer made to a ticketing system so far (`rekey deliveries`). */
+  deliveries(): DeliveryLine[];
+  /** Resolves once every ticket put so far has a result or is dead-lettered, and its reply too. */
   idle(): Promise<void>;
 }
 
@@ -101,13 +111,22 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
   });
   const eventsLog = eventsLogPath(options.dataDir);
   const auditLog = auditLogPath(options.dataDir);
+  // The connectors' reply rules and API destinations.
+  const replies = startTicketReplies({ runtime, dataDir: options.dataDir, ...options.replies });
 
-  /** The rules and the logs: tickets to the queue, audit records to theirs, results to the events log. */
+  /**
+   * The rules and the logs: tickets to the queue, audit records to the audit log, rekey's own
+   * results to the events log and the replies.
+   */
   const route = (event: BusEvent) => {
     if (event['detail-type'] === TICKET_DETAIL_TYPE) queue.send(JSON.stringify(event));
     if (event.source !== RESULT_SOURCE) return;
-    const log = event['detail-type'] === DETAIL_TYPES.audit ? auditLog : eventsLog;
-    appendFileSync(log, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    if (event['detail-type'] === DETAIL_TYPES.audit) {
+      appendFileSync(auditLog, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+      return;
+    }
+    appendFileSync(eventsLog, `${JSON.stringify(event)}\n`, { mode: 0o600 });
+    replies.handle(event);
   };
   options.endpoint.register('AWSEvents', (action, input) =>
     action === 'PutEvents'
@@ -121,7 +140,11 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
     results: () => readEvents(eventsLog),
     audit: () => readEvents(auditLog),
     dlq: () => queue.deadLetters(),
-    idle: () => queue.idle(),
+    deliveries: () => readJsonLines<DeliveryLine>(deliveriesLogPath(options.dataDir)),
+    idle: async () => {
+      await queue.idle();
+      await replies.idle();
+    },
   };
 }
 

@@ -13,9 +13,10 @@ import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
 import { type HttpMethod, type RouteDefinition as RouteRow, routePaths } from '#functions/routes.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
+import { notifyGatewayObservers } from './gateway-observers.ts';
 
 /** What the gateway routes by: a route table row without what only the stack builds from (access, the argon2 binding). */
-type RouteDefinition = Omit<RouteRow, 'access' | 'hashes'>;
+type RouteDefinition = Omit<RouteRow, 'access' | 'hashes' | 'checksChosenPasswords'>;
 
 export type RouteHandler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -27,7 +28,11 @@ export interface GatewayOptions {
   verifyToken: (token: string) => Promise<JWTPayload>;
   /** One line per request (route template and status, never a query string). */
   accessLog?: (line: string) => void;
+  /** The OpenAPI document, served at `GET /openapi.json` as API Gateway does in AWS. */
+  openApi?: { path: string; text: string };
 }
+
+export { type GatewayExchange, observeGatewayResponses } from './gateway-observers.ts';
 
 /** API Gateway's own payload limit for HTTP APIs. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -73,10 +78,20 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server = createServer((req, res) => {
     const started = performance.now();
     void serve(req, options, matchers, tokenAuthorizer)
-      .catch(() => ({ result: gatewayError(500, 'Internal Server Error'), routeKey: 'failed' }))
-      .then(({ result, routeKey }) => {
+      .catch(() => ({
+        result: gatewayError(500, 'Internal Server Error'),
+        routeKey: 'failed',
+        path: undefined,
+      }))
+      .then(({ result, routeKey, path }) => {
         write(res, result);
         options.accessLog?.(`${routeKey} ${result.statusCode} ${Math.round(performance.now() - started)}ms`);
+        notifyGatewayObservers({
+          method: (req.method ?? 'GET').toUpperCase(),
+          path,
+          result,
+          routes: options.routes,
+        });
       });
   });
   // Keep-alive connections from load tools must not hold the process open on close.
@@ -102,27 +117,41 @@ async function serve(
   options: GatewayOptions,
   matchers: readonly Matcher[],
   tokenAuthorizer: TokenAuthorizer,
-): Promise<{ result: APIGatewayProxyStructuredResultV2; routeKey: string }> {
+): Promise<{ result: APIGatewayProxyStructuredResultV2; routeKey: string; path: string | undefined }> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = (req.method ?? 'GET').toUpperCase();
+  if (options.openApi && method === 'GET' && url.pathname === options.openApi.path) {
+    const result = openApiResponse(options.openApi.text);
+    return { result, routeKey: `GET ${options.openApi.path}`, path: options.openApi.path };
+  }
   const match = findRoute(matchers, url.pathname, method);
-  if (!match) return { result: gatewayError(404, 'Not Found'), routeKey: `${method} (no route)` };
+  if (!match)
+    return { result: gatewayError(404, 'Not Found'), routeKey: `${method} (no route)`, path: undefined };
   if (match === 'bad-path')
-    return { result: gatewayError(400, 'Bad Request'), routeKey: `${method} (bad path)` };
+    return { result: gatewayError(400, 'Bad Request'), routeKey: `${method} (bad path)`, path: undefined };
   const { route, path, pathParameters } = match;
   const routeKey = `${route.methods.includes(method as never) || path !== route.path ? method : 'ANY'} ${path}`;
 
   const body = await readBody(req);
-  if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey };
+  if (body === undefined) return { result: gatewayError(413, 'Request Entity Too Large'), routeKey, path };
 
   const authorizer = route.auth === 'admin' ? await authorize(req, tokenAuthorizer) : undefined;
 
   const handler = options.handlers.get(route.operation);
-  if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey };
+  if (!handler) return { result: gatewayError(500, 'Internal Server Error'), routeKey, path };
   const requestId = randomBytes(12).toString('base64url');
   const event = buildEvent(req, url, method, routeKey, pathParameters, body, requestId, authorizer);
   const result = await withTimeout(handler(event, lambdaContext(route, requestId)));
-  return { result: { ...result, headers: { ...result.headers, 'apigw-requestid': requestId } }, routeKey };
+  return {
+    result: { ...result, headers: { ...result.headers, 'apigw-requestid': requestId } },
+    routeKey,
+    path,
+  };
+}
+
+/** The OpenAPI document, as the stack's document function answers it (functions/openapi-document). */
+function openApiResponse(text: string): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: text };
 }
 
 function compile(path: string): { regex: RegExp; names: string[] } {

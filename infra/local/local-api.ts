@@ -9,11 +9,18 @@ import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { OutboxNotifier } from '#adapters/outbox-notifier.ts';
 import { createRuntime, type Runtime, settingsFromEnv } from '#adapters/runtime.ts';
 import { ENV } from '#functions/contracts.ts';
+import { OPENAPI_PATH, openApiDocumentText } from '#functions/openapi.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { restrictDataFolder } from './data-folder.ts';
 import { type DevKey, loadDevKey, verifyToken } from './dev-tokens.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from './embedded-backend.ts';
-import { auditLogPath, type LocalEventBus, LocalFileAuditTrail, startLocalEventBus } from './event-bus.ts';
+import {
+  auditLogPath,
+  type LocalEventBus,
+  type LocalEventBusOptions,
+  LocalFileAuditTrail,
+  startLocalEventBus,
+} from './event-bus.ts';
 import { type Gateway, type RouteHandler, startGateway } from './gateway.ts';
 
 export interface LocalApiOptions {
@@ -28,6 +35,8 @@ export interface LocalApiOptions {
   accessLog?: (line: string) => void;
   /** Lets tests swap a route's runtime (fault injection, a controlled clock). */
   customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
+  /** The local reply deliverer's retries and timeouts (tests make them short). */
+  replies?: LocalEventBusOptions['replies'];
 }
 
 export interface LocalApi {
@@ -42,7 +51,8 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
-type HandlerModule = { createHandler(runtime: Runtime): RouteHandler };
+/** A handler module; the ticket intake also takes the client options of the bus it puts on. */
+type HandlerModule = { createHandler(runtime: Runtime, wiring: { clients: ClientOptions }): RouteHandler };
 
 /** Starts the backend (unless AWS) and the gateway with every route. */
 export async function startLocalApi(options: LocalApiOptions = {}): Promise<LocalApi> {
@@ -70,6 +80,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     routes: ROUTES,
     handlers,
     verifyToken: (token) => verifyToken(devKey, token),
+    openApi: { path: OPENAPI_PATH, text: openApiDocumentText() },
     ...(options.accessLog ? { accessLog: options.accessLog } : {}),
   });
   const settings = { ...settingsFromEnv(), passwordPageUrl: localPasswordPageUrl(gateway.url) };
@@ -81,7 +92,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
     const base = createRuntime(route.operation, { clients, notifier: outbox, settings, audit });
     const runtime = options.customizeRuntime?.(route.operation, base) ?? base;
     runtimes.set(route.operation, runtime);
-    handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime));
+    handlers.set(route.operation, (await loadHandlerModule(route)).createHandler(runtime, { clients }));
   }
 
   // Ticketing events: the bus lives on the embedded backend's endpoint; in AWS it is EventBridge's.
@@ -93,6 +104,7 @@ export async function startLocalApi(options: LocalApiOptions = {}): Promise<Loca
         notifier: outbox,
         settings,
         ...(options.customizeRuntime ? { customizeRuntime: options.customizeRuntime } : {}),
+        ...(options.replies ? { replies: options.replies } : {}),
       })
     : undefined;
   if (bus) runtimes.set('ticket-worker', bus.runtime);

@@ -14,6 +14,7 @@ export const LOCAL_ENV: Readonly<Partial<Record<EnvName, string>>> = {
   [ENV.table]: 'rekey',
   [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
   [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
+  [ENV.connectorSecretPrefix]: SECRET_PREFIXES.connector,
   [ENV.eventBusName]: EVENT_BUS_NAME,
 };
 

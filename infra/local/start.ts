@@ -5,13 +5,14 @@
  */
 import './node-warnings.ts';
 import './local-env.ts';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRuntime } from '#adapters/runtime.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { restrictUmask } from './data-folder.ts';
 import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';
+import { observeGatewayResponses } from './gateway-observers.ts';
 import { startLocalApi } from './local-api.ts';
 import { portOwner } from './port-owner.ts';
 import { DATA_FOLDER_NAME, type DataFolderLock, findDataDir, lockDataFolder, RUN_FILE } from './run-file.ts';
@@ -19,6 +20,16 @@ import { startSweepTimer, sweepIntervalFromEnv } from './sweep-timer.ts';
 
 // Whatever this process creates in the data folder (LevelDB's files too) is owner-only.
 restrictUmask();
+// For the test suite's OpenAPI response check (test/support/openapi-setup.ts): with
+// REKEY_RESPONSE_LOG set, every response this server sends is appended to that file, so the
+// tests that start `npm start` in a child process have its responses checked too. Responses
+// never carry a password (the suite-wide plaintext check holds them to that).
+const responseLog = process.env.REKEY_RESPONSE_LOG;
+if (responseLog) {
+  observeGatewayResponses(({ method, path, result }) =>
+    appendFileSync(responseLog, `${JSON.stringify({ method, path, result })}\n`, { mode: 0o600 }),
+  );
+}
 const backendKind = process.env.REKEY_BACKEND === 'aws' ? 'aws' : 'embedded';
 const port = Number(process.env.PORT ?? 3000);
 const endpointPort = Number(process.env.REKEY_LOCAL_ENDPOINT_PORT ?? 4566);

@@ -21,7 +21,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, EVENT_BUS_NAME, SECRET_PREFIXES } from '../../functions/contracts.ts';
+import { ENV, EVENT_BUS_NAME, OPENAPI_PATH, SECRET_PREFIXES } from '../../functions/contracts.ts';
 import { REALM_CLAIM } from '../../functions/http/admin.ts';
 import { handlerEntry, ROUTES, type RouteDefinition, routePaths } from '../../functions/routes.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
@@ -86,6 +86,8 @@ export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly functions = new Map<string, RekeyFunction>();
+  /** The function answering `GET /openapi.json` with the OpenAPI document. */
+  readonly openApiFunction: RekeyFunction;
   /** The page notifications link to: the `passwordPageUrl` prop, or this API's own. */
   readonly passwordPageUrl: string;
 
@@ -167,7 +169,9 @@ export class ApiStack extends Stack {
         for (const r of routes) {
           Validations.of(r).acknowledge({
             id: 'AwsSolutions-APIG4',
-            reason: `${route.path} authenticates its caller by the current password (seed ${route.seed}), with per-user lock-out and stage throttling.`,
+            reason:
+              route.publicBecause ??
+              `${route.path} authenticates its caller by the current password (seed ${route.seed}), with per-user lock-out and stage throttling.`,
           });
         }
       }
@@ -181,6 +185,32 @@ export class ApiStack extends Stack {
       id: 'Serverless-LambdaDLQ',
       reason: 'Invoked synchronously by API Gateway as an authorizer.',
     });
+
+    // The OpenAPI document (docs/decisions.md, "Issue 11: the OpenAPI contract"): an HTTP API
+    // has no mock integration, so a tiny function with no access to anything answers it,
+    // built at init from the same schemas as docs/openapi.json. Public, as an API's contract
+    // is; the stage's throttle applies.
+    this.openApiFunction = new RekeyFunction(this, 'OpenApiDocument', {
+      entry: 'functions/openapi-document/handler.ts',
+      description: `rekey: GET ${OPENAPI_PATH}, the OpenAPI 3.1 document`,
+      argon2: false,
+      memorySize: 256,
+    });
+    const [documentRoute] = this.api.addRoutes({
+      path: OPENAPI_PATH,
+      methods: [HttpMethod.GET],
+      integration: new HttpLambdaIntegration('OpenApiDocumentIntegration', this.openApiFunction.function),
+    });
+    if (documentRoute) {
+      Validations.of(documentRoute).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${OPENAPI_PATH} is the API's public contract (no user, realm or secret in it); stage throttling applies.`,
+      });
+    }
+    Validations.of(this.openApiFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously by API Gateway: a failure is answered to the caller, nothing is queued.',
+    });
   }
 
   private operationFunction(route: RouteDefinition, props: ApiStackProps): RekeyFunction {
@@ -189,6 +219,7 @@ export class ApiStack extends Stack {
       entry: handlerEntry(route),
       description: `rekey: ${route.methods.join('/')} ${route.path} (seed ${route.seed})`,
       argon2: route.hashes,
+      blocklist: route.checksChosenPasswords,
       // The runtime reads both prefixes (names only); bindSecrets grants access to one.
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
@@ -226,6 +257,18 @@ export class ApiStack extends Stack {
       );
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
+    if (access.putsEvents) {
+      // The rekey bus alone (the operations stack names it EVENT_BUS_NAME): no other bus.
+      fn.function.addEnvironment(ENV.eventBusName, EVENT_BUS_NAME);
+      fn.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [
+            this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
+          ],
+        }),
+      );
+    }
     // What carries a temporary password links to the end user's page.
     if (access.notifies) fn.function.addEnvironment(ENV.passwordPageUrl, this.passwordPageUrl);
     this.functions.set(route.operation, fn);

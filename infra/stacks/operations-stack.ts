@@ -6,7 +6,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -25,6 +25,7 @@ import {
 } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
+import { type ConnectorReplyProps, TicketReplies } from '../constructs/ticket-replies.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
 
 export interface OperationsStackProps extends StackProps {
@@ -36,6 +37,8 @@ export interface OperationsStackProps extends StackProps {
   workerConcurrency?: number;
   /** How often the sweeper runs. Default 15 minutes. */
   sweepEvery?: Duration;
+  /** Ticketing connectors whose tickets get rekey's note (docs/ticketing.md). Default none. */
+  connectors?: readonly ConnectorReplyProps[];
   /**
    * The end user's page (`https://…/password`) the ticket worker's notifications and result
    * events link to. Default: none (no link); buildRekey passes the API's own page.
@@ -53,6 +56,7 @@ export class OperationsStack extends Stack {
   readonly deadLetterQueue: Queue;
   readonly worker: RekeyFunction;
   readonly sweeper: RekeyFunction;
+  readonly replies: TicketReplies;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
@@ -139,6 +143,13 @@ export class OperationsStack extends Stack {
       description: 'rekey: audit records of password operations',
       eventPattern: auditPattern,
       retention: Duration.days(AUDIT_RETENTION_DAYS),
+    });
+
+    // The notes back on the tickets: per connector, a connection, an API destination and rules.
+    this.replies = new TicketReplies(this, 'TicketReplies', {
+      // CDK declares IEventBus's optional members without `| undefined` (exactOptionalPropertyTypes).
+      bus: this.bus as IEventBus,
+      connectors: props.connectors ?? [],
     });
 
     this.worker = new RekeyFunction(this, 'TicketWorker', {

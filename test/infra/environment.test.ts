@@ -38,6 +38,8 @@ function required(stacks: RekeyStacks): Map<string, readonly EnvName[]> {
     rows.set(path, emails ? NOTIFYING_ENV : RUNTIME_ENV);
   }
   rows.set('RekeyApi/TokenAuthorizer/Function', TOKEN_AUTHORIZER_ENV);
+  // Answers GET /openapi.json from its bundle: it reads no setting.
+  rows.set(stacks.api.openApiFunction.function.node.path, []);
   rows.set(stacks.operations.worker.function.node.path, TICKET_WORKER_ENV);
   rows.set(stacks.operations.sweeper.function.node.path, RUNTIME_ENV);
   return rows;
@@ -84,7 +86,8 @@ describe('the environment the stacks give each function', () => {
       const missing = (rows.get(fn.path) ?? []).filter((name) => !(name in fn.variables));
       expect(missing, `${fn.path} lacks`).toEqual([]);
     }
-    expect(functions.length).toBe(ROUTES.length + 3);
+    // Beside the routes: the token authorizer, the OpenAPI document, the ticket worker, the sweeper.
+    expect(functions.length).toBe(ROUTES.length + 4);
   });
 
   it('gives the names and prefixes the contracts say, so the stacks and the runtime agree', () => {

@@ -15,13 +15,39 @@ function nagApp(): App {
     // Bundling is irrelevant to the rules and slow: skip it here (stacks.test.ts bundles).
     context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
   });
-  buildRekey(app);
+  // With a connector of each kind: their connections, API destinations, rules and replies' queue.
+  buildRekey(app, {
+    connectors: [
+      {
+        id: 'zd',
+        kind: 'zendesk',
+        replyUrl: 'https://acme.zendesk.com',
+        username: 'a@acme.example/token',
+        passwordSecret: 'zd',
+      },
+      {
+        id: 'jsm',
+        kind: 'jira',
+        replyUrl: 'https://acme.atlassian.net',
+        username: 'a@acme.example',
+        passwordSecret: 'jsm',
+      },
+      {
+        id: 'snow',
+        kind: 'servicenow',
+        replyUrl: 'https://acme.service-now.com',
+        username: 'rekey',
+        passwordSecret: 'snow',
+      },
+    ],
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return app;
 }
 
 describe('cdk-nag (AwsSolutions and Serverless packs)', () => {
-  it('finds nothing unacknowledged in any rekey stack', () => {
+  // A full synth with both packs and three connectors: slow on a loaded machine.
+  it('finds nothing unacknowledged in any rekey stack', { timeout: 120_000 }, () => {
     expect(() => nagApp().synth()).not.toThrow();
   });
 

@@ -69,8 +69,9 @@ describe('secret resource policies', () => {
         (s) => s.Effect === 'Allow' && actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
       ),
     );
-    // uiPassword, changepassword, random-password, CloudSSO, DDM, the worker and the sweeper.
-    expect(touching.length).toBe(7);
+    // uiPassword, changepassword, random-password, CloudSSO, DDM, the ticket intake, the worker
+    // and the sweeper.
+    expect(touching.length).toBe(8);
     for (const [id, statements] of touching) {
       const denied = statements.filter((s) => s.Effect === 'Deny').flatMap(actionsOf);
       expect(denied, id).toEqual(
@@ -144,6 +145,7 @@ describe('the HTTP API', () => {
     const publicKeys = ROUTES.filter((r) => r.auth === 'public').flatMap(routeKeys);
     expect(publicKeys).toEqual([
       'PUT /20160918/changepassword',
+      'POST /tickets/{connectorId}',
       'GET /password',
       'GET /password/page.js',
       'GET /password/page.css',
@@ -414,8 +416,11 @@ describe('permissions by operation', () => {
       'secret:rekey/ddm/',
       'secret:rekey/temp/',
     ]);
+    // The ticket intake reads connectors' inbound secrets only: neither passwords nor DDM's.
+    expect(grants.get('TicketIntake')?.secretPrefixes).toEqual(['secret:rekey/connector/']);
     const others = [...grants].filter(
-      ([name, g]) => !['ManageDdmAdmin', 'Sweeper'].includes(name) && g.secretPrefixes.length > 0,
+      ([name, g]) =>
+        !['ManageDdmAdmin', 'Sweeper', 'TicketIntake'].includes(name) && g.secretPrefixes.length > 0,
     );
     expect(others.length).toBe(5);
     for (const [name, g] of others) expect(g.secretPrefixes, name).toEqual(['secret:rekey/temp/']);

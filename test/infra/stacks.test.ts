@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { OPENAPI_PATH } from '#functions/contracts.ts';
 import { ROUTES, routePaths } from '#functions/routes.ts';
+import { BLOCKLIST_ARTIFACT, BLOCKLIST_ASSET_NAME } from '#infra/constructs/lambda-bundling.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
@@ -102,6 +104,8 @@ function allowedIn(statements: Statement[], service: 'dynamodb' | 'secretsmanage
 const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = {
   // Verifies a JWT against the issuer's JWKS; touches neither the table nor a secret.
   'RekeyApi/TokenAuthorizer': { dynamodb: [], secretsmanager: [] },
+  // Answers GET /openapi.json from the schemas it bundles; touches nothing.
+  'RekeyApi/OpenApiDocument': { dynamodb: [], secretsmanager: [] },
   // idempotent(): PutItem (claim, complete), GetItem (a retry), DeleteItem (release).
   // loadUserForAdmin: GetItem. issueTemporaryPassword: trackSecret PutItem, vault.create,
   // switchCredential saveUser PutItem (re-read GetItem on failure), and the secret it replaces
@@ -136,6 +140,10 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
     dynamodb: ['GetItem', 'PutItem', 'UpdateItem', 'Query', 'DeleteItem'],
     secretsmanager: ['DeleteSecret'],
   },
+  // The ticket intake: ConnectorStore.get GetItem; findUser: getUser GetItem,
+  // findUsersByUsername and findUsersByEmail Query (+ GetItem); the connector's inbound secret:
+  // vault.read. It writes nothing: the request goes on the bus.
+  'RekeyApi/TicketIntake': { dynamodb: ['GetItem', 'Query'], secretsmanager: ['GetSecretValue'] },
   // idempotent() per ticket; handleTicket: loadUserInRealm GetItem, issueTemporaryPassword as
   // above. The notification sends the password issueTemporaryPassword returned: no vault.read.
   'RekeyOperations/TicketWorker': {
@@ -269,6 +277,30 @@ describe('the CDK app', () => {
       expect(elf.readUInt16LE(18)).toBe(0xb7);
     }
   });
+
+  it('ships the blocklist artifact, as built, only in the assets of functions that check chosen passwords (issue 13)', () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const withList = assets.filter((asset) =>
+      readdirSync(join(outdir, asset)).includes(BLOCKLIST_ASSET_NAME),
+    );
+    // change-password, CloudSSO's reset (a given Password) and the DDM administrator: 3 of 5 routes.
+    expect(withList.length).toBe(ROUTES.filter((route) => route.checksChosenPasswords).length);
+    expect(withList.length).toBe(3);
+    const built = readFileSync(BLOCKLIST_ARTIFACT);
+    for (const asset of withList) {
+      expect(readFileSync(join(outdir, asset, BLOCKLIST_ASSET_NAME)).equals(built)).toBe(true);
+    }
+  });
+
+  it('bundles no function with node:stream/web: middy imports it only for streamed responses, which cost every cold start eight internal modules', () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    expect(assets.length).toBeGreaterThanOrEqual(ROUTES.length + 2);
+    for (const asset of assets) {
+      const code = readFileSync(join(outdir, asset, 'index.mjs'), 'utf8');
+      expect(code).not.toMatch(/["']node:stream\/web["']/);
+      expect(code).not.toMatch(/["']stream\/web["']/);
+    }
+  });
 });
 
 describe('every stack, as synthesized', () => {
@@ -324,7 +356,7 @@ describe('every stack, as synthesized', () => {
         expect(resource).not.toBe('*');
         // A rekey prefix, or (the readers' policy) one realm's part of the temporary prefix.
         expect(JSON.stringify(resource)).toMatch(
-          /:secret:rekey\/((temp|ddm)\/|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/)\*"/,
+          /:secret:rekey\/((temp|ddm|connector)\/|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/)\*"/,
         );
       }
     }
@@ -357,7 +389,10 @@ describe('every stack, as synthesized', () => {
     const expectedKeys = ROUTES.flatMap(keysOf);
     // Alibaba's RPC-style spelling of CloudSSO's ResetUserPassword is a route of its own.
     expect(expectedKeys).toEqual(expect.arrayContaining(['GET /', 'POST /']));
-    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([...expectedKeys].sort());
+    // Besides the table's routes, only the OpenAPI document's (tested below).
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(
+      [...expectedKeys, `GET ${OPENAPI_PATH}`].sort(),
+    );
     for (const route of ROUTES) {
       const fn = stacks.api.functions.get(route.operation);
       expect(fn, route.operation).toBeDefined();
@@ -384,6 +419,30 @@ describe('every stack, as synthesized', () => {
         });
       }
     }
+  });
+
+  it('serves the OpenAPI document at GET /openapi.json, unauthenticated, from a function of its own that touches nothing', () => {
+    const resources = api.toJSON().Resources as Record<string, Resource>;
+    const [route] = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === `GET ${OPENAPI_PATH}`,
+    );
+    expect(route?.Properties.AuthorizationType).toBe('NONE');
+    const target = route?.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+    const integration = resources[target['Fn::Join'][1][1].Ref];
+    const functionId = logicalId(stacks.api, stacks.api.openApiFunction.function);
+    expect(integration?.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: { 'Fn::GetAtt': [functionId, 'Arn'] },
+    });
+    const fn = resources[functionId]?.Properties as {
+      Description: string;
+      Environment?: { Variables: object };
+    };
+    expect(fn.Description).toContain(OPENAPI_PATH);
+    // No table, no secret, no key: its environment names none of them.
+    expect(Object.keys(fn.Environment?.Variables ?? {}).filter((name) => name.startsWith('REKEY_'))).toEqual(
+      [],
+    );
   });
 });
 
@@ -427,8 +486,11 @@ describe('the operations stack', () => {
         Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' },
       }),
     ) as Resource[];
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]?.Properties).toMatchObject({
+    // This queue's, and the ticket replies' dead-letter queue's (tested with the connectors).
+    expect(alarms).toHaveLength(2);
+    const ticketAlarms = alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(deadLettersId));
+    expect(ticketAlarms).toHaveLength(1);
+    expect(ticketAlarms[0]?.Properties).toMatchObject({
       Namespace: 'AWS/SQS',
       Threshold: 1,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLettersId, 'QueueName'] } }],

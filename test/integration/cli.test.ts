@@ -189,9 +189,11 @@ describe('rekey CLI', () => {
     it('lists the realm options in --help', async () => {
       const { out } = await rekey(['--help']);
       for (const text of [
-        '[--lockout-attempts N] [--lockout-minutes M] [--temporary-password-days D]',
+        '[--lockout-attempts N] [--lockout-minutes M]',
+        '[--temporary-password-lifetime 24h|7d | --temporary-password-days D]',
         '(1-100, default 10) for M minutes (1-1440, default 15)',
-        '(1-90, default 7)',
+        '(1h to 90d; or D days, 1-90; default 7d)',
+        '--admins-choose-passwords false: admins may only issue generated,',
         "--sso-enabled: SSO logon on: no route or ticket sets a user's password",
       ]) {
         expect(out).toContain(text);

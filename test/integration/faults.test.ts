@@ -558,6 +558,8 @@ const SCENARIOS: readonly Scenario[] = [
   {
     name: 'Huawei DDM admin-user (first call: create)',
     steps: [
+      // Issue 13: the realm's blocklist switch and context words judge the chosen password.
+      ['directory.getRealm#1', 'read its realm'],
       ['directory.getInstance#1', 'read the instance'],
       ['directory.trackSecret#1', "index the secret's name"],
       ['vault.create#1', 'DDM create secret'],
@@ -583,6 +585,8 @@ const SCENARIOS: readonly Scenario[] = [
   {
     name: 'Huawei DDM admin-user (later call: new password)',
     steps: [
+      // Issue 13: the realm's blocklist switch and context words judge the chosen password.
+      ['directory.getRealm#1', 'read its realm'],
       ['directory.getInstance#1', 'read the instance'],
       ['vault.read#1', "read the administrator's secret"],
       ['vault.putValue#1', 'DDM put value'],

@@ -31,8 +31,9 @@ import { MAX_BODY_BYTES } from '#http/request.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import { createTestConnector } from '#test/support/ticketing-systems.ts';
 
-type DialectName = 'oci' | 'huawei' | 'alibaba';
+type DialectName = 'oci' | 'huawei' | 'alibaba' | 'rekey';
 
 /** Passwords the cases send: none may come back in a response or reach a log line. */
 const HOSTILE_PASSWORDS = ['Hostile-Current-Pw1', 'Hostile-New-Pass-2', 'Hostile#Ddm-Pw3', 'Hostile!Ali-Pw4'];
@@ -91,6 +92,8 @@ const argon2 = argon2Counter();
 const logs: string[] = [];
 let restoreLogs: () => void = () => undefined;
 let prototypeKeys: Record<string, string[]>;
+/** The inbound secret of the ticket intake's connector (a Jira one: the secret travels in a header). */
+let intakeSecret = '';
 
 /** Captures what the process writes: both streams, and the console (vitest routes it around them). */
 function captureLogs(): () => void {
@@ -146,6 +149,13 @@ beforeAll(async () => {
   await directory.createUser(newUser({ realmId: 'other', userId: 'u-other', username: 'olga' }));
   // A DDM instance: a hostile request that slipped through would create its administrator.
   await directory.saveInstance(newInstance({ realmId: 'demo', instanceId: 'ddm-1' }), undefined);
+  intakeSecret = (
+    await createTestConnector(
+      t,
+      { id: 'hostile-jsm', kind: 'jira', realm: 'demo', replyUrl: 'https://jsm.example.com' },
+      '/nonexistent',
+    )
+  ).inboundSecret;
   // alice holds a known password, so a change-password request that slipped through would write.
   const alice = await directory.getUser('u-alice');
   if (!alice) throw new Error('the demo realm has no u-alice');
@@ -394,6 +404,33 @@ function wrongTypes(valid: Record<string, unknown>, fields: string[]): HostileCa
       message: new RegExp(`${field} must be`),
     })),
   );
+}
+
+/**
+ * Query parameters named to pollute a prototype (`__proto__`, `constructor[prototype]`), refused
+ * with 400 by the shared query parser; `rest` is a valid rest of the route's query.
+ */
+function pollutingQueryCases(query: (params: string) => string, rest: string): HostileCase[] {
+  return [
+    {
+      what: 'a query parameter __proto__[polluted]',
+      target: query('__proto__[polluted]=yes&username=alice'),
+      status: 400,
+      message: /__proto__/,
+    },
+    {
+      what: 'a query parameter constructor[prototype][polluted]',
+      target: query('constructor[prototype][polluted]=yes'),
+      status: 400,
+      message: /constructor/,
+    },
+    {
+      what: 'a query parameter __proto__',
+      target: query(`__proto__=x&${rest}`),
+      status: 400,
+      message: /__proto__/,
+    },
+  ];
 }
 
 /** The JSON body's shape: syntax, top-level types, keys, size and media type. */
@@ -795,24 +832,7 @@ function changePasswordTable(): RouteTable {
       status: 400,
       message: /more than once/,
     },
-    {
-      what: 'a query parameter __proto__[polluted]',
-      target: query('__proto__[polluted]=yes&username=alice'),
-      status: 400,
-      message: /__proto__/,
-    },
-    {
-      what: 'a query parameter constructor[prototype][polluted]',
-      target: query('constructor[prototype][polluted]=yes'),
-      status: 400,
-      message: /constructor/,
-    },
-    {
-      what: 'a query parameter __proto__',
-      target: query('__proto__=x&username=alice&currentPassword=a&newPassword=b'),
-      status: 400,
-      message: /__proto__/,
-    },
+    ...pollutingQueryCases(query, 'username=alice&currentPassword=a&newPassword=b'),
     {
       what: 'a query parameter that is not valid UTF-8',
       target: query(`username=alice&currentPassword=%FF${CURRENT}&newPassword=x`),
@@ -1197,6 +1217,108 @@ function ddmAdminTable(method: 'PUT' | 'POST'): RouteTable {
   };
 }
 
+/**
+ * The ticket intake (issue 12): every case but the sender's carries the connector's secret, so
+ * it reaches the body's checks; a request refused here puts nothing on the bus (a ticket that
+ * slipped through would reset a user: the table and the vault would change).
+ */
+function ticketIntakeTable(): RouteTable {
+  const at = (id: string) => `/tickets/${id}`;
+  const valid = {
+    ticketId: 'SD-7',
+    operation: 'ResetRandomPassword',
+    user: 'bob',
+    notificationType: 'email',
+  };
+  const withField = (field: string, value: unknown) => json({ ...valid, [field]: value });
+  const values: Array<[string, string, unknown, RegExp?]> = [
+    ['ticketId', 'an empty ticketId', ''],
+    ['ticketId', 'a ticketId with a space', 'SD 7'],
+    ['ticketId', 'a ticketId of 65 characters', 'S'.repeat(65), /at most/],
+    ['ticketId', 'a ticketId with a NUL', 'SD-\u00007'],
+    ['ticketId', 'a ticketId with a bidi override', 'SD-\u202e7'],
+    ['operation', 'an operation rekey does not run', 'DeleteUser'],
+    ['operation', 'an operation in lower case', 'resetrandompassword'],
+    ['user', 'an empty user', ''],
+    ['user', 'a user with a NUL', 'bo\u0000b'],
+    ['user', 'a user with a bidi override', 'bo\u202eb'],
+    ['user', 'a full-width user', '\uff42\uff4f\uff42'],
+    ['user', 'a user of 300 characters', 'b'.repeat(300), /at most/],
+    ['notificationType', 'a channel rekey does not have', 'sms'],
+    ['notificationType', 'a channel named twice', 'email,email', /twice/],
+    ['notificationType', 'channels with a space', 'email, phone'],
+  ];
+  const secretHeader = async () => ({ 'x-rekey-connector-secret': intakeSecret });
+  const cases: HostileCase[] = [
+    ...bodyShapeCases(valid),
+    ...wrongTypes(valid, ['ticketId', 'operation', 'user', 'notificationType']),
+    { what: 'no body at all', status: 400, message: /body/ },
+    ...values.map(([field, what, value, message]) => ({
+      what,
+      body: withField(field, value),
+      status: 400,
+      message: message ?? new RegExp(field),
+    })),
+    ...['password', 'newPassword', 'Echo-Passwort'].map((field) => ({
+      what: `a password field ${field} (not named)`,
+      body: json({ ...valid, [field]: 'Hostile-New-Pass-2' }),
+      status: 400,
+      code: 'InvalidInput.Password',
+      message: /cannot carry a password/,
+      notEchoed: ['Echo-Passwort'],
+    })),
+    {
+      what: 'notificationType on ResetUserPassword (it notifies no one)',
+      body: json({ ...valid, operation: 'ResetUserPassword' }),
+      status: 400,
+      message: /notificationType/,
+    },
+    ...unknownQueryCases(at('hostile-jsm'), 'user=alice'),
+    // The sender: the same 401 for every failure, whatever was sent.
+    ...[
+      ['no secret header', async () => ({})],
+      ['an empty secret header', async () => ({ 'x-rekey-connector-secret': '' })],
+      ['a wrong secret', async () => ({ 'x-rekey-connector-secret': 'Echo-Secret-9' })],
+      ['the secret with a character more', async () => ({ 'x-rekey-connector-secret': `${intakeSecret}x` })],
+      ['the secret in the Authorization header', async () => ({ authorization: `Bearer ${intakeSecret}` })],
+      [
+        'a Zendesk signature instead',
+        async () => ({
+          'x-zendesk-webhook-signature': 'c2ln',
+          'x-zendesk-webhook-signature-timestamp': new Date().toISOString(),
+        }),
+      ],
+    ].map(([what, lazyHeaders]) => ({
+      what: what as string,
+      body: json(valid),
+      lazyHeaders: lazyHeaders as () => Promise<Record<string, string>>,
+      status: 401,
+      code: 'NotAuthenticated.Sender',
+      notEchoed: ['Echo-Secret'],
+    })),
+    // The connector: an id that is not one, or nobody's: 404, before any secret is read.
+    ...['nobody', 'HOSTILE-JSM', '%2e%2e%2fx', '*', 'a'.repeat(300), 'hostile-jsm%00', 'hostile-jsm%20'].map(
+      (id) => ({
+        what: `a connector id ${id.slice(0, 20)}`,
+        target: at(id),
+        body: json(valid),
+        status: 404,
+        code: 'NotFound.Connector',
+      }),
+    ),
+  ];
+  for (const c of cases) c.lazyHeaders ??= secretHeader;
+  return {
+    label: 'POST /tickets/{connectorId} (rekey, ticket intake)',
+    dialect: 'rekey',
+    method: 'POST',
+    target: at('hostile-jsm'),
+    tokenHeader: undefined,
+    contentType: 'application/json',
+    cases,
+  };
+}
+
 function passwordPageTable(): RouteTable {
   const target = '/password';
   const query = (params: string) => `${target}?${params}`;
@@ -1237,24 +1359,7 @@ function passwordPageTable(): RouteTable {
       status: 400,
       message: /more than once/,
     },
-    {
-      what: 'a query parameter __proto__[polluted]',
-      target: query('__proto__[polluted]=yes&username=alice'),
-      status: 400,
-      message: /__proto__/,
-    },
-    {
-      what: 'a query parameter constructor[prototype][polluted]',
-      target: query('constructor[prototype][polluted]=yes'),
-      status: 400,
-      message: /constructor/,
-    },
-    {
-      what: 'a query parameter __proto__',
-      target: query('__proto__=x&username=alice'),
-      status: 400,
-      message: /__proto__/,
-    },
+    ...pollutingQueryCases(query, 'username=alice'),
     {
       what: 'a prefill that is not valid UTF-8',
       target: query('username=alice%FF'),
@@ -1287,6 +1392,7 @@ function passwordPageTable(): RouteTable {
 }
 
 const TABLES: RouteTable[] = [
+  ticketIntakeTable(),
   uiPasswordTable(),
   changePasswordTable(),
   randomPasswordTable(),
@@ -1303,6 +1409,7 @@ const DEFAULT_400_CODE: Record<DialectName, RegExp> = {
   oci: /^(InvalidParameter|MissingParameter)$/,
   huawei: /^(IAM|DDM)\.0011$/,
   alibaba: /^(InvalidParameter|MissingParameter)(\.\w+)?$/,
+  rekey: /^InvalidInput(\.\w+)?$/,
 };
 
 /** The route's error body, and its request id where the dialect puts it. */
@@ -1320,6 +1427,10 @@ function dialectError(dialect: DialectName, res: Answer): { code: string; messag
       expect(Object.keys(res.json ?? {}).sort()).toEqual(['Code', 'Message', 'RequestId']);
       expect(res.json.RequestId).toEqual(expect.any(String));
       return { code: res.json.Code, message: res.json.Message };
+    case 'rekey':
+      expect(Object.keys(res.json ?? {}).sort()).toEqual(['code', 'message', 'requestId']);
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+      return { code: res.json.code, message: res.json.message };
   }
 }
 

@@ -36,14 +36,16 @@ import { randomPasswordResponse } from '#functions/reset-random-password/schema.
 import { createHandler as resetUserPasswordHandler } from '#functions/reset-user-password/handler.ts';
 import { resetUserPasswordResponse } from '#functions/reset-user-password/schema.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
+import { createHandler as ticketIntakeHandler } from '#functions/ticket-intake/handler.ts';
 import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
 import type { HttpEvent } from '#http/request.ts';
 import { verifyToken } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import { createTestConnector } from '#test/support/ticketing-systems.ts';
 
 type Handler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-type DialectName = 'oci' | 'huawei' | 'alibaba';
+type DialectName = 'oci' | 'huawei' | 'alibaba' | 'rekey';
 
 let t: TestApi;
 let reader: Runtime;
@@ -54,6 +56,11 @@ let prototypeKeys: string[];
 const tokens: Record<string, string> = {};
 let authorize: ReturnType<typeof createTokenAuthorizer>;
 const handlers = new Map<string, Handler>();
+/** The ticket intake's connector secret, and what it put on its (recording) bus. */
+let intakeSecret = '';
+/** The sentinel of a header that carries the intake connector's secret (swapped in at run time). */
+const INTAKE_SECRET = '$intake-secret';
+const busPuts: unknown[] = [];
 
 /** Sentinels an arbitrary may put where a password goes; the run swaps in a real one. */
 const CURRENT = '$current';
@@ -97,12 +104,26 @@ beforeAll(async () => {
   tokens.garbage = 'not-a-jwt';
   authorize = createTokenAuthorizer((token) => verifyToken(t.api.devKey, token));
 
+  // The intake's connector (Jira: a secret header), and a bus that only records what it gets:
+  // the property checks the intake's answers, the worker has tests of its own.
+  const { inboundSecret } = await createTestConnector(
+    t,
+    { id: 'prop-jsm', kind: 'jira', realm: 'demo', replyUrl: 'https://jsm.example.com' },
+    '/nonexistent',
+  );
+  intakeSecret = inboundSecret;
   const modules: Record<string, (runtime: Runtime) => Handler> = {
     'create-or-reset-ui-password': uiPasswordHandler,
     'change-password': changePasswordHandler,
     'reset-random-password': randomPasswordHandler,
     'reset-user-password': resetUserPasswordHandler,
     'manage-ddm-admin': ddmHandler,
+    'ticket-intake': (runtime) =>
+      ticketIntakeHandler(runtime, {
+        requests: { put: async (_source, detail) => void busPuts.push(detail) },
+        results: { publish: async (result) => void busPuts.push(result) },
+        connectorSecretPrefix: 'rekey/connector/',
+      }) as Handler,
     // Built like the others; its hostile inputs (prefill, query) are in hostile-input.test.ts.
     'password-page': passwordPageHandler,
   };
@@ -175,6 +196,8 @@ function resolve(text: string): string {
 async function eventFor(definition: RouteDefinition, request: ArbitraryRequest): Promise<HttpEvent> {
   const requestId = `prop-${++requestCount}`;
   const headers: Record<string, string> = { ...request.headers };
+  for (const [name, value] of Object.entries(headers))
+    if (value === INTAKE_SECRET) headers[name] = intakeSecret;
   const token = request.token ? tokens[request.token] : undefined;
   if (token !== undefined) {
     if (request.tokenHeader === 'x-auth-token') headers['x-auth-token'] = token;
@@ -451,6 +474,11 @@ function dialectError(dialect: DialectName, result: APIGatewayProxyStructuredRes
     expect(headers['x-request-id']).toEqual(expect.any(String));
     return { code: body.error_code as string, message: body.error_msg as string };
   }
+  if (dialect === 'rekey') {
+    expect(Object.keys(body).sort()).toEqual(['code', 'message', 'requestId']);
+    expect(headers['x-request-id']).toEqual(expect.any(String));
+    return { code: body.code as string, message: body.message as string };
+  }
   expect(Object.keys(body).sort()).toEqual(['Code', 'Message', 'RequestId']);
   return { code: body.Code as string, message: body.Message as string };
 }
@@ -478,6 +506,10 @@ const SUCCESS: Record<string, (result: APIGatewayProxyStructuredResultV2) => voi
   'manage-ddm-admin': (result) => {
     expect(result.body).toBe('');
     expect(result.headers?.['x-request-id']).toEqual(expect.any(String));
+  },
+  'ticket-intake': (result) => {
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(result.body ?? '')).toEqual({ accepted: true, requestId: expect.any(String) });
   },
 };
 
@@ -512,6 +544,7 @@ const DEFINED_QUERY: Record<string, readonly string[]> = {
     'RequirePasswordResetForNextLogin',
   ],
   'manage-ddm-admin': [],
+  'ticket-intake': [],
 };
 
 /** Runs one arbitrary request and checks every property; returns the status. */
@@ -822,6 +855,38 @@ describe('any request gives a documented 2xx or a 4xx in the route’s dialect, 
 });
 
 describe('prototype pollution', () => {
+  it('POST /tickets/{connectorId} (rekey, a ticketing system with its secret header)', async () => {
+    const fields = {
+      ticketId: field(['SD-1', 'SD-2', 'INC0000001']),
+      operation: field(['ResetRandomPassword', 'CreateOrResetUIPassword', 'ResetUserPassword']),
+      user: field(['u-bob', 'bob', 'bob@example.com', 'olga', 'u-nobody']),
+      notificationType: field(['email', 'email,phone']),
+    };
+    const arbitrary: fc.Arbitrary<ArbitraryRequest> = fc.record({
+      method: fc.constant('POST'),
+      pathParameters: fc.record({ connectorId: pathId(['prop-jsm', 'prop-jsm', 'prop-jsm', 'nope']) }),
+      query: query(fc.constant([])),
+      headers: fc.record({
+        'content-type': contentType('application/json'),
+        'x-rekey-connector-secret': mostly(fc.constant(INTAKE_SECRET), hostileText) as fc.Arbitrary<string>,
+      }),
+      body: body(jsonBodyText(fields, ['notificationType'])),
+    });
+    const valid: ArbitraryRequest = {
+      method: 'POST',
+      pathParameters: { connectorId: 'prop-jsm' },
+      query: [],
+      headers: { 'content-type': 'application/json', 'x-rekey-connector-secret': INTAKE_SECRET },
+      body: {
+        text: JSON.stringify({ ticketId: 'SD-1', operation: 'ResetRandomPassword', user: 'bob@example.com' }),
+        base64: false,
+      },
+    };
+    const before = busPuts.length;
+    await runProperty('ticket-intake', valid, arbitrary, 60);
+    expect(busPuts.length).toBeGreaterThan(before);
+  });
+
   it('leaves no polluted prototype in the warm process after every property ran', () => {
     expect(({} as Record<string, unknown>).x).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -11,6 +11,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseLogEnv } from '#test/support/openapi-setup.ts';
 
 const SPAWN_TIMEOUT = 90_000;
 
@@ -31,6 +32,8 @@ function startServer(dataDir: string): Promise<Server> {
       REKEY_LOCAL_ENDPOINT_PORT: '0',
       REKEY_DATA_DIR: dataDir,
       NODE_NO_WARNINGS: '1',
+      // Its responses are checked against the OpenAPI document like every gateway's.
+      ...responseLogEnv(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -484,10 +484,14 @@ describe('a refusal repeats nothing the caller sent', () => {
         return { ...base, pathParameters: { ...base.pathParameters, user_id: bad } };
       case 'manage-ddm-admin':
         return { ...base, json: { ...base.json, name: bad } };
-      case 'change-password':
+      case 'change-password': {
+        // A control character keeps the value bad: since issue 13 a space is a password
+        // character, so noise alone can make a merely wrong password, a counted sign-in.
+        const worse = `${bad}\u0007`;
         return base.json
-          ? { ...base, json: { ...base.json, currentPassword: bad } }
-          : { ...base, query: replaced(base.query, 'currentPassword', bad) };
+          ? { ...base, json: { ...base.json, currentPassword: worse } }
+          : { ...base, query: replaced(base.query, 'currentPassword', worse) };
+      }
       case 'reset-user-password':
         if (base.json) return { ...base, json: { ...base.json, UserId: bad } };
         if (base.form) return { ...base, form: replaced(base.form, 'UserId', bad) };

@@ -7,7 +7,9 @@
  * everywhere: it may be only in the vault and in the notification meant to carry it.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
@@ -28,6 +30,12 @@ import {
 } from '#test/support/password-ledger.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import {
+  createTestConnector,
+  type FakeTicketingSystem,
+  startFakeTicketingSystem,
+  zendeskHeaders,
+} from '#test/support/ticketing-systems.ts';
 import { putTickets } from '#test/support/tickets.ts';
 
 const UI_OPERATION = 'create-or-reset-ui-password';
@@ -47,6 +55,7 @@ const GIVEN = {
   ddmSecond: 'Ddm-Admin-2027',
   ddmRefused: 'Ddm&Admin$2026',
   ticket: 'Ticket-Dictated-Pass-8',
+  intake: 'Webhook-Dictated-Pass-9',
   pageQuery: 'Typed-Into-Url-Bar-77',
 } as const;
 /** DDM passwords are meant to live in their secret (and nowhere else). */
@@ -65,6 +74,8 @@ const storedValues: string[] = [];
 
 let t: TestApi;
 let reader: Runtime;
+/** The fake Zendesk the ticket intake's notes go to. */
+let zendesk: FakeTicketingSystem;
 let vaultFaults: FaultyPort<SecretVault> | undefined;
 let directoryFaults: FaultyPort<Directory> | undefined;
 let restore: () => void = () => undefined;
@@ -274,6 +285,35 @@ beforeAll(async () => {
     },
   ]);
 
+  // Ticketing systems: a signed Zendesk webhook (reset, e-mail, private comment on the fake
+  // Zendesk), one naming a user of no realm, one dictating a password (refused).
+  zendesk = await startFakeTicketingSystem();
+  const connector = await createTestConnector(
+    t,
+    {
+      id: 'np-zd',
+      kind: 'zendesk',
+      realm: 'demo',
+      replyUrl: `${zendesk.url}/`,
+      authorization: 'Basic bnA6dG9rZW4=',
+    },
+    mkdtempSync(join(tmpdir(), 'rekey-np-')),
+  );
+  const webhook = (body: Record<string, unknown>) => {
+    const text = JSON.stringify(body);
+    return send('POST', '/tickets/np-zd', {
+      headers: zendeskHeaders(connector.inboundSecret, text),
+      body: text,
+    });
+  };
+  const base = { operation: 'ResetRandomPassword', notificationType: 'email' };
+  expect((await webhook({ ...base, ticketId: 'NP-ZD-1', user: 'np1@example.com' })).status).toBe(202);
+  expect((await webhook({ ...base, ticketId: 'NP-ZD-2', user: 'nobody@example.com' })).status).toBe(202);
+  expect(
+    (await webhook({ ...base, ticketId: 'NP-ZD-3', user: 'np-two', password: GIVEN.intake })).status,
+  ).toBe(400);
+  await t.api.bus?.idle();
+
   // The sweeper, eight days on: every temporary password has expired.
   const later = { now: () => new Date(Date.now() + 8 * DAY_MS) };
   await createSweeper({
@@ -290,6 +330,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   restore();
+  await zendesk?.close();
   reader.dynamoDb.destroy();
   await t.close();
 });
@@ -359,6 +400,30 @@ describe('no plaintext password, across every operation', () => {
     expectNoneIn(answers.join('\n'), 'a response');
   });
 
+  it('appears in no note on a ticket and no delivery: the calls the fake Zendesk got, `rekey deliveries`', () => {
+    const bus = t.api.bus;
+    const deliveries = bus?.deliveries() ?? [];
+    // Both webhooks that were accepted got their note; the refused one got none.
+    // (NP-ZD-2's refusal is put on the bus by the intake itself, so it may be answered first.)
+    expect(deliveries.map((d) => [d.ticketId, d.status]).sort()).toEqual([
+      ['NP-ZD-1', 200],
+      ['NP-ZD-2', 200],
+    ]);
+    expect(zendesk.calls.map((c) => c.path).sort()).toEqual([
+      '/api/v2/tickets/NP-ZD-1.json',
+      '/api/v2/tickets/NP-ZD-2.json',
+    ]);
+    expect(zendesk.calls.find((c) => c.path.includes('NP-ZD-1'))?.body).toContain('rekey/temp/');
+    expectNoneIn(
+      zendesk.calls.map((c) => `${c.method} ${c.path} ${JSON.stringify(c.headers)} ${c.body}`).join('\n'),
+      'a note on a ticket',
+    );
+    expectNoneIn(
+      readFileSync(join(t.api.backend?.dataDir ?? '', 'deliveries.jsonl'), 'utf8'),
+      'the deliveries log',
+    );
+  });
+
   it('appears in no event: results on the bus, the events log, the dead-letter log', () => {
     const bus = t.api.bus;
     expect(bus).toBeDefined();
@@ -400,8 +465,9 @@ describe('no plaintext password, across every operation', () => {
         delivered += 1;
       }
     }
-    // u-np3 was told by e-mail and SMS (route), then by e-mail (ticket).
-    expect(delivered).toBe(3);
+    // u-np3 was told by e-mail and SMS (route), then by e-mail (ticket); u-np1 by e-mail
+    // (the Zendesk webhook).
+    expect(delivered).toBe(4);
   });
 
   it("links every notification that carries a password to the end user's page, and no link carries one", () => {
@@ -410,11 +476,13 @@ describe('no plaintext password, across every operation', () => {
       .filter((entry) =>
         generated().some((g) => forms(g.password).some((form) => entry.text.includes(form))),
       );
-    expect(carrying).toHaveLength(3);
+    // u-np3's three, and u-np1's e-mail from the Zendesk webhook (issue 12).
+    expect(carrying).toHaveLength(4);
     for (const entry of carrying) {
       const links = entry.text.match(/https?:\/\/\S+/g) ?? [];
+      const username = entry.to === 'np1@example.com' ? 'np-one' : 'np-three';
       expect(links, 'the links in a notification').toEqual([
-        `${t.url}/password?tenancy=democorp&username=np-three`,
+        `${t.url}/password?tenancy=democorp&username=${username}`,
       ]);
       for (const link of links) expectNoneIn(link, 'a page link');
     }

@@ -10,6 +10,7 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { responseLogEnv } from '#test/support/openapi-setup.ts';
 
 const SPAWN_TIMEOUT = 90_000;
 const REPO = resolve('.');
@@ -44,7 +45,7 @@ interface Exit {
 function start(cwd: string, env: Record<string, string> = {}): Promise<Server | Exit> {
   const child = spawn(process.execPath, ['--import', TSX, START], {
     cwd,
-    env: cleanEnv({ PORT: '0', REKEY_LOCAL_ENDPOINT_PORT: '0', ...env }),
+    env: cleanEnv({ PORT: '0', REKEY_LOCAL_ENDPOINT_PORT: '0', ...responseLogEnv(), ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

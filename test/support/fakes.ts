@@ -4,7 +4,9 @@
  * be told to fail on demand, so compensation paths are as easy to reach as the happy path.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConflictError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
+import { CONTAINER_BLOCKLIST } from '#adapters/blocklist.ts';
+import { SERVICE_WORDS } from '#adapters/settings.ts';
+import { ConflictError, NotFoundError, SecretNotFoundError, VersionConflictError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
@@ -22,6 +24,9 @@ import type {
   TrackedSecretPage,
   UseCaseDeps,
 } from '#core/ports.ts';
+
+/** The blocklist every fake deps share: the build's artifact, the runtime's own instance. */
+export const TEST_BLOCKLIST = CONTAINER_BLOCKLIST;
 
 /**
  * How one call fails. `landed`: the write is applied and *then* the call throws, like a
@@ -98,6 +103,14 @@ export class InMemoryDirectory implements Directory {
     this.realms.set(realm.realmId, copy(realm));
   }
 
+  async replaceRealm(realm: Realm): Promise<void> {
+    this.enter('replaceRealm');
+    const current = this.realms.get(realm.realmId);
+    if (!current || current.name !== realm.name)
+      throw new NotFoundError('Realm', 'The realm does not exist.');
+    this.realms.set(realm.realmId, copy(realm));
+  }
+
   async getUser(userId: string): Promise<User | undefined> {
     this.enter('getUser');
     return copy(this.users.get(userId));
@@ -107,6 +120,12 @@ export class InMemoryDirectory implements Directory {
     this.enter('findUsersByUsername');
     const wanted = username.toLowerCase();
     return [...this.users.values()].filter((u) => u.username.toLowerCase() === wanted).map((u) => copy(u));
+  }
+
+  async findUsersByEmail(email: string): Promise<User[]> {
+    this.enter('findUsersByEmail');
+    const wanted = email.toLowerCase();
+    return [...this.users.values()].filter((u) => u.email?.toLowerCase() === wanted).map((u) => copy(u));
   }
 
   async createUser(user: User): Promise<void> {
@@ -366,7 +385,13 @@ export function fakeDeps(overrides: Partial<CoreDeps> = {}): FakeDeps {
     random: cryptoRandom,
     log: new RecordingLog(),
     notifier: new RecordingNotifier(),
-    config: { temporarySecretPrefix: 'rekey/temp/', databaseSecretPrefix: 'rekey/ddm/' },
+    config: {
+      temporarySecretPrefix: 'rekey/temp/',
+      databaseSecretPrefix: 'rekey/ddm/',
+      serviceWords: SERVICE_WORDS,
+    },
+    // The real list, from the artifact the build wrote (scripts/build-blocklist.mjs).
+    blocklist: TEST_BLOCKLIST,
     journal,
     ...overrides,
   } as FakeDeps;

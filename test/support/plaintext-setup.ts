@@ -7,8 +7,10 @@
  *    generated — is recorded; so are the `password` fields of every secret value written to
  *    the vaults the tests use (LocalFileVault's createSecret/putSecretValue, which the local
  *    Secrets Manager endpoint and its create/putValue use, and the fakes' InMemorySecretVault),
- *    which covers DDM administrator passwords that are never hashed. The wrappers only record:
- *    same arguments, same `this`, same result.
+ *    which covers DDM administrator passwords that are never hashed; and every password checked
+ *    against the common-password blocklist (issue 13: a refused password is never hashed or
+ *    stored, so only this sees it). The wrappers only record: same arguments, same `this`,
+ *    same result.
  * 2. A capture of all output: process.stdout.write, process.stderr.write and console.*,
  *    recorded and passed on. Tests that replace these themselves (an assignment, or
  *    `vi.spyOn(...).mockImplementation`, as capture-output.ts does) are still seen: the
@@ -32,6 +34,7 @@ import { relative } from 'node:path';
 import { afterAll, expect, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { AuditTrail, auditRecord } from '#adapters/audit.ts';
+import { CONTAINER_BLOCKLIST } from '#adapters/blocklist.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import { fastHasher, InMemorySecretVault } from '#test/support/fakes.ts';
@@ -88,6 +91,9 @@ function patchHasher(hasher: PasswordHasher, label: string): void {
 
 patchHasher(argon2idHasher, 'argon2idHasher');
 patchHasher(fastHasher, 'fastHasher');
+patchOnce(CONTAINER_BLOCKLIST, () => {
+  wrapMethod(CONTAINER_BLOCKLIST, 'has', ([password]) => recordPassword(password, 'blocklist.has'));
+});
 patchOnce(LocalFileVault.prototype, () => {
   wrapMethod(LocalFileVault.prototype, 'createSecret', ([secret]) =>
     recordSecretValue((secret as { value?: unknown } | undefined)?.value, 'LocalFileVault.createSecret'),

@@ -6,7 +6,7 @@ import type { Runtime } from '#adapters/runtime.ts';
 import type { Realm, User } from '#core/model.ts';
 import { DEMO_REALM_ID, seedDemo } from '#infra/local/demo.ts';
 import { mintToken, type TokenOptions } from '#infra/local/dev-tokens.ts';
-import { type LocalApi, startLocalApi } from '#infra/local/local-api.ts';
+import { type LocalApi, type LocalApiOptions, startLocalApi } from '#infra/local/local-api.ts';
 
 export interface TestResponse {
   status: number;
@@ -35,7 +35,10 @@ export interface TestApi {
 }
 
 export async function startTestApi(
-  options: { customizeRuntime?: (operation: string, runtime: Runtime) => Runtime } = {},
+  options: {
+    customizeRuntime?: (operation: string, runtime: Runtime) => Runtime;
+    replies?: LocalApiOptions['replies'];
+  } = {},
 ): Promise<TestApi> {
   const api = await startLocalApi({ ...options, persist: false });
   const first = api.runtimes.values().next().value as Runtime;

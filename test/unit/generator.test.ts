@@ -28,6 +28,7 @@ function policyOf(overrides: Partial<PasswordPolicy>): PasswordPolicy {
     forbidUsername: false,
     historyDepth: 0,
     generatedLength: 1,
+    blocklist: false,
     ...overrides,
   };
 }

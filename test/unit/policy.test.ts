@@ -28,6 +28,7 @@ function loose(overrides: Partial<PasswordPolicy>): PasswordPolicy {
     forbidUsername: false,
     historyDepth: 0,
     generatedLength: 16,
+    blocklist: false,
     ...overrides,
   };
 }
@@ -122,7 +123,6 @@ describe('checkPassword', () => {
       ['private use', '\ue000'],
       ['lone surrogate', '\ud800'],
       ['unassigned code point', '\u0378'],
-      ['space', ' '],
       ['no-break space', '\u00a0'],
       ['em space', '\u2003'],
       ['ideographic space', '\u3000'],
@@ -139,6 +139,18 @@ describe('checkPassword', () => {
         const policy: PasswordPolicy = POLICY_PRESETS[name];
         expect(ruleOf(policy, `Abcdef12!x${ch}Yz9876543`), name).toBe('character');
       }
+    });
+
+    // Issue 13: NIST SP 800-63B-4 §3.1.1.2 asks that the space be accepted. A policy open to
+    // other characters takes it; every other preset refuses it as outside its character set.
+    it('accepts the space (U+0020) under the NIST preset only, and other spaces nowhere', () => {
+      expect(ruleOf(nist, 'correct horse battery')).toBeUndefined();
+      expect(ruleOf(loose({ allowOtherCharacters: true }), 'abc def')).toBeUndefined();
+      for (const name of POLICY_PRESET_NAMES.filter((n) => n !== 'nist-800-63b')) {
+        const policy: PasswordPolicy = POLICY_PRESETS[name];
+        expect(ruleOf(policy, 'Abcdef12!x Yz9876543'), name).toBe('character');
+      }
+      expect(ruleOf(nist, 'correct\u00a0horse battery')).toBe('character');
     });
 
     it('accepts printable Unicode letters and symbols only where the policy allows other characters', () => {

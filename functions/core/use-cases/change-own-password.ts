@@ -7,7 +7,7 @@ import { asUnavailable, switchCredential } from '../credentials.ts';
 import { ConflictError, InvalidInputError, PreconditionFailedError } from '../errors.ts';
 import { MAX_FAILURE_WRITES, releaseAttempt } from '../lockout.ts';
 import type { Credential, User } from '../model.ts';
-import { checkPassword, type PasswordPolicy, resolvePolicy } from '../policy.ts';
+import { checkChosenPassword, type PasswordPolicy, realmContextWords, resolvePolicy } from '../policy.ts';
 import type { UseCaseDeps } from '../ports.ts';
 
 export interface ChangeOwnPasswordInput {
@@ -21,7 +21,7 @@ export interface ChangeOwnPasswordInput {
 /**
  * Changes a user's password. Checks run in this order, each only once the one before has
  * passed: the current password (401, counted towards lock-out), a temporary password's
- * expiry (412), the realm's policy (400), reuse of the current or a recent password (409).
+ * expiry (412), the realm's policy with its blocklist and context words (400), reuse of the current or a recent password (409).
  * Nothing is written on any refusal but a counted 401 (a right password's reserved attempt is
  * given back when a later check refuses).
  *
@@ -42,7 +42,12 @@ export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPassw
   let changed: User;
   try {
     assertNotExpired(credential, now);
-    const violation = checkPassword(policy, input.newPassword, { username: user.username });
+    // The realm's rules, then (unless the realm turned it off) the blocklist and the context words.
+    const violation = checkChosenPassword(policy, input.newPassword, {
+      username: user.username,
+      contextWords: realmContextWords(realm, deps.config.serviceWords),
+      blocklist: deps.blocklist,
+    });
     if (violation) {
       throw new InvalidInputError(
         `Parameter newPassword breaks the password policy rule "${violation.rule}": it ${violation.message}.`,
@@ -121,7 +126,7 @@ async function assertNotReused(
 ): Promise<void> {
   const recent = user.passwordHistory.slice(0, policy.historyDepth);
   const reused =
-    input.newPassword === input.currentPassword ||
+    input.newPassword.normalize('NFKC') === input.currentPassword.normalize('NFKC') ||
     (await Promise.all(recent.map((hash) => deps.hasher.verify(hash, input.newPassword)))).some(Boolean);
   if (reused) {
     const which = policy.historyDepth > 0 ? ` or one of the last ${policy.historyDepth} passwords` : '';

@@ -98,7 +98,7 @@ async function resetForTicket(
   ticket: Ticket,
   requestId: string,
   resetLines: ResetLines,
-): Promise<{ passwordSecretId: string; expiresAt: string; passwordPageUrl?: string }> {
+): Promise<{ passwordSecretId: string; expiresAt: string; notified: string[]; passwordPageUrl?: string }> {
   const { user, realm } = await loadUserInRealm(deps, ticket.realmId, ticket.userId);
   assertPasswordSettable(user, realm);
   const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
@@ -114,17 +114,19 @@ async function resetForTicket(
     issued.expiresAt,
     link,
   );
+  const notified = recipients.map((r) => r.channel).filter((c) => !failed.includes(c));
   deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),
     userId: user.userId,
     kind,
     secretId: issued.secretId,
-    notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)),
+    notified,
   });
   if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
   return {
     passwordSecretId: issued.secretId,
     expiresAt: issued.expiresAt,
+    notified,
     ...(link ? { passwordPageUrl: link } : {}),
   };
 }

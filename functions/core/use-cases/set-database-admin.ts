@@ -10,7 +10,14 @@ import { SECRET_TAGS } from '../../contracts.ts';
 import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
 import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
-import { checkPassword, type PasswordPolicy } from '../policy.ts';
+import {
+  checkChosenPassword,
+  checkPassword,
+  type PasswordPolicy,
+  type PolicyViolation,
+  realmContextWords,
+  resolvePolicy,
+} from '../policy.ts';
 import type { CoreDeps } from '../ports.ts';
 import { deletableByName } from '../temporary-secrets.ts';
 import { authorize } from './authorize.ts';
@@ -26,7 +33,11 @@ export interface DatabaseAdminInput {
 
 /** What the calling operation decides: its vendor's password rule and its own words. */
 export interface DatabaseAdminRules {
-  /** The rule an administrator password must meet (the realm's policy is for directory users). */
+  /**
+   * The rule an administrator password must meet. The realm's length and composition rules
+   * are for directory users; its blocklist switch applies here too (with the administrator's
+   * name and the realm's context words).
+   */
   policy: PasswordPolicy;
   /** The parameter a refused password is named by, in the caller's words. */
   passwordField: string;
@@ -48,7 +59,7 @@ export type DatabaseAdminResult = { created: true; secretId: string } | { create
 
 /**
  * Creates the administrator, or changes its password. Refusals come before any write:
- * another realm (403), a password the rule refuses (400), an unknown instance or one of
+ * another realm (403), a password the rule, the realm's blocklist or its context words refuse (400), an unknown instance or one of
  * another realm (404), another administrator name than the one created (409). The realm's
  * SSO logon does not apply: the administrator is a database account, not a directory user
  * who signs in.
@@ -60,12 +71,21 @@ export async function setDatabaseAdmin(
   rules: DatabaseAdminRules,
 ): Promise<DatabaseAdminResult> {
   authorize(admin, input.realmId);
-  const violation = checkPassword(rules.policy, input.password);
-  if (violation) {
-    throw new InvalidInputError(`Parameter ${rules.passwordField} ${violation.message}.`, {
-      field: rules.passwordField,
-    });
-  }
+  refuseIf(checkPassword(rules.policy, input.password), rules.passwordField);
+  // The administrator's password is one a person chose: the realm's blocklist and context
+  // words apply unless the realm turned them off (a realm not found keeps them on).
+  const realm = await deps.directory.getRealm(input.realmId).catch((error: unknown) => {
+    throw asUnavailable(error);
+  });
+  const blocklist = realm ? resolvePolicy(realm.policy).blocklist : true;
+  refuseIf(
+    checkChosenPassword({ ...rules.policy, blocklist }, input.password, {
+      username: input.name,
+      contextWords: realm ? realmContextWords(realm, deps.config.serviceWords) : deps.config.serviceWords,
+      blocklist: deps.blocklist,
+    }),
+    rules.passwordField,
+  );
   const instance = await deps.directory.getInstance(input.instanceId);
   if (!instance || instance.realmId !== input.realmId) {
     throw new NotFoundError('Instance', 'The instance does not exist or is not authorized.');
@@ -160,6 +180,13 @@ async function createAdministrator(
   });
   await untrackQuietly(deps, name);
   return secretId;
+}
+
+/** Refuses a password that broke a rule, naming the parameter and the rule only. */
+function refuseIf(violation: PolicyViolation | undefined, field: string): void {
+  if (violation) {
+    throw new InvalidInputError(`Parameter ${field} ${violation.message}.`, { field });
+  }
 }
 
 /** Whether the instance now points at `secretId`; 'unknown' when even the read fails. */

@@ -5,9 +5,16 @@
  * passes it in, and the password must meet both.
  */
 import { actedBy, assertPasswordSettable, loadUserForAdmin, setGivenPassword } from '../credentials.ts';
-import { InvalidInputError } from '../errors.ts';
+import { ConflictError, InvalidInputError } from '../errors.ts';
 import type { AdminPrincipal, Credential, CredentialKind, Realm } from '../model.ts';
-import { checkPassword, type PasswordPolicy, resolvePolicy } from '../policy.ts';
+import {
+  checkChosenPassword,
+  checkPassword,
+  type PasswordPolicy,
+  type PolicyViolation,
+  realmContextWords,
+  resolvePolicy,
+} from '../policy.ts';
 import type { CoreDeps } from '../ports.ts';
 import { authorize } from './authorize.ts';
 
@@ -34,11 +41,29 @@ export interface SetPasswordRules {
 /** The reason of a password refused by a policy (the seed's or the realm's). */
 export const PASSWORD_POLICY_REFUSED = 'PasswordPolicy';
 
+/** The reason of a given password refused because the realm lets no admin choose one. */
+export const ADMINS_MAY_NOT_CHOOSE = 'AdminChosenPasswordDisabled';
+
+/**
+ * Refuses an admin-chosen password in a realm whose `adminsChoosePasswords` is off (OWASP
+ * ASVS: an administrator never knows a user's password). Only generated, vaulted passwords
+ * are issued there.
+ */
+export function assertAdminsMayChoose(realm: Realm): void {
+  if (realm.adminsChoosePasswords === false) {
+    throw new ConflictError(
+      'This realm does not let administrators choose passwords: only generated passwords can be issued.',
+      { reason: ADMINS_MAY_NOT_CHOOSE },
+    );
+  }
+}
+
 /**
  * Sets the password. Every refusal happens before anything is written: another realm
  * (Forbidden), a password the seed's rule refuses (InvalidInput, before the directory is
  * read), an unknown user (NotFound), a realm with SSO logon or a federated user (Conflict),
- * a password the realm's policy refuses (InvalidInput).
+ * a realm that lets no admin choose passwords (Conflict), a password the realm's policy,
+ * its blocklist or its context words refuse (InvalidInput).
  */
 export async function setPassword(
   deps: CoreDeps,
@@ -47,20 +72,32 @@ export async function setPassword(
   rules: SetPasswordRules,
 ): Promise<void> {
   authorize(admin, input.realmId);
-  if (rules.seedPolicy) assertAcceptable(rules.seedPolicy, input.password, rules.passwordField);
+  if (rules.seedPolicy) {
+    refuseIf(checkPassword(rules.seedPolicy, input.password), rules.seedPolicy, rules.passwordField);
+  }
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
   // SSO logon, then a federated user: before the realm's policy is even looked at.
   assertPasswordSettable(user, realm);
-  // The realm's policy is the directory's rule for every password, whichever dialect sets it.
-  assertAcceptable(resolvePolicy(realm.policy), input.password, rules.passwordField, user.username);
+  assertAdminsMayChoose(realm);
+  // The realm's policy is the directory's rule for every password, whichever dialect sets it,
+  // with its blocklist and context words: the seed's rules and the realm's both apply.
+  const policy = resolvePolicy(realm.policy);
+  refuseIf(
+    checkChosenPassword(policy, input.password, {
+      username: user.username,
+      contextWords: realmContextWords(realm, deps.config.serviceWords),
+      blocklist: deps.blocklist,
+    }),
+    policy,
+    rules.passwordField,
+  );
   const credential = await givenCredential(deps, realm, input.password, input.kind);
   await setGivenPassword(deps, user, realm, credential);
   deps.log.info(rules.logAs, { ...actedBy(admin, input.requestId), userId: user.userId, kind: input.kind });
 }
 
-/** Refuses a password that breaks `policy`, naming the parameter and the rule only. */
-function assertAcceptable(policy: PasswordPolicy, password: string, field: string, username?: string): void {
-  const violation = checkPassword(policy, password, username === undefined ? {} : { username });
+/** Refuses a password that broke a rule of `policy`, naming the parameter and the rule only. */
+function refuseIf(violation: PolicyViolation | undefined, policy: PasswordPolicy, field: string): void {
   if (violation) {
     throw new InvalidInputError(`Parameter ${field} ${violation.message} (policy ${policy.name}).`, {
       reason: PASSWORD_POLICY_REFUSED,

@@ -1,0 +1,62 @@
+/**
+ * The OpenAPI contract of `POST /20160918/users/{userId}/uiPassword` (seed 000), from the
+ * schemas its handler validates with. A new path or method on this row of the route table
+ * needs an entry here: test/unit/openapi.test.ts fails until it has one.
+ */
+import { oci } from '#dialects/oci.ts';
+import {
+  jsonBody,
+  jsonSchema,
+  type OperationContract,
+  operation,
+  parametersFrom,
+  propertyOf,
+  withExtensions,
+} from '#http/openapi.ts';
+import { uiPasswordRequest, uiPasswordResponse } from './schema.ts';
+
+const request = jsonSchema(uiPasswordRequest);
+
+export const contract: OperationContract = {
+  'POST /20160918/users/{userId}/uiPassword': operation(oci, {
+    operationId: 'CreateOrResetUIPassword',
+    summary: "Create or reset a user's one-time UI password (Oracle IAM)",
+    description:
+      "OCI Identity's CreateOrResetUIPassword. The new password is generated, kept in Secrets Manager and never " +
+      'returned: the UIPassword carries the id of the secret that holds it. The user must change it at next sign-in. ' +
+      'A federated user or a realm with SSO sign-in is refused with 409 Conflict (a code the OCI SDKs do not retry).',
+    auth: 'admin',
+    scheme: 'bearer',
+    parameters: [
+      ...parametersFrom(request, 'path', ['userId'], () => 'The user (an OCID or any rekey user id).'),
+      ...parametersFrom(
+        request,
+        'header',
+        ['opc-retry-token'],
+        () =>
+          'Makes the call idempotent: a retry with the same token answers the first result; the token with another user is 409 IdempotencyConflict.',
+      ),
+    ],
+    requestBody: jsonBody(
+      propertyOf(request, 'body').schema,
+      'The seed defines no body: none, or an empty JSON object.',
+    ),
+    success: {
+      description: 'The UIPassword, without `password`: where it is kept and until when.',
+      body: withExtensions(jsonSchema(uiPasswordResponse, 'output'), {
+        passwordSecretId:
+          "rekey's extension (not in oci-identity's UIPassword type): the ARN of the Secrets Manager secret holding the password, in place of `password`.",
+        timeExpires:
+          "rekey's extension: when the secret is deleted and the password stops working if unchanged.",
+      }),
+      headers: {
+        etag: { required: true, description: "The user record's new version.", schema: { type: 'string' } },
+      },
+    },
+    errors: [400, 401, 403, 404, 409, 429, 500],
+    extensions: {
+      passwordSecretId: 'Response field: the secret holding the password (the seed returns `password`).',
+      timeExpires: 'Response field: when that secret is deleted.',
+    },
+  }),
+};

@@ -1,0 +1,75 @@
+/**
+ * The two loaders that keep work out of every cold start (docs/decisions.md, "Cold start"):
+ * the argon2id addon opened directly where the stack names its binary, and the stand-in for
+ * `node:stream/web` that the function bundles get instead of the real module.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { ReadableStream as RealReadableStream } from 'node:stream/web';
+import { describe, expect, it } from 'vitest';
+import { ReadableStream } from '#adapters/web-streams-on-demand.ts';
+
+const require = createRequire(import.meta.url);
+
+/** The host's build of the binding, which the package's loader would pick here. */
+function hostBinary(): string {
+  const loader = require.resolve('@node-rs/argon2');
+  const candidates = readdirSync(join(dirname(loader), '..')).filter((name) =>
+    name.startsWith(`argon2-${process.platform}-${process.arch}`),
+  );
+  const dir = join(dirname(loader), '..', candidates[0] ?? 'missing');
+  return join(dir, readdirSync(dir).find((name) => name.endsWith('.node')) ?? 'missing');
+}
+
+/** Runs `script` in a fresh node with the project's TypeScript loader; returns stdout. */
+function runFresh(script: string, env: Record<string, string>): string {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, ...env, NODE_NO_WARNINGS: '1' },
+    encoding: 'utf8',
+  });
+  if (out.status !== 0) throw new Error(out.stderr);
+  return out.stdout.trim();
+}
+
+describe('the argon2id hasher in a deployed function', () => {
+  const script = `
+    import { createRequire } from 'node:module';
+    const { argon2idHasher } = await import('#adapters/argon2-hasher.ts');
+    const phc = await argon2idHasher.hash('correct horse battery staple');
+    const ok = await argon2idHasher.verify(phc, 'correct horse battery staple');
+    const wrong = await argon2idHasher.verify(phc, 'Correct horse battery staple');
+    const broken = await argon2idHasher.verify('not a phc string', 'x');
+    const loader = createRequire(import.meta.url).resolve('@node-rs/argon2');
+    const loaded = Object.keys(createRequire(import.meta.url).cache).includes(loader);
+    console.log(JSON.stringify({ prefix: phc.slice(0, 10), ok, wrong, broken, loaded }));
+  `;
+
+  it('opens the binary the stack names directly, without the package loader, and hashes and verifies with it', () => {
+    const result = JSON.parse(runFresh(script, { NAPI_RS_NATIVE_LIBRARY_PATH: hostBinary() }));
+    expect(result).toEqual({ prefix: '$argon2id$', ok: true, wrong: false, broken: false, loaded: false });
+  });
+
+  it('loads the package as usual where no binary is named (npm start, tests, the CLI)', () => {
+    const env = { NAPI_RS_NATIVE_LIBRARY_PATH: '' };
+    const result = JSON.parse(runFresh(script, env));
+    expect(result).toEqual({ prefix: '$argon2id$', ok: true, wrong: false, broken: false, loaded: true });
+  });
+
+  it('fails the cold start loudly when the named binary is missing', () => {
+    expect(() => runFresh(script, { NAPI_RS_NATIVE_LIBRARY_PATH: '/nonexistent/argon2.node' })).toThrow(
+      /argon2\.node/,
+    );
+  });
+});
+
+describe('the node:stream/web stand-in', () => {
+  it("answers middy's instanceof check as the real class does", () => {
+    expect(new RealReadableStream() instanceof ReadableStream).toBe(true);
+    expect({ getReader() {} } instanceof ReadableStream).toBe(false);
+    for (const value of [null, 'stream', 42] as unknown[]) {
+      expect((value as object) instanceof ReadableStream).toBe(false);
+    }
+  });
+});
