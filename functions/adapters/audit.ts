@@ -29,8 +29,12 @@ export type AuditActor =
   | { kind: 'admin'; subject: string; realmId: string }
   /** The user themselves, proving the current password (change-password). */
   | { kind: 'self' }
-  /** A ticket, from a connector (the ticket event's `source`). */
-  | { kind: 'ticket'; ticketId: string; connector: string }
+  /**
+   * A ticket, from a connector: its id (the ticket intake's `rekey.connector.{id}`), or the
+   * ticket event's `source` when a system put it on the bus directly. The ticket id is left out
+   * when the request was refused before its body was read.
+   */
+  | { kind: 'ticket'; ticketId?: string | undefined; connector: string }
   /** An operator at the CLI. */
   | { kind: 'operator'; name: string }
   /** A caller without a verified identity (a refused request without a valid token). */
@@ -39,7 +43,18 @@ export type AuditActor =
 /** Where the request came in. */
 export type AuditOrigin =
   | { kind: 'http'; route: string; sourceIp?: string | undefined }
-  | { kind: 'ticket'; ticketId: string }
+  /**
+   * A ticket: from the queue (the worker), or at the ticket intake (`route`, `sourceIp`: the
+   * webhook's request), where the connector is named once it is known and the ticket id only
+   * once the sender is verified and the body read.
+   */
+  | {
+      kind: 'ticket';
+      ticketId?: string | undefined;
+      connector?: string | undefined;
+      route?: string | undefined;
+      sourceIp?: string | undefined;
+    }
   | { kind: 'cli'; command: string };
 
 export type AuditOutcome =
@@ -213,8 +228,17 @@ export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
     record.unmapped.route = origin.route;
     if (origin.sourceIp) record.src_endpoint = { ip: origin.sourceIp };
   } else if (origin.kind === 'ticket') {
-    record.metadata.correlation_uid = origin.ticketId;
-    record.unmapped.ticket_id = origin.ticketId;
+    if (origin.ticketId !== undefined) {
+      record.metadata.correlation_uid = origin.ticketId;
+      record.unmapped.ticket_id = origin.ticketId;
+    }
+    if (origin.connector !== undefined) record.unmapped.connector = origin.connector;
+    if (origin.route !== undefined) {
+      const [method = '', path = ''] = origin.route.split(' ');
+      record.http_request = { http_method: method, url: { path } };
+      record.unmapped.route = origin.route;
+    }
+    if (origin.sourceIp) record.src_endpoint = { ip: origin.sourceIp };
   } else {
     record.unmapped.route = `cli ${origin.command}`;
   }

@@ -8,10 +8,19 @@
  * gets, for every request, success or refusal, one audit record (functions/adapters/audit.ts)
  * and its metrics (functions/adapters/metrics.ts), flushed once at the end of the invocation.
  * The route only notes, once it has parsed them, whom the request is about (`request.note`).
+ * A route whose success is not itself a password operation (the ticket intake: the worker
+ * resets, and audits that) passes no `success`: only its refusals and failures are observed.
  */
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { AuditActivity, AuditActor, AuditOutcome, AuditSuccess, AuditTrail } from '#adapters/audit.ts';
+import type {
+  AuditActivity,
+  AuditActor,
+  AuditOrigin,
+  AuditOutcome,
+  AuditSuccess,
+  AuditTrail,
+} from '#adapters/audit.ts';
 import { type Logger, lambdaContextLogging } from '#adapters/logger.ts';
 import type { RekeyMetrics } from '#adapters/metrics.ts';
 import { RekeyError } from '#core/errors.ts';
@@ -47,6 +56,17 @@ export interface AuditNote {
   target: { realmId?: string; userId?: string; username?: string };
   /** What a success was, when the route's default (`observe.success`) depends on the request. */
   success?: AuditSuccess;
+  /**
+   * Ticket routes (`actor: 'ticket'`): the connector, once the route knows it exists, and
+   * whether the sender proved it is that connector; the ticket id once the body is read.
+   */
+  ticket?: { connector?: string; ticketId?: string; verified?: boolean };
+  /**
+   * A refusal the route answers with a success status (the ticket intake answers an unknown
+   * user with 202 and a failed result on the ticket): audited and counted as refused, with
+   * this code (the ticket's) and rekey's reason word.
+   */
+  refused?: { code: string; reason?: string };
 }
 
 /** How a password route is observed: audited and counted. */
@@ -57,10 +77,16 @@ export interface HttpObserve {
   operation: string;
   /** OCSF's Password Change (the user themselves) or Password Reset (an admin, for a user). */
   activity: AuditActivity;
-  /** `admin`: the verified token's subject acts; `self`: the user proving the password. */
-  actor: 'admin' | 'self';
-  /** What a success is, unless the route notes otherwise. */
-  success: AuditSuccess;
+  /**
+   * `admin`: the verified token's subject acts; `self`: the user proving the password;
+   * `ticket`: a ticketing system through its connector (`note.ticket`), once verified.
+   */
+  actor: 'admin' | 'self' | 'ticket';
+  /**
+   * What a success is, unless the route notes otherwise. None: a success is not the password
+   * operation itself (the ticket intake), so it is neither audited nor counted.
+   */
+  success?: AuditSuccess;
 }
 
 export interface HttpRouteOptions {
@@ -103,7 +129,12 @@ export function httpHandler(options: HttpRouteOptions, handle: (request: HttpReq
       logger.info('request served', { routeKey: event.routeKey, status, requestId });
       if (options.observe) {
         const success = note.success ?? options.observe.success;
-        await observed(options.observe, event, note, { ok: true, result: success });
+        if (note.refused) {
+          const { code, reason } = note.refused;
+          await observed(options.observe, event, note, { ok: false, refused: true, code, reason, status });
+        } else if (success) {
+          await observed(options.observe, event, note, { ok: true, result: success });
+        }
       }
       const headers = { ...dialect.headers(requestId, clientRequestIdOf(event, dialect)), ...reply.headers };
       if (reply.text !== undefined) {
@@ -187,19 +218,42 @@ async function observed(
       operation,
       activity: observe.activity,
       requestId: requestIdOf(event),
-      actor: observe.actor === 'self' ? { kind: 'self' } : adminActor(event),
+      actor: actorOf(observe, event, note),
       target: note.target,
-      origin: {
-        kind: 'http',
-        route: event.routeKey ?? '',
-        sourceIp: event.requestContext?.http?.sourceIp,
-      },
+      origin: originOf(observe, event, note),
       outcome,
       time: new Date(),
     });
   } finally {
     metrics.flush();
   }
+}
+
+/** Who acted, as far as the request proved it. */
+function actorOf(observe: HttpObserve, event: HttpEvent, note: AuditNote): AuditActor {
+  switch (observe.actor) {
+    case 'self':
+      return { kind: 'self' };
+    case 'admin':
+      return adminActor(event);
+    case 'ticket': {
+      const { connector, ticketId, verified } = note.ticket ?? {};
+      // A sender that did not prove it is the connector is nobody known.
+      return verified && connector !== undefined
+        ? { kind: 'ticket', connector, ticketId }
+        : { kind: 'unauthenticated' };
+    }
+  }
+}
+
+/** Where the request came in: the route, and for a ticket route the connector and ticket known. */
+function originOf(observe: HttpObserve, event: HttpEvent, note: AuditNote): AuditOrigin {
+  const route = event.routeKey ?? '';
+  const sourceIp = event.requestContext?.http?.sourceIp;
+  if (observe.actor !== 'ticket') return { kind: 'http', route, sourceIp };
+  const { connector, ticketId, verified } = note.ticket ?? {};
+  // The ticket id is the caller's word until the sender is verified.
+  return { kind: 'ticket', connector, ticketId: verified ? ticketId : undefined, route, sourceIp };
 }
 
 /** The verified admin, or nobody known when the token was missing or refused. */

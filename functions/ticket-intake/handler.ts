@@ -6,6 +6,10 @@
  * A user the realm does not have (unknown, or another realm's) is answered on the ticket as the
  * worker answers an unknown user: a `PasswordResetFailed` result, `NotFound.User`.
  * Nothing here reads or writes a password; the body is never logged.
+ *
+ * Observed (issue 14) as a ticketing system's attempt at a password reset: a refused intake
+ * (unknown connector, unverified sender, bad body, unknown user) is one audit record and a
+ * `Refused` count; an accepted one (202) is not the reset, which the worker audits.
  */
 import type { Context } from 'aws-lambda';
 import { type ClientOptions, createEventBridgeClient } from '#adapters/aws-clients.ts';
@@ -19,14 +23,14 @@ import type { User } from '#core/model.ts';
 import type { Directory } from '#core/ports.ts';
 import { failedResult, type ResultPublisher } from '#core/tickets.ts';
 import { rekeyDialect } from '#dialects/rekey.ts';
-import { ENV } from '#functions/contracts.ts';
+import { ENV, METRIC } from '#functions/contracts.ts';
 import {
   CONNECTOR_ID,
   type Connector,
   connectorSecretNames,
   connectorSource,
 } from '#functions/ticketing/connectors.ts';
-import { httpHandler } from '#http/http-handler.ts';
+import { httpHandler, observing } from '#http/http-handler.ts';
 import type { HttpEvent } from '#http/request.ts';
 import { MAX_BODY_BYTES } from '#http/request.ts';
 import { parseIntake } from './schema.ts';
@@ -45,14 +49,20 @@ const UNKNOWN_CONNECTOR = 'There is no ticketing connector with this id.';
 
 /** Builds the handler over a runtime and the bus; tests and the local gateway pass their own. */
 export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients: ClientOptions }) {
-  const { deps, logger } = runtime;
+  const { deps, logger, metrics } = runtime;
   const connectors = new ConnectorStore(runtime.dynamoDb, runtime.settings.tableName);
   const { requests, results, connectorSecretPrefix } =
     'requests' in wiring ? wiring : busWiring(wiring.clients, process.env);
-  return httpHandler({ dialect: rekeyDialect, logger }, async ({ event, requestId }) => {
+  // A refused intake is a refused reset; an accepted one (no `success`) is not audited here.
+  const observe = observing(runtime, { operation: 'ticket-intake', activity: 'reset', actor: 'ticket' });
+  return httpHandler({ dialect: rekeyDialect, logger, observe }, async ({ event, requestId, note }) => {
     const connectorId = event.pathParameters?.connectorId ?? '';
     const connector = CONNECTOR_ID.test(connectorId) ? await connectors.get(connectorId) : undefined;
     if (!connector) throw new NotFoundError('Connector', UNKNOWN_CONNECTOR);
+    // Named in the audit record from here: a connector that exists (the caller may not be it yet).
+    const ticketNote: NonNullable<typeof note.ticket> = { connector: connectorId };
+    note.ticket = ticketNote;
+    note.target = { realmId: connector.realmId };
     const inbound = await readInbound(
       runtime,
       connectorSecretNames(connectorSecretPrefix, connectorId).inbound,
@@ -67,22 +77,25 @@ export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients
       }
       throw error;
     }
+    ticketNote.verified = true;
     const request = parseIntake(event);
+    ticketNote.ticketId = request.ticketId;
     const user = await findUser(deps.directory, connector, request.user);
     const source = connectorSource(connectorId);
     if (!user) {
       // Unknown or in another realm: the same answer as the worker's for a user it cannot find.
-      await results.publish(
-        withConnector(
-          failedResult(
-            request.ticketId,
-            new NotFoundError('User', 'The user does not exist or is not authorized.'),
-            request.operation,
-          ),
-          connectorId,
-        ),
+      const failed = failedResult(
+        request.ticketId,
+        new NotFoundError('User', 'The user does not exist or is not authorized.'),
+        request.operation,
       );
+      await results.publish(withConnector(failed, connectorId));
+      // A reset refused on the ticket: audited as refused (the 202 only says the ticket is
+      // answered), and counted as the worker counts a ticket it answers with a failure.
+      note.refused = { code: 'code' in failed.detail ? failed.detail.code : 'NotFound.User', reason: 'User' };
+      metrics.count(METRIC.ticketFailed, { operation: request.operation });
     } else {
+      note.target = { realmId: connector.realmId, userId: user.userId };
       await requests.put(source, {
         ticketId: request.ticketId,
         operation: request.operation,

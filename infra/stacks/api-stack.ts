@@ -257,18 +257,8 @@ export class ApiStack extends Stack {
       );
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
-    if (access.putsEvents) {
-      // The rekey bus alone (the operations stack names it EVENT_BUS_NAME): no other bus.
-      fn.function.addEnvironment(ENV.eventBusName, EVENT_BUS_NAME);
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['events:PutEvents'],
-          resources: [
-            this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
-          ],
-        }),
-      );
-    }
+    // `access.putsEvents` (the ticket intake's requests) needs nothing more: every operation
+    // function already has the bus name and PutEvents on the rekey bus alone, above.
     // What carries a temporary password links to the end user's page.
     if (access.notifies) fn.function.addEnvironment(ENV.passwordPageUrl, this.passwordPageUrl);
     this.functions.set(route.operation, fn);

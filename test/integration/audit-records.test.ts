@@ -4,14 +4,29 @@
  * outcome, where from, the request id) and its metrics as EMF on stdout. Real handlers
  * through the local gateway and the local bus; the records read back from the bus's audit
  * log, the metrics from the captured stdout. No password appears in either.
+ * Tickets come in both ways: put on the bus directly (a system's own rule) and through the
+ * ticket intake (`POST /tickets/{connectorId}`, issue 12), whose refusals are refused resets.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PasswordAuditRecord } from '#adapters/audit.ts';
+import type { Runtime } from '#adapters/runtime.ts';
+import { UnavailableError } from '#core/errors.ts';
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
+import type { SecretVault } from '#core/ports.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
+import {
+  type CreatedConnector,
+  createTestConnector,
+  type FakeTicketingSystem,
+  secretHeaders,
+  startFakeTicketingSystem,
+  zendeskHeaders,
+} from '#test/support/ticketing-systems.ts';
 import { putTickets } from '#test/support/tickets.ts';
 
 const SUBJECT = 'helpdesk-9@democorp.example';
@@ -32,12 +47,33 @@ interface Emf {
   [key: string]: unknown;
 }
 
+/** A password a ticket template must never carry (refused at the intake, never hashed). */
+const DICTATED = 'Dictated-By-Ticket-77';
+
 let t: TestApi;
 let token: string;
-const seenPasswords: string[] = [GIVEN, CHANGED, DDM];
+/** The ticketing systems the connectors' notes go to (they answer 200). */
+let system: FakeTicketingSystem;
+let scratch: string;
+const connectors: Record<string, CreatedConnector> = {};
+const seenPasswords: string[] = [GIVEN, CHANGED, DDM, DICTATED];
+/** Short reply retries: the notes are not what these tests are about. */
+const REPLIES = { attempts: 1, backoffMs: () => 10, timeoutMs: 2000 };
 
 beforeAll(async () => {
-  t = await startTestApi();
+  t = await startTestApi({ replies: REPLIES });
+  system = await startFakeTicketingSystem();
+  scratch = mkdtempSync(join(tmpdir(), 'rekey-audit-connectors-'));
+  for (const [id, kind] of [
+    ['zd-audit', 'zendesk'],
+    ['jsm-audit', 'jira'],
+  ] as const) {
+    connectors[id] = await createTestConnector(
+      t,
+      { id, kind, realm: 'demo', replyUrl: `${system.url}/` },
+      scratch,
+    );
+  }
   token = await t.token({ subject: SUBJECT });
   const { directory } = t.runtime().deps;
   await directory.saveInstance(newInstance({ realmId: 'demo', instanceId: 'ddm-rec' }), undefined);
@@ -47,15 +83,20 @@ beforeAll(async () => {
   );
   await directory.createUser(newUser({ realmId: 'lockrealm', userId: 'u-lock', username: 'locky' }));
 });
-afterAll(() => t.close());
+afterAll(async () => {
+  await t.close();
+  await system.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 /** Sends, with stdout captured: the response, the audit records it added, the EMF documents written. */
 async function observed(
   send: () => Promise<TestResponse>,
+  api: TestApi = t,
 ): Promise<{ res: TestResponse; records: PasswordAuditRecord[]; emf: Emf[]; text: string }> {
-  const before = t.api.bus?.audit().length ?? 0;
+  const before = api.api.bus?.audit().length ?? 0;
   const { result: res, logs } = await capturingLogs(send);
-  const records = (t.api.bus?.audit() ?? [])
+  const records = (api.api.bus?.audit() ?? [])
     .slice(before)
     .map((e) => e.detail as unknown as PasswordAuditRecord);
   const emf = logs
@@ -63,6 +104,13 @@ async function observed(
     .filter((line) => line.startsWith('{') && line.includes('"_aws"'))
     .map((line) => JSON.parse(line) as Emf);
   return { res, records, emf, text: logs };
+}
+
+/** The sum of `name` over every EMF document with these dimension values (several invocations). */
+function total(emf: Emf[], name: string, dimensions: Record<string, string>): number {
+  return emf
+    .filter((doc) => Object.entries(dimensions).every(([key, value]) => doc[key] === value))
+    .reduce((sum, doc) => sum + (typeof doc[name] === 'number' ? doc[name] : 0), 0);
 }
 
 /** The one value of `name` in the EMF documents whose dimensions include `dimensions`. */
@@ -356,6 +404,247 @@ describe('tickets: one audit record per delivery, with the ticket and its connec
     ).toBe(1);
     expect(metric(emf, 'TicketFailed', { operation: 'ResetRandomPassword' })).toBe(1);
     expect(metric(emf, 'Refused', { operation: 'ResetRandomPassword', code: 'Conflict.Federated' })).toBe(1);
+  });
+});
+
+/** Posts to a connector's intake and waits for the worker (and the note) behind it. */
+async function intake(
+  connectorId: string,
+  body: string,
+  headers: Record<string, string>,
+  api: TestApi = t,
+): Promise<TestResponse> {
+  const res = await api.request('POST', `/tickets/${connectorId}`, { headers, body });
+  await api.api.bus?.idle();
+  return res;
+}
+
+const intakeBody = (ticketId: string, user: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ ticketId, operation: 'ResetRandomPassword', user, ...extra });
+const jsm = () => secretHeaders(connectors['jsm-audit']?.inboundSecret ?? '');
+const INTAKE_ROUTE = 'POST /tickets/{connectorId}';
+/** The connector acting, once its sender is verified. */
+const connectorActor = (id: string) => ({
+  user: { uid: `ticket:${id}`, type: 'System', type_id: 3 },
+  app_name: id,
+});
+
+describe('the ticket intake: a refused intake is one refused reset, an accepted one is the worker’s to record', () => {
+  it('an unverified sender (no signature, another secret): 401, the connector named, nobody authenticated, no ticket id', async () => {
+    const body = intakeBody('AUD-0000001', 'alice');
+    const signed = zendeskHeaders(connectors['zd-audit']?.inboundSecret ?? '', body);
+    const { 'x-zendesk-webhook-signature': _, ...unsigned } = signed;
+    for (const headers of [unsigned, zendeskHeaders('not-the-secret', body)]) {
+      const { res, records, emf } = await observed(() => intake('zd-audit', body, headers));
+      expect(res.status).toBe(401);
+      const record = one(records);
+      expect(record).toMatchObject({
+        ...ocsfBase(4),
+        status_id: 2,
+        status: 'Failure',
+        status_code: 'NotAuthenticated.Sender',
+        status_detail: 'Sender',
+        severity_id: 2,
+        message: 'password reset refused',
+        actor: { user: { type: 'Other' } },
+        user: { domain: 'demo' },
+        api: { operation: 'ticket-intake', request: { uid: res.json.requestId } },
+        http_request: { http_method: 'POST', url: { path: '/tickets/{connectorId}' } },
+        src_endpoint: { ip: SOURCE_IP },
+        unmapped: { origin: 'ticket', connector: 'zd-audit', route: INTAKE_ROUTE, http_status: 401 },
+      });
+      // The ticket id is the caller's word until the sender is verified: not recorded.
+      expect(record.unmapped.ticket_id).toBeUndefined();
+      expect(record.metadata.correlation_uid).toBeUndefined();
+      expect(JSON.stringify(record)).not.toContain('AUD-0000001');
+      expect(record.user.uid).toBeUndefined();
+      expect(
+        metric(emf, 'Refused', {
+          service: 'ticket-intake',
+          operation: 'ticket-intake',
+          code: 'NotAuthenticated.Sender',
+        }),
+      ).toBe(1);
+      expect(total(emf, 'TicketFailed', {})).toBe(0);
+    }
+  });
+
+  it('an unknown connector: 404, one record naming no connector', async () => {
+    const body = intakeBody('AUD-0000002', 'alice');
+    const { res, records, emf } = await observed(() => intake('nope-audit', body, jsm()));
+    expect(res.status).toBe(404);
+    const record = one(records);
+    expect(record).toMatchObject({
+      status: 'Failure',
+      status_code: 'NotFound.Connector',
+      actor: { user: { type: 'Other' } },
+      unmapped: { origin: 'ticket', route: INTAKE_ROUTE, http_status: 404 },
+    });
+    expect(record.unmapped.connector).toBeUndefined();
+    expect(record.unmapped.ticket_id).toBeUndefined();
+    expect(record.user.domain).toBeUndefined();
+    expect(metric(emf, 'Refused', { operation: 'ticket-intake', code: 'NotFound.Connector' })).toBe(1);
+  });
+
+  it('a malformed body and a password in the body, from a verified sender: 400, the connector acts, nothing repeated', async () => {
+    const cases: Array<[body: string, code: string]> = [
+      ['{"ticketId": "AUD-0000003", ', 'InvalidInput'],
+      [intakeBody('AUD-0000004', 'alice', { newPassword: DICTATED }), 'InvalidInput.Password'],
+    ];
+    for (const [body, code] of cases) {
+      const { res, records, emf } = await observed(() => intake('jsm-audit', body, jsm()));
+      expect(res.status).toBe(400);
+      expect(res.json.code).toMatch(new RegExp(`^${code.replace('.', '\\.')}`));
+      const record = one(records);
+      expect(record).toMatchObject({
+        status: 'Failure',
+        status_code: res.json.code,
+        actor: connectorActor('jsm-audit'),
+        user: { domain: 'demo' },
+        api: { operation: 'ticket-intake' },
+        unmapped: { origin: 'ticket', connector: 'jsm-audit', http_status: 400 },
+      });
+      // Refused before its body was read: no ticket id, and nothing of the body.
+      expect(record.unmapped.ticket_id).toBeUndefined();
+      expect(JSON.stringify(record)).not.toMatch(/AUD-000000[34]|Dictated|newPassword/);
+      expect(metric(emf, 'Refused', { operation: 'ticket-intake', code: res.json.code })).toBe(1);
+    }
+  });
+
+  it('an unknown user: 202 and NotFound.User on the ticket, recorded as a refused reset with the ticket id; Refused and TicketFailed', async () => {
+    const { res, records, emf } = await observed(() =>
+      intake('jsm-audit', intakeBody('AUD-0000005', 'nobody@example.com'), jsm()),
+    );
+    expect(res.status).toBe(202);
+    const record = one(records);
+    expect(record).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Failure',
+      status_code: 'NotFound.User',
+      severity_id: 2,
+      actor: connectorActor('jsm-audit'),
+      user: { domain: 'demo' },
+      api: { operation: 'ticket-intake', request: { uid: res.json.requestId } },
+      metadata: { correlation_uid: 'AUD-0000005' },
+      unmapped: {
+        origin: 'ticket',
+        connector: 'jsm-audit',
+        ticket_id: 'AUD-0000005',
+        route: INTAKE_ROUTE,
+        http_status: 202,
+      },
+    });
+    // The name the ticket gave is not a user rekey knows: not recorded.
+    expect(record.user.uid).toBeUndefined();
+    expect(JSON.stringify(record)).not.toContain('nobody@example.com');
+    expect(metric(emf, 'Refused', { operation: 'ticket-intake', code: 'NotFound.User' })).toBe(1);
+    expect(metric(emf, 'TicketFailed', { service: 'ticket-intake', operation: 'ResetRandomPassword' })).toBe(
+      1,
+    );
+  });
+
+  it('accepted (202): no record of its own; the worker records the reset and the refusal with the connector id and ticket id', async () => {
+    const { records, emf } = await observed(async () => {
+      const ok = await intake('jsm-audit', intakeBody('AUD-0000006', 'u-alice'), jsm());
+      const federated = await intake('jsm-audit', intakeBody('AUD-0000007', 'u-carol'), jsm());
+      expect([ok.status, federated.status]).toEqual([202, 202]);
+      return ok;
+    });
+    // Two tickets, two records: both the worker's, none the intake's.
+    expect(records).toHaveLength(2);
+    expect(records.filter((r) => r.api.operation === 'ticket-intake')).toEqual([]);
+    const done = records.find((r) => r.unmapped.ticket_id === 'AUD-0000006');
+    const refused = records.find((r) => r.unmapped.ticket_id === 'AUD-0000007');
+    expect(done).toMatchObject({
+      ...ocsfBase(4),
+      status: 'Success',
+      actor: connectorActor('jsm-audit'),
+      user: { uid: 'u-alice', domain: 'demo' },
+      api: { operation: 'ResetRandomPassword' },
+      metadata: { correlation_uid: 'AUD-0000006' },
+      unmapped: { origin: 'ticket', connector: 'jsm-audit', result: 'PasswordIssued' },
+    });
+    expect(refused).toMatchObject({
+      status: 'Failure',
+      status_code: 'Conflict.Federated',
+      actor: connectorActor('jsm-audit'),
+      user: { uid: 'u-carol' },
+      unmapped: { origin: 'ticket', connector: 'jsm-audit', ticket_id: 'AUD-0000007' },
+    });
+    const completed = t.api.bus?.results().find((e) => e.detail.ticketId === 'AUD-0000006');
+    await generated(String(completed?.detail.passwordSecretId));
+    expect(
+      metric(emf, 'TicketCompleted', { service: 'ticket-worker', operation: 'ResetRandomPassword' }),
+    ).toBe(1);
+    expect(metric(emf, 'TicketFailed', { service: 'ticket-worker', operation: 'ResetRandomPassword' })).toBe(
+      1,
+    );
+    expect(total(emf, 'Refused', { service: 'ticket-intake' })).toBe(0);
+  });
+});
+
+describe('a ticket that fails on rekey’s side (the vault down)', () => {
+  let failing: TestApi;
+  let failingSystem: FakeTicketingSystem;
+  const vaultDown = (rt: Runtime): Runtime => {
+    const vault: SecretVault = Object.assign(Object.create(rt.deps.vault) as SecretVault, {
+      create: () => Promise.reject(new UnavailableError('The vault is unavailable; retry later.')),
+    });
+    return { ...rt, deps: { ...rt.deps, vault } };
+  };
+  beforeAll(async () => {
+    failing = await startTestApi({
+      replies: REPLIES,
+      customizeRuntime: (op, rt) => (op === 'ticket-worker' ? vaultDown(rt) : rt),
+    });
+    failingSystem = await startFakeTicketingSystem();
+    connectors['jsm-down'] = await createTestConnector(
+      failing,
+      { id: 'jsm-down', kind: 'jira', realm: 'demo', replyUrl: `${failingSystem.url}/` },
+      scratch,
+    );
+  });
+  afterAll(async () => {
+    await failing.close();
+    await failingSystem.close();
+  });
+
+  it('records each delivery as failed (Medium) with the connector id and ticket id, and counts TicketFailed once, when the ticket is told', async () => {
+    const headers = secretHeaders(connectors['jsm-down']?.inboundSecret ?? '');
+    const { records, emf } = await observed(async () => {
+      const res = await intake(
+        'jsm-down',
+        JSON.stringify({ ticketId: 'AUD-0000009', operation: 'CreateOrResetUIPassword', user: 'u-alice' }),
+        headers,
+        failing,
+      );
+      expect(res.status).toBe(202);
+      return res;
+    }, failing);
+    // maxReceiveCount (3) deliveries, each one record; the last one tells the ticket it failed.
+    expect(records).toHaveLength(3);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        ...ocsfBase(4),
+        status: 'Failure',
+        status_code: 'Unavailable',
+        severity_id: 3,
+        message: 'password reset failed',
+        actor: connectorActor('jsm-down'),
+        user: { uid: 'u-alice', domain: 'demo' },
+        api: { operation: 'CreateOrResetUIPassword' },
+        metadata: { correlation_uid: 'AUD-0000009' },
+        unmapped: { origin: 'ticket', connector: 'jsm-down', ticket_id: 'AUD-0000009' },
+      });
+    }
+    const told = failing.api.bus?.results().filter((e) => e.detail.ticketId === 'AUD-0000009') ?? [];
+    expect(told.map((e) => [e['detail-type'], e.detail.code])).toEqual([
+      ['PasswordResetFailed', 'Unavailable.RetriesExhausted'],
+    ]);
+    const worker = { service: 'ticket-worker', operation: 'CreateOrResetUIPassword' };
+    expect(total(emf, 'TicketFailed', worker)).toBe(1);
+    expect(total(emf, 'Failed', { ...worker, cause: 'Unavailable' })).toBe(3);
+    expect(total(emf, 'TicketCompleted', worker)).toBe(0);
   });
 });
 

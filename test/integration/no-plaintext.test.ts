@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createLogger } from '#adapters/logger.ts';
+import { createMetrics } from '#adapters/metrics.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { newInstance, newUser } from '#core/factories.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
@@ -447,6 +448,15 @@ describe('no plaintext password, across every operation', () => {
     expect(new Set(audit.map((e) => (e.detail as { status: string }).status))).toEqual(
       new Set(['Success', 'Failure']),
     );
+    // The intake's refusals were audited too: the webhook dictating a password (400) and the
+    // one naming a user of no realm (202, NotFound.User on the ticket).
+    const intake = audit.map((e) => e.detail as { api: { operation: string }; status_code?: string });
+    expect(
+      intake
+        .filter((r) => r.api.operation === 'ticket-intake')
+        .map((r) => r.status_code)
+        .sort(),
+    ).toEqual(['InvalidInput.Password', 'NotFound.User']);
     expectNoneIn(JSON.stringify(audit), 'an audit record');
     expectNoneIn(readFileSync(t.api.bus?.auditLog ?? '', 'utf8'), 'the audit log');
   });
@@ -574,6 +584,16 @@ describe('the suite-wide plaintext check', () => {
         });
       },
       'audit.record',
+      'JSON-escaped',
+    ],
+    [
+      'an EMF metrics document (a dimension value), as Powertools Metrics writes it',
+      (pw) => {
+        const metrics = createMetrics('drill');
+        metrics.count('Refused', { code: pw });
+        metrics.flush();
+      },
+      'process.stdout',
       'JSON-escaped',
     ],
     [

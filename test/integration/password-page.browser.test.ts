@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { HTTPRequest, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
+import type { PasswordAuditRecord } from '#adapters/audit.ts';
 import type { Runtime } from '#adapters/runtime.ts';
 import { switchCredential } from '#core/credentials.ts';
 import { SecretNotFoundError } from '#core/errors.ts';
@@ -171,6 +172,20 @@ describe('the end user page in Chromium', () => {
     const shown = await submit();
     expect(shown.status).toBe('Your password has been changed. Sign in with your new password from now on.');
     expect(shown.error).toBe('');
+    // Audited (issue 14) as the user themselves: the page's PUT is change-password's own request.
+    const audited = (t.api.bus?.audit() ?? [])
+      .map((e) => e.detail as unknown as PasswordAuditRecord)
+      .filter((r) => r.api.operation === 'change-password' && r.user.name === user.username);
+    expect(audited).toEqual([
+      expect.objectContaining({
+        activity_name: 'Password Change',
+        status: 'Success',
+        // The realm as the page sent it (the prefilled tenancy name): the caller's word, as recorded.
+        actor: { user: { name: user.username, domain: 'democorp', type: 'User', type_id: 1 } },
+        http_request: { http_method: 'PUT', url: { path: '/20160918/changepassword' } },
+        unmapped: expect.objectContaining({ origin: 'http', result: 'PasswordChanged' }),
+      }),
+    ]);
     // Every field is cleared, and the announcement has the focus.
     expect(Object.values(await values()).every((v) => v === '')).toBe(true);
     expect(await focused()).toBe('status');
