@@ -648,6 +648,23 @@ describe('a ticket that fails on rekey’s side (the vault down)', () => {
   });
 });
 
+describe('what changes no password is not observed', () => {
+  it('the GET routes (the page, its script, its rules, the OpenAPI document), answered or refused: no record, no metric', async () => {
+    for (const path of [
+      '/password?tenancy=democorp&username=alice',
+      '/password/page.js',
+      '/password/rules?tenancy=demo',
+      '/password?other=1',
+      '/openapi.json',
+    ]) {
+      const { res, records, emf } = await observed(() => t.request('GET', path));
+      expect(res.status, path).toBeLessThan(500);
+      expect(records, path).toEqual([]);
+      expect(emf, path).toEqual([]);
+    }
+  });
+});
+
 describe('what the operator reads', () => {
   it('holds no password, hash or secret value', async () => {
     const audit = readFileSync(t.api.bus?.auditLog ?? '', 'utf8');
