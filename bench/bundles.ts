@@ -159,11 +159,13 @@ export function cdkDefaultBundle(): { file: string; kb: number } {
  */
 export function floorModules(): {
   sdk: { file: string; kb: number };
+  sdkWithoutAliases: { file: string; kb: number };
   secretsManager: { file: string; kb: number };
   builtins: { file: string; names: string[] };
 } {
   const dir = mkdtempSync(join(tmpdir(), 'rekey-floor-'));
   const sdk = bundleLikeTheFunctions('bench/sdk-floor.ts', join(dir, 'sdk.mjs'));
+  const sdkWithoutAliases = bundleLikeTheFunctions('bench/sdk-floor.ts', join(dir, 'sdk-plain.mjs'), false);
   const secretsManager = bundleLikeTheFunctions('bench/sm-floor.ts', join(dir, 'sm.mjs'));
   const code = readFileSync(sdk.file, 'utf8');
   const names = [
@@ -171,15 +173,23 @@ export function floorModules(): {
   ].sort();
   const builtinsFile = join(dir, 'builtins.mjs');
   writeFileSync(builtinsFile, names.map((name) => `import ${JSON.stringify(name)};`).join('\n'));
-  return { sdk, secretsManager, builtins: { file: builtinsFile, names } };
+  return { sdk, sdkWithoutAliases, secretsManager, builtins: { file: builtinsFile, names } };
 }
 
-/** Bundles `entry` with the esbuild options every function is bundled with (lambdaBundling). */
-export function bundleLikeTheFunctions(entry: string, outfile: string): { file: string; kb: number } {
+/**
+ * Bundles `entry` with the esbuild options every function is bundled with (lambdaBundling);
+ * without its aliases when `aliases` is false (the stand-ins that take SDK and middy code out
+ * of every cold start: docs/decisions.md, "Cold start").
+ */
+export function bundleLikeTheFunctions(
+  entry: string,
+  outfile: string,
+  aliases = true,
+): { file: string; kb: number } {
   const options = lambdaBundling({ argon2: false });
   const alias = Object.fromEntries(
     Object.entries(options.esbuildArgs ?? {})
-      .filter(([flag]) => flag.startsWith('--alias:'))
+      .filter(([flag]) => aliases && flag.startsWith('--alias:'))
       .map(([flag, to]) => [flag.slice('--alias:'.length), String(to)]),
   );
   buildSync({

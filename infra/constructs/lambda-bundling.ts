@@ -57,6 +57,7 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
     esbuildArgs: {
       '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
       '--alias:node:stream/web': './functions/adapters/web-streams-on-demand.ts',
+      '--alias:@smithy/core/event-streams': './functions/adapters/no-event-streams.ts',
       '--legal-comments': 'none',
     },
     forceDockerBundling: false,

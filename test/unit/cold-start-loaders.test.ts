@@ -4,11 +4,12 @@
  * `node:stream/web` that the function bundles get instead of the real module.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { ReadableStream as RealReadableStream } from 'node:stream/web';
 import { describe, expect, it } from 'vitest';
+import * as standIn from '#adapters/no-event-streams.ts';
 import { ReadableStream } from '#adapters/web-streams-on-demand.ts';
 
 const require = createRequire(import.meta.url);
@@ -70,6 +71,31 @@ describe('the node:stream/web stand-in', () => {
     expect({ getReader() {} } instanceof ReadableStream).toBe(false);
     for (const value of [null, 'stream', 42] as unknown[]) {
       expect((value as object) instanceof ReadableStream).toBe(false);
+    }
+  });
+});
+
+describe('the @smithy/core/event-streams stand-in', () => {
+  it('refuses, by name, an event-stream operation no rekey function makes', () => {
+    expect(() => new standIn.EventStreamSerde()).toThrow(/no event-stream support/);
+    expect(() => standIn.eventStreamSerdeProvider()).toThrow(/no event-stream support/);
+  });
+
+  it('offers the names the SDK imports from the real module', async () => {
+    const real = await import('@smithy/core/event-streams');
+    const source = readFileSync(
+      'node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js',
+      'utf8',
+    );
+    const imported = /const \{([^}]*)\} = await import\("@smithy\/core\/event-streams"\)/.exec(source)?.[1];
+    const names = (imported ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(name in real).toBe(true);
+      expect(name in standIn).toBe(true);
     }
   });
 });
