@@ -26,10 +26,11 @@ export function createHandler(runtime: Runtime) {
     { dialect: oci, logger, query: Object.keys(changePasswordRequest.shape), observe },
     async ({ event, note }) => {
       const { tenancy, ...request } = parseInput(changePasswordRequest, parametersOf(event));
-      // Who the caller says they are; the 401 of a wrong password is audited with it.
-      note.target = { username: request.username, ...(tenancy !== undefined ? { realmId: tenancy } : {}) };
-      // OCI's `tenancy` (an OCID or a tenancy name) is the realm, by id or by name.
-      await changeOwnPassword(deps, { ...request, realm: tenancy });
+      // OCI's `tenancy` (an OCID or a tenancy name) is the realm, by id or by name. The audit
+      // record names the user the directory found (the refusal's subject, or the changed user),
+      // never the username as typed: a password typed into the username field must not reach
+      // the audit trail.
+      note.target = await changeOwnPassword(deps, { ...request, realm: tenancy });
       return {};
     },
   );

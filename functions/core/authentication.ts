@@ -10,7 +10,7 @@
  * `maxFailedAttempts` of them are ever checked against the real hash per lock period; every
  * other one is checked against a dummy hash and refused, the right password included.
  */
-import { NotAuthenticatedError } from './errors.ts';
+import { type ErrorSubject, NotAuthenticatedError } from './errors.ts';
 import { DUMMY_HASH } from './hashing.ts';
 import { lockoutOf, reserveAttempt, writeNothing } from './lockout.ts';
 import type { Credential, Realm, User } from './model.ts';
@@ -59,7 +59,12 @@ export async function authenticate(deps: AuthDeps, attempt: PasswordAttempt): Pr
   // One verification on every path: against the reserved credential, or a dummy hash.
   const credential = reserved?.credential;
   const verified = await deps.hasher.verify(credential?.hash ?? DUMMY_HASH, attempt.password);
-  if (!candidate || !reserved || !credential || !verified) throw notAuthenticated();
+  if (!candidate || !reserved || !credential || !verified) {
+    const error = notAuthenticated();
+    // For the audit trail (who was guessed at); the answer is the same either way.
+    if (candidate) error.subject = subjectOf(candidate.user);
+    throw error;
+  }
   return { user: reserved, realm: candidate.realm, credential };
 }
 
@@ -92,6 +97,11 @@ async function findCandidate(
  */
 export function signsInWithPassword(user: User, realm: Pick<Realm, 'ssoEnabled'>): boolean {
   return !user.federated && user.status === 'ACTIVE' && user.credential !== undefined && !realm.ssoEnabled;
+}
+
+/** A user as an audit record names them: by the directory's ids and username. */
+export function subjectOf(user: Pick<User, 'realmId' | 'userId' | 'username'>): ErrorSubject {
+  return { realmId: user.realmId, userId: user.userId, username: user.username };
 }
 
 export function notAuthenticated(): NotAuthenticatedError {

@@ -15,10 +15,23 @@ export type ErrorKind =
   | 'Throttled'
   | 'Unavailable';
 
+/** The user a refusal is about, as the directory knows it (never as the caller typed it). */
+export interface ErrorSubject {
+  realmId: string;
+  userId: string;
+  username: string;
+}
+
 export abstract class RekeyError extends Error {
   abstract readonly kind: ErrorKind;
   /** A finer cause a dialect may turn into its own error code. */
   readonly reason: string | undefined;
+  /**
+   * Whom the refusal is about, when the core found the user: for the audit trail only. No
+   * dialect reads it, so it never reaches a response, and a caller cannot tell from the answer
+   * whether it was set (an unknown user and a wrong password get the same 401).
+   */
+  subject: ErrorSubject | undefined;
 
   constructor(message: string, options?: ErrorOptions & { reason?: string | undefined }) {
     super(message, options);

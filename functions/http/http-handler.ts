@@ -157,10 +157,13 @@ export function dialectErrors(
     if (!observe) return;
     const reason = error instanceof RekeyError ? error.reason : undefined;
     const cause = error instanceof RekeyError ? error.kind : 'Unexpected';
+    const note = notes?.get(event) ?? { target: {} };
+    // The user the core found, when it found one, as the directory knows them.
+    if (error instanceof RekeyError && error.subject) note.target = { ...note.target, ...error.subject };
     await observed(
       observe,
       event,
-      notes?.get(event) ?? { target: {} },
+      note,
       { ok: false, refused: mapping.status < 500, code: mapping.code, reason, status: mapping.status },
       cause,
     );

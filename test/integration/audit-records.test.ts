@@ -318,8 +318,8 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
       ...ocsfBase(3),
       status: 'Failure',
       message: 'password change refused',
-      actor: { user: { name: 'bob', domain: 'demo', type: 'User' } },
-      user: { name: 'bob', domain: 'demo' },
+      actor: { user: { uid: 'u-bob', name: 'bob', domain: 'demo', type: 'User' } },
+      user: { uid: 'u-bob', name: 'bob', domain: 'demo' },
       api: { operation: 'change-password', request: { uid: wrong.res.headers.get('opc-request-id') } },
       unmapped: { http_status: 401 },
     });
@@ -328,12 +328,30 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
     expect(one(ok.records)).toMatchObject({
       ...ocsfBase(3),
       status: 'Success',
-      actor: { user: { name: 'bob', type: 'User' } },
+      actor: { user: { uid: 'u-bob', name: 'bob', type: 'User' } },
+      user: { uid: 'u-bob', name: 'bob', domain: 'demo' },
       unmapped: { result: 'PasswordChanged' },
     });
     expect(metric(ok.emf, 'PasswordChanged', { operation: 'change-password' })).toBe(1);
     // The change notice went out by e-mail: counted by channel.
     expect(metric(ok.emf, 'NotificationSent', { channel: 'email' })).toBe(1);
+  });
+
+  it('change-password: a username that names nobody is not written; the tenancy as sent is not either', async () => {
+    // A user who types their password into the username field: the refusal must not keep it.
+    const typed = 'Tr0ub4dor&3-typed-as-username';
+    const tenancy = 'tenancy-that-does-not-exist';
+    const refused = await observed(() =>
+      t.request('PUT', '/20160918/changepassword', {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: typed, tenancy, currentPassword: 'x-Wrong-1!', newPassword: CHANGED }),
+      }),
+    );
+    expect(refused.res.status).toBe(401);
+    const record = one(refused.records);
+    expect(record).toMatchObject({ ...ocsfBase(3), status: 'Failure', unmapped: { http_status: 401 } });
+    expect(JSON.stringify(record)).not.toContain(typed);
+    expect(JSON.stringify(record)).not.toContain(tenancy);
   });
 
   it('a lock-out is counted once, by realm, when the failure that reaches the limit lands', async () => {

@@ -63,6 +63,26 @@ describe('changePassword', () => {
     await addUser({ userId: 'u1', username: 'alice', email: 'alice@example.com' });
   });
 
+  it("names the found user as the refusal's subject for the audit trail, and nobody for an unknown one", async () => {
+    expect(await change()).toEqual({ realmId: 'r1', userId: 'u1', username: 'alice' });
+    const wrong = (await change({ currentPassword: 'Not-It-1!' }).catch(
+      (e: unknown) => e,
+    )) as NotAuthenticatedError;
+    expect(wrong.subject).toEqual({ realmId: 'r1', userId: 'u1', username: 'alice' });
+    const policy = (await change({ currentPassword: NEW, newPassword: 'short' }).catch(
+      (e: unknown) => e,
+    )) as InvalidInputError;
+    expect(policy).toBeInstanceOf(InvalidInputError);
+    expect(policy.subject).toEqual({ realmId: 'r1', userId: 'u1', username: 'alice' });
+    const unknown = (await change({ username: 'Typed-Password-9!' }).catch(
+      (e: unknown) => e,
+    )) as NotAuthenticatedError;
+    expect(unknown).toBeInstanceOf(NotAuthenticatedError);
+    expect(unknown.subject).toBeUndefined();
+    // The caller's answer does not depend on it: same kind, same message.
+    expect(unknown.message).toBe(wrong.message);
+  });
+
   it('sets a permanent credential, keeps the old hash in the history and tells the user', async () => {
     const before = await stored('u1');
     await change();

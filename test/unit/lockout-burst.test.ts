@@ -70,7 +70,7 @@ async function setUp(limit: number, hasher: ReturnType<typeof countingHasher>): 
 }
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
-const settle = (p: Promise<void>): Promise<Outcome> =>
+const settle = (p: Promise<unknown>): Promise<Outcome> =>
   p.then(
     () => ({ ok: true }) as const,
     (error: unknown) => ({ ok: false, error }) as const,

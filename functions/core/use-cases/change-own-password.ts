@@ -2,9 +2,15 @@
  * Changing one's own password: a user who proves the current password sets a new one of
  * their own choosing, which becomes a PERMANENT credential.
  */
-import { type Authenticated, authenticate, notAuthenticated } from '../authentication.ts';
+import { type Authenticated, authenticate, notAuthenticated, subjectOf } from '../authentication.ts';
 import { asUnavailable, switchCredential } from '../credentials.ts';
-import { ConflictError, InvalidInputError, PreconditionFailedError } from '../errors.ts';
+import {
+  ConflictError,
+  type ErrorSubject,
+  InvalidInputError,
+  PreconditionFailedError,
+  RekeyError,
+} from '../errors.ts';
 import { MAX_FAILURE_WRITES, releaseAttempt } from '../lockout.ts';
 import type { Credential, User } from '../model.ts';
 import { checkChosenPassword, type PasswordPolicy, realmContextWords, resolvePolicy } from '../policy.ts';
@@ -30,7 +36,10 @@ export interface ChangeOwnPasswordInput {
  * again on the fresh record; one that loses to another change is refused with the same 401 a
  * wrong password gets, so no race ever tells a right password from a wrong one.
  */
-export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPasswordInput): Promise<void> {
+export async function changeOwnPassword(
+  deps: UseCaseDeps,
+  input: ChangeOwnPasswordInput,
+): Promise<ErrorSubject> {
   const auth = await authenticate(deps, {
     username: input.username,
     password: input.currentPassword,
@@ -65,6 +74,7 @@ export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPassw
     // The password was right: whatever refused the change, it is no failed sign-in. (After a
     // lost switch the credential has changed, and there is nothing to give back.)
     await releaseAttempt(deps, user);
+    if (error instanceof RekeyError) error.subject ??= subjectOf(user);
     throw error;
   }
   deps.log.info('password changed', {
@@ -74,6 +84,7 @@ export async function changeOwnPassword(deps: UseCaseDeps, input: ChangeOwnPassw
     version: changed.version,
   });
   await tellUser(deps, changed, now);
+  return subjectOf(changed);
 }
 
 /**
