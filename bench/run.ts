@@ -11,6 +11,10 @@ import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { formatPage, measurePage } from './page.ts';
 import { table } from './stats.ts';
 
+// The in-process gateway below (enumeration) would print one EMF document per request on
+// stdout, hundreds of lines between the tables; the functions' metrics are not what is measured.
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** Bundle size is reported against a soft ceiling; cold start is what is judged. */
 const SOFT_CEILING_KB = 500;
