@@ -4,6 +4,7 @@
  * event on the bus. Poison messages and failures worth retrying are reported as batch item
  * failures, so SQS delivers them again and finally moves them to the dead-letter queue.
  */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AuditOutcome } from '#adapters/audit.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
@@ -12,7 +13,6 @@ import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { eventBusNameFromEnv } from '#adapters/settings.ts';
-import { reportBatchItemFailures } from '#adapters/sqs-batch.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -241,8 +241,17 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     logger.addContext(context);
     try {
-      // Every message failing is still a per-message answer: SQS retries each on its own.
-      return await reportBatchItemFailures(event, (record) => handleRecord(record, context));
+      // Powertools' partial batch response: the records are handled concurrently, and SQS is
+      // told which failed, so only those come back (and reach the dead-letter queue after
+      // maxReceiveCount receives). Every message failing is still a per-message answer, not a
+      // thrown batch: SQS retries each on its own. A processor per invocation holds no state
+      // between batches.
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => handleRecord(record, context),
+        new BatchProcessor(EventType.SQS),
+        { context, throwOnFullBatchFailure: false },
+      );
     } finally {
       metrics.flush();
       logger.clearContext();

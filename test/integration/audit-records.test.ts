@@ -344,7 +344,12 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
     const refused = await observed(() =>
       t.request('PUT', '/20160918/changepassword', {
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username: typed, tenancy, currentPassword: 'x-Wrong-1!', newPassword: CHANGED }),
+        body: JSON.stringify({
+          username: typed,
+          tenancy,
+          currentPassword: 'x-Wrong-1!',
+          newPassword: CHANGED,
+        }),
       }),
     );
     expect(refused.res.status).toBe(401);
