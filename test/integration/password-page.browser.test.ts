@@ -180,8 +180,11 @@ describe('the end user page in Chromium', () => {
       expect.objectContaining({
         activity_name: 'Password Change',
         status: 'Success',
-        // The realm as the page sent it (the prefilled tenancy name): the caller's word, as recorded.
-        actor: { user: { name: user.username, domain: 'democorp', type: 'User', type_id: 1 } },
+        // The user as the directory knows them: the page sent the tenancy's name (democorp), the
+        // record holds the realm's id, never the caller's words.
+        actor: {
+          user: { uid: user.userId, name: user.username, domain: user.realmId, type: 'User', type_id: 1 },
+        },
         http_request: { http_method: 'PUT', url: { path: '/20160918/changepassword' } },
         unmapped: expect.objectContaining({ origin: 'http', result: 'PasswordChanged' }),
       }),
