@@ -224,6 +224,14 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
  * groups under `/aws/events/`), and how long it and the bus archive keep them (13 months).
  */
 export const AUDIT_LOG_GROUP = '/aws/events/rekey/audit';
+
+/**
+ * The key of the one-line JSON object an auditing function writes to its log for each audit
+ * record, `{"rekeyAudit": <record>}`, and the subscription filter that hands those lines to the
+ * audit forwarder, which puts them on the bus (functions/adapters/audit.ts).
+ */
+export const AUDIT_LINE_KEY = 'rekeyAudit';
+export const AUDIT_LINE_FILTER = `{ $.${AUDIT_LINE_KEY}.class_uid = 3001 }`;
 export const AUDIT_RETENTION_DAYS = 400;
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */

@@ -58,6 +58,8 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     emailSender: setting('emailSender', 'no-reply@example.com'),
     connectors,
     passwordPageUrl: api.passwordPageUrl,
+    // The API's operation functions write audit lines (issue 14); the forwarder reads them.
+    auditedLogGroups: new Map([...api.functions].map(([operation, fn]) => [operation, fn.logGroup])),
   });
   // The dashboard and alarms (issue 14): every function's duration, the metrics they emit.
   const monitoring = new MonitoringStack(app, 'RekeyMonitoring', {
@@ -66,6 +68,7 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
       ...api.functions,
       ['ticket-worker', operations.worker],
       ['sweeper', operations.sweeper],
+      ['audit-forwarder', operations.auditForwarder],
     ]),
     deadLetterQueue: operations.deadLetterQueue,
   });

@@ -13,9 +13,7 @@
  * password, a hash, a secret value or an error message (which may repeat input); the
  * suite-wide no-plaintext check (test/support/plaintext-setup.ts) reads every record built.
  */
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DETAIL_TYPES, EVENT_BUS_NAME, RESULT_SOURCE } from '#functions/contracts.ts';
-import type { Logger } from './logger.ts';
+import { AUDIT_LINE_KEY } from '#functions/contracts.ts';
 
 /** OCSF Account Change's two activities rekey performs. */
 export type AuditActivity = 'change' | 'reset';
@@ -248,8 +246,7 @@ export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
 
 /**
  * Where audit records go. Recording never fails the operation it describes (the password
- * has been set, or refused, already): a record that cannot be delivered is written to the
- * function's log instead, whole, and counted (AuditNotPublished).
+ * has been set, or refused, already).
  */
 export abstract class AuditTrail {
   /** Maps `entry` onto its record and delivers it. Never throws. */
@@ -262,40 +259,35 @@ export abstract class AuditTrail {
   protected abstract deliver(record: PasswordAuditRecord): Promise<void>;
 }
 
-/** Puts each record on the bus as a `PasswordAudit` event (source `rekey`). */
-export class EventBridgeAuditTrail extends AuditTrail {
-  constructor(
-    private readonly client: EventBridgeClient,
-    private readonly logger: Logger,
-    private readonly onUndelivered: () => void = () => {},
-    private readonly busName: string = EVENT_BUS_NAME,
-  ) {
+/**
+ * Writes each record to the function's log as one JSON line, `{"rekeyAudit": <record>}`, on
+ * stdout (raw, as Powertools Metrics writes its EMF lines, so no log level or replacer can
+ * drop or alter it). A subscription filter on each auditing function's log group hands these
+ * lines to the audit forwarder (functions/audit-forwarder), which puts them on the rekey bus
+ * as `PasswordAudit` events: the request waits for no PutEvents call, and the function loads
+ * no EventBridge client (docs/decisions.md, "Audit records through the functions' logs").
+ * JSON.stringify escapes every line break, so nothing a caller sends can start a line.
+ */
+export class LogLineAuditTrail extends AuditTrail {
+  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line)) {
     super();
   }
 
   protected async deliver(record: PasswordAuditRecord): Promise<void> {
-    try {
-      const out = await this.client.send(
-        new PutEventsCommand({
-          Entries: [
-            {
-              Source: RESULT_SOURCE,
-              DetailType: DETAIL_TYPES.audit,
-              Detail: JSON.stringify(record),
-              EventBusName: this.busName,
-            },
-          ],
-        }),
-      );
-      if ((out.FailedEntryCount ?? 0) > 0) throw new Error(out.Entries?.[0]?.ErrorCode ?? 'PutEventsFailed');
-    } catch (error) {
-      // The record is kept all the same, in the function's log group, for an operator to find.
-      this.onUndelivered();
-      this.logger.error('audit event not published', {
-        error: error instanceof Error ? error.name : typeof error,
-        audit: record,
-      });
-    }
+    this.write(`${JSON.stringify({ [AUDIT_LINE_KEY]: record })}\n`);
+  }
+}
+
+/** The audit record a log line holds, if it is one (the forwarder's side of the format above). */
+export function auditRecordOfLine(line: string): PasswordAuditRecord | undefined {
+  const start = line.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
+    const record = parsed[AUDIT_LINE_KEY] as PasswordAuditRecord | undefined;
+    return record && typeof record === 'object' && record.class_uid === 3001 ? record : undefined;
+  } catch {
+    return undefined;
   }
 }
 

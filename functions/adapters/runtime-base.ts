@@ -12,14 +12,8 @@ import { cryptoRandom } from '#core/generator.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
 import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
-import { METRIC } from '#functions/contracts.ts';
-import { type AuditTrail, EventBridgeAuditTrail } from './audit.ts';
-import {
-  type ClientOptions,
-  createDynamoDbClient,
-  createEventBridgeClient,
-  createSecretsManagerClient,
-} from './aws-clients.ts';
+import { type AuditTrail, LogLineAuditTrail } from './audit.ts';
+import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
 import { CONTAINER_BLOCKLIST } from './blocklist.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
@@ -73,14 +67,8 @@ export function buildRuntime(service: string, hasher: PasswordHasher, options: R
   const dynamoDb = createDynamoDbClient(options.clients);
   const secretsManager = createSecretsManagerClient(options.clients);
   const metrics = options.metrics ?? createMetrics(service, logger);
-  const audit =
-    options.audit ??
-    new EventBridgeAuditTrail(
-      createEventBridgeClient(options.clients),
-      logger,
-      () => metrics.count(METRIC.auditNotPublished),
-      settings.eventBusName,
-    );
+  // One log line per record; the audit forwarder puts them on the bus (functions/adapters/audit.ts).
+  const audit = options.audit ?? new LogLineAuditTrail();
   const deps: UseCaseDeps = {
     directory: countingLockouts(new DynamoDbDirectory(dynamoDb, settings.tableName), metrics),
     vault: new SecretsManagerVault(secretsManager, settings.kmsKeyId),

@@ -224,20 +224,23 @@ export class ApiStack extends Stack {
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
         [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
-        // Audit records go on the rekey bus (the operations stack's), named, not referenced:
-        // the operations stack is deployed after this one.
+        // The shared settings name the rekey bus (the operations stack's), named, not referenced:
+        // the operations stack is deployed after this one. Only `putsEvents` rows may put on it.
         [ENV.eventBusName]: EVENT_BUS_NAME,
       },
     }).bindTable(props.table, access.table, access.writes);
-    // Only PutEvents, only on the rekey bus: its audit records (functions/adapters/audit.ts).
-    fn.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [
-          this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
-        ],
-      }),
-    );
+    // Audit records leave as log lines (functions/adapters/audit.ts): no function needs the bus
+    // for them. Only a row that puts events (the ticket intake's requests) may, on the rekey bus alone.
+    if (access.putsEvents) {
+      fn.function.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['events:PutEvents'],
+          resources: [
+            this.formatArn({ service: 'events', resource: 'event-bus', resourceName: EVENT_BUS_NAME }),
+          ],
+        }),
+      );
+    }
     if (access.secrets) {
       fn.bindSecrets({
         prefix: access.secrets.prefix,
@@ -257,8 +260,6 @@ export class ApiStack extends Stack {
       );
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
-    // `access.putsEvents` (the ticket intake's requests) needs nothing more: every operation
-    // function already has the bus name and PutEvents on the rekey bus alone, above.
     // What carries a temporary password links to the end user's page.
     if (access.notifies) fn.function.addEnvironment(ENV.passwordPageUrl, this.passwordPageUrl);
     this.functions.set(route.operation, fn);

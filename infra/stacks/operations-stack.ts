@@ -11,10 +11,19 @@ import { addToDeadLetterQueueResourcePolicy, LambdaFunction, SqsQueue } from 'aw
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogGroup, ResourcePolicy, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  FilterPattern,
+  type ILogGroup,
+  LogGroup,
+  ResourcePolicy,
+  RetentionDays,
+  SubscriptionFilter,
+} from 'aws-cdk-lib/aws-logs';
+import { LambdaDestination } from 'aws-cdk-lib/aws-logs-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  AUDIT_LINE_FILTER,
   AUDIT_LOG_GROUP,
   AUDIT_RETENTION_DAYS,
   DETAIL_TYPES,
@@ -27,6 +36,7 @@ import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
 import { type ConnectorReplyProps, TicketReplies } from '../constructs/ticket-replies.ts';
 import { WRITABLE } from '../constructs/writable-partitions.ts';
+import { pascal } from './api-stack.ts';
 
 export interface OperationsStackProps extends StackProps {
   table: ITable;
@@ -44,6 +54,11 @@ export interface OperationsStackProps extends StackProps {
    * events link to. Default: none (no link); buildRekey passes the API's own page.
    */
   passwordPageUrl?: string;
+  /**
+   * Log groups of functions in other stacks that write audit lines (the API's operation
+   * functions), by a name for the subscription's id. The ticket worker's is added here.
+   */
+  auditedLogGroups?: ReadonlyMap<string, ILogGroup>;
 }
 
 const WORKER_TIMEOUT = Duration.seconds(60);
@@ -57,6 +72,9 @@ export class OperationsStack extends Stack {
   readonly worker: RekeyFunction;
   readonly sweeper: RekeyFunction;
   readonly replies: TicketReplies;
+  /** Puts the functions' audit lines on the bus (functions/audit-forwarder). */
+  readonly auditForwarder: RekeyFunction;
+  readonly auditForwarderFailures: Queue;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props);
@@ -253,7 +271,47 @@ export class OperationsStack extends Stack {
         new LambdaFunction(this.sweeper.function, { retryAttempts: 2, deadLetterQueue: sweeperFailures }),
       ],
     });
-    for (const queue of [this.deadLetterQueue, sweeperFailures, auditDeadLetters]) {
+    // The audit forwarder (docs/decisions.md, "Audit records through the functions' logs"):
+    // each auditing function writes one `{"rekeyAudit": …}` line per record; a subscription on
+    // its log group hands those lines here, and this function puts them on the bus, off the
+    // request path. Lambda retries a failed delivery twice, then keeps it in the queue below.
+    this.auditForwarderFailures = new Queue(this, 'AuditForwarderFailures', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.auditForwarder = new RekeyFunction(this, 'AuditForwarder', {
+      entry: 'functions/audit-forwarder/handler.ts',
+      description: 'rekey: puts the audit lines of the functions on the rekey bus',
+      timeout: Duration.seconds(30),
+      argon2: false,
+      environment: { [ENV.eventBusName]: this.bus.eventBusName },
+      asyncFailures: { deadLetterQueue: this.auditForwarderFailures, retryAttempts: 2 },
+    });
+    this.bus.grantPutEventsTo(this.auditForwarder.function);
+    Validations.of(this.auditForwarder).acknowledge({
+      id: 'Serverless-LambdaAsyncFailureDestination',
+      reason:
+        'Failed log deliveries go to the function dead-letter queue (AuditForwarderFailures); a destination would duplicate it.',
+    });
+    const audited = new Map<string, ILogGroup>([
+      ...(props.auditedLogGroups ?? []),
+      ['ticket-worker', this.worker.logGroup],
+    ]);
+    for (const [name, logGroup] of audited) {
+      new SubscriptionFilter(this, `AuditLines${pascal(name)}`, {
+        logGroup,
+        destination: new LambdaDestination(this.auditForwarder.function),
+        filterPattern: FilterPattern.literal(AUDIT_LINE_FILTER),
+      });
+    }
+
+    for (const queue of [
+      this.deadLetterQueue,
+      sweeperFailures,
+      auditDeadLetters,
+      this.auditForwarderFailures,
+    ]) {
       Validations.of(queue).acknowledge(
         {
           id: 'Serverless-SQSRedrivePolicy',
@@ -261,7 +319,8 @@ export class OperationsStack extends Stack {
         },
         {
           id: 'AwsSolutions-SQS3',
-          reason: 'A dead-letter queue itself (of the ticket queue, the sweeper or the audit rule).',
+          reason:
+            'A dead-letter queue itself (of the ticket queue, the sweeper, the audit rule or the audit forwarder).',
         },
       );
     }

@@ -42,6 +42,8 @@ function required(stacks: RekeyStacks): Map<string, readonly EnvName[]> {
   rows.set(stacks.api.openApiFunction.function.node.path, []);
   rows.set(stacks.operations.worker.function.node.path, TICKET_WORKER_ENV);
   rows.set(stacks.operations.sweeper.function.node.path, RUNTIME_ENV);
+  // Puts the functions' audit lines on the bus: the bus name alone.
+  rows.set(stacks.operations.auditForwarder.function.node.path, [ENV.eventBusName]);
   return rows;
 }
 
@@ -86,8 +88,9 @@ describe('the environment the stacks give each function', () => {
       const missing = (rows.get(fn.path) ?? []).filter((name) => !(name in fn.variables));
       expect(missing, `${fn.path} lacks`).toEqual([]);
     }
-    // Beside the routes: the token authorizer, the OpenAPI document, the ticket worker, the sweeper.
-    expect(functions.length).toBe(ROUTES.length + 4);
+    // Beside the routes: the token authorizer, the OpenAPI document, the ticket worker, the
+    // sweeper, the audit forwarder.
+    expect(functions.length).toBe(ROUTES.length + 5);
   });
 
   it('gives the names and prefixes the contracts say, so the stacks and the runtime agree', () => {

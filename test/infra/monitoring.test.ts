@@ -10,9 +10,17 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_LOG_GROUP, DETAIL_TYPES, ENV, EVENT_BUS_NAME, METRIC } from '#functions/contracts.ts';
+import {
+  AUDIT_LINE_FILTER,
+  AUDIT_LOG_GROUP,
+  DETAIL_TYPES,
+  ENV,
+  EVENT_BUS_NAME,
+  METRIC,
+} from '#functions/contracts.ts';
 import { ROUTES } from '#functions/routes.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
+import { pascal } from '#infra/stacks/api-stack.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
 
 let stacks: RekeyStacks;
@@ -71,14 +79,16 @@ describe('the audit trail', () => {
     });
   });
 
-  it('lets each HTTP function put events on the rekey bus only, and tells it the bus', () => {
+  it('lets no HTTP function put events for its audit records: only the ticket intake may put, on the rekey bus alone, and each is told the bus', () => {
     const policies = Object.values(api.findResources('AWS::IAM::Policy')) as Array<{
       Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } };
     }>;
     const putEvents = policies
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s) => JSON.stringify(s.Action).includes('events:'));
-    expect(putEvents).toHaveLength(ROUTES.length);
+    const putters = ROUTES.filter((route) => route.access.putsEvents);
+    expect(putters.map((route) => route.operation)).toEqual(['ticket-intake']);
+    expect(putEvents).toHaveLength(putters.length);
     for (const statement of putEvents) {
       expect(statement.Action).toBe('events:PutEvents');
       expect(JSON.stringify(statement.Resource)).toContain(`:event-bus/${EVENT_BUS_NAME}`);
@@ -90,6 +100,46 @@ describe('the audit trail', () => {
       (f) => f.Properties.Environment.Variables[ENV.eventBusName] === EVENT_BUS_NAME,
     );
     expect(withBus).toHaveLength(ROUTES.length);
+  });
+
+  it("hands every auditing function's audit lines to the forwarder, which alone puts them on the bus, with retries and a dead-letter queue", () => {
+    const filters = Object.values(operations.findResources('AWS::Logs::SubscriptionFilter')) as Array<{
+      Properties: { FilterPattern: string; LogGroupName: unknown; DestinationArn: unknown };
+    }>;
+    // Every operation function of the API and the ticket worker.
+    expect(filters).toHaveLength(ROUTES.length + 1);
+    const forwarderId = Object.keys(operations.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('AuditForwarder'),
+    );
+    expect(forwarderId).toBeDefined();
+    for (const filter of filters) {
+      expect(filter.Properties.FilterPattern).toBe(AUDIT_LINE_FILTER);
+      expect(JSON.stringify(filter.Properties.DestinationArn)).toContain(forwarderId ?? '?');
+    }
+    const groups = filters.map((f) => JSON.stringify(f.Properties.LogGroupName));
+    for (const route of ROUTES) {
+      expect(
+        groups.some((g) => g.includes(`RekeyApi:ExportsOutputRef${pascal(route.operation)}Logs`)),
+        route.operation,
+      ).toBe(true);
+    }
+    expect(groups.some((g) => g.includes('TicketWorkerLogs'))).toBe(true);
+    // The forwarder: PutEvents on the rekey bus, two retries, then its dead-letter queue.
+    const forwarderPolicies = Object.entries(operations.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('AuditForwarder'))
+      .flatMap(
+        ([, p]) =>
+          (p as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }).Properties
+            .PolicyDocument.Statement,
+      );
+    expect(forwarderPolicies.map((s) => s.Action)).toContain('events:PutEvents');
+    operations.hasResource('AWS::Lambda::EventInvokeConfig', {
+      Properties: { MaximumRetryAttempts: 2 },
+    });
+    const forwarder = operations.findResources('AWS::Lambda::Function')[forwarderId ?? ''] as {
+      Properties: { DeadLetterConfig?: { TargetArn: unknown } };
+    };
+    expect(JSON.stringify(forwarder.Properties.DeadLetterConfig)).toContain('AuditForwarderFailures');
   });
 });
 
@@ -117,8 +167,8 @@ describe('the dashboard', () => {
     ]) {
       expect(body, name).toContain(`MetricName=\\\\\\"${name}\\\\\\"`);
     }
-    // One p99 line per function: every route's, the worker's and the sweeper's.
-    expect(body.match(/\\"p99\\"/g)?.length).toBe(ROUTES.length + 2);
+    // One p99 line per function: every route's, the worker's, the sweeper's and the forwarder's.
+    expect(body.match(/\\"p99\\"/g)?.length).toBe(ROUTES.length + 3);
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
     for (const name of [METRIC.secretsSwept, METRIC.orphansDeleted, METRIC.sweepCompleted])
       expect(body).toContain(name);

@@ -1,13 +1,16 @@
 /**
  * Issue 14's adapters on their own: the metrics (Powertools EMF on stdout, captured and
- * parsed here), the notifier and lock-out counters, the sweeper's counts, and an audit trail
- * whose bus is down (the record is kept in the log, counted, and the operation not failed).
+ * parsed here), the notifier and lock-out counters, the sweeper's counts, the audit trail's log
+ * line and the forwarder that puts those lines on the bus (with the bus refusing or down).
  */
+import { gzipSync } from 'node:zlib';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { EventBridgeAuditTrail } from '#adapters/audit.ts';
+import { type AuditEntry, auditRecordOfLine, LogLineAuditTrail } from '#adapters/audit.ts';
 import { createLogger, Logger } from '#adapters/logger.ts';
-import { countingNotifications, createMetrics } from '#adapters/metrics.ts';
+import { countingNotifications, createMetrics, noMetrics } from '#adapters/metrics.ts';
+import { createHandler as createForwarder } from '#functions/audit-forwarder/handler.ts';
 import { METRIC } from '#functions/contracts.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
@@ -130,76 +133,169 @@ describe('metrics (Powertools EMF)', () => {
   });
 });
 
-describe('the audit trail on EventBridge', () => {
-  it('puts a PasswordAudit event from rekey on the bus', async () => {
-    const sent: unknown[] = [];
-    const client = {
-      send: (command: { input: unknown }) => {
-        sent.push(command.input);
-        return Promise.resolve({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-      },
-    } as unknown as EventBridgeClient;
-    const trail = new EventBridgeAuditTrail(client, createLogger('t'), () => {}, 'rekey-bus');
-    await trail.record({
-      operation: 'reset-random-password',
-      activity: 'reset',
-      requestId: 'req-9',
-      actor: { kind: 'admin', subject: 'ops@demo', realmId: 'demo' },
-      target: { realmId: 'demo', userId: 'u-alice' },
-      origin: { kind: 'http', route: 'GET /v2/{project_id}/users/{user_id}/random-password' },
-      outcome: { ok: true, result: 'PasswordIssued' },
-      time: new Date('2026-12-04T10:00:00Z'),
-    });
-    expect(sent).toHaveLength(1);
-    const entry = (sent[0] as { Entries: Array<Record<string, string>> }).Entries[0];
-    expect(entry).toMatchObject({ Source: 'rekey', DetailType: 'PasswordAudit', EventBusName: 'rekey-bus' });
-    expect(JSON.parse(entry?.Detail ?? '{}')).toMatchObject({
-      class_uid: 3001,
-      activity_id: 4,
-      time: Date.parse('2026-12-04T10:00:00Z'),
-      api: { request: { uid: 'req-9' } },
-    });
+const ENTRY = {
+  operation: 'reset-random-password',
+  activity: 'reset',
+  requestId: 'req-9',
+  actor: { kind: 'admin', subject: 'ops@demo', realmId: 'demo' },
+  target: { realmId: 'demo', userId: 'u-alice' },
+  origin: { kind: 'http', route: 'GET /v2/{project_id}/users/{user_id}/random-password' },
+  outcome: { ok: true, result: 'PasswordIssued' },
+  time: new Date('2026-12-04T10:00:00Z'),
+} as const satisfies AuditEntry;
+
+/** What CloudWatch Logs hands a subscribed function: gzipped, base64 JSON of the log events. */
+function subscriptionEvent(messages: string[], messageType = 'DATA_MESSAGE'): CloudWatchLogsEvent {
+  const data = {
+    messageType,
+    owner: '111122223333',
+    logGroup: '/aws/lambda/RekeyApi-ResetRandomPassword',
+    logStream: '2026/12/04/[$LATEST]abc',
+    subscriptionFilters: ['AuditLines'],
+    logEvents: messages.map((message, i) => ({ id: String(i), timestamp: 1796400000000 + i, message })),
+  };
+  return { awslogs: { data: gzipSync(JSON.stringify(data)).toString('base64') } };
+}
+
+/** A bus that records each PutEvents input and answers with `answer`. */
+function fakeBus(answer: (entries: unknown[], call: number) => Promise<unknown>) {
+  const puts: Array<Array<Record<string, string>>> = [];
+  const client = {
+    send: (command: { input: { Entries: Array<Record<string, string>> } }) => {
+      puts.push(command.input.Entries);
+      return answer(command.input.Entries, puts.length);
+    },
+  } as unknown as EventBridgeClient;
+  return { client, puts };
+}
+
+describe('the audit trail in the function log', () => {
+  it('writes one JSON line per record, which the forwarder reads back as it was built', async () => {
+    const lines: string[] = [];
+    const record = await new LogLineAuditTrail((line) => lines.push(line)).record(ENTRY);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.endsWith('\n')).toBe(true);
+    expect(lines[0]?.slice(0, -1)).not.toContain('\n');
+    expect(JSON.parse(lines[0] ?? '')).toEqual({ rekeyAudit: record });
+    expect(auditRecordOfLine(lines[0] ?? '')).toEqual(record);
+    expect(record).toMatchObject({ class_uid: 3001, activity_id: 4, api: { request: { uid: 'req-9' } } });
   });
 
-  it('with the bus down: never throws, logs the whole record instead, and counts it', async () => {
+  it('cannot be forged from inside a record: a line break and a fake record in a field stay one line', async () => {
     const lines: string[] = [];
-    const logger = new Logger({ serviceName: 'change-password', write: (line) => lines.push(line) });
-    let undelivered = 0;
-    for (const failure of [
-      () => Promise.reject(Object.assign(new Error('down'), { name: 'ServiceUnavailable' })),
-      () => Promise.resolve({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'ThrottlingException' }] }),
-    ]) {
-      const trail = new EventBridgeAuditTrail(
-        { send: failure } as unknown as EventBridgeClient,
-        logger,
-        () => {
-          undelivered++;
-        },
-      );
-      await expect(
-        trail.record({
-          operation: 'change-password',
-          activity: 'change',
-          requestId: 'req-1',
-          actor: { kind: 'self' },
-          target: { username: 'bob', realmId: 'demo' },
-          origin: { kind: 'http', route: 'PUT /20160918/changepassword' },
-          outcome: { ok: false, refused: true, code: 'NotAuthenticated', status: 401 },
-          time: new Date(),
-        }),
-      ).resolves.toMatchObject({ status: 'Failure' });
-    }
-    expect(undelivered).toBe(2);
-    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(logged.map((l) => [l.level, l.message, l.error])).toEqual([
-      ['ERROR', 'audit event not published', 'ServiceUnavailable'],
-      ['ERROR', 'audit event not published', 'Error'],
-    ]);
-    expect(logged[0]?.audit).toMatchObject({
-      class_uid: 3001,
-      activity_id: 3,
-      user: { name: 'bob' },
-      status_code: 'NotAuthenticated',
+    const forged = `x\n{"rekeyAudit":{"class_uid":3001,"status":"Success"}}`;
+    await new LogLineAuditTrail((line) => lines.push(line)).record({
+      ...ENTRY,
+      target: { realmId: 'demo', userId: forged },
     });
+    expect(lines.join('').split('\n').filter(Boolean)).toHaveLength(1);
+    expect(auditRecordOfLine(lines[0] ?? '')?.user.uid).toBe(forged);
+  });
+
+  it('is not mistaken for any other line: EMF, log lines, text', () => {
+    for (const line of [
+      '{"_aws":{"Timestamp":1},"Refused":1}',
+      '{"level":"INFO","message":"request refused","rekeyAudit":"no"}',
+      '2026-12-04T10:00:00Z\tabc\tINFO\tplain text',
+      '{"rekeyAudit":{"class_uid":3002}}',
+      '{not json',
+    ]) {
+      expect(auditRecordOfLine(line)).toBeUndefined();
+    }
+  });
+});
+
+describe('the audit forwarder', () => {
+  const logger = () => {
+    const lines: string[] = [];
+    return {
+      lines,
+      logger: new Logger({ serviceName: 'audit-forwarder', write: (line) => lines.push(line) }),
+    };
+  };
+
+  it('puts each audit line of a delivery on the bus as a PasswordAudit event, ten to a call, and nothing else', async () => {
+    const written: string[] = [];
+    const trail = new LogLineAuditTrail((line) => written.push(line));
+    const records = [];
+    for (let i = 0; i < 11; i++) records.push(await trail.record({ ...ENTRY, requestId: `req-${i}` }));
+    const { client, puts } = fakeBus((entries) =>
+      Promise.resolve({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e${i}` })) }),
+    );
+    const { lines, logger: log } = logger();
+    const forward = createForwarder({ client, busName: 'rekey-bus', logger: log, metrics: noMetrics });
+    await forward(
+      subscriptionEvent([
+        '{"_aws":{"Timestamp":1},"Refused":1}',
+        ...written.map((line) => line.trimEnd()),
+        '{"level":"INFO","message":"request refused"}',
+      ]),
+    );
+    expect(puts.map((entries) => entries.length)).toEqual([10, 1]);
+    for (const entry of puts.flat()) {
+      expect(entry).toMatchObject({
+        Source: 'rekey',
+        DetailType: 'PasswordAudit',
+        EventBusName: 'rekey-bus',
+      });
+    }
+    expect(puts.flat().map((entry) => JSON.parse(entry.Detail ?? '{}'))).toEqual(records);
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['audit records forwarded']);
+  });
+
+  it('puts nothing for the control message a new subscription sends', async () => {
+    const { client, puts } = fakeBus(() => Promise.resolve({ FailedEntryCount: 0, Entries: [] }));
+    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+      subscriptionEvent(['CWL CONTROL MESSAGE: Checking health of destination'], 'CONTROL_MESSAGE'),
+    );
+    expect(puts).toHaveLength(0);
+  });
+
+  it('tries the entries the bus refused again, and only those', async () => {
+    const written: string[] = [];
+    const trail = new LogLineAuditTrail((line) => written.push(line));
+    await trail.record({ ...ENTRY, requestId: 'req-a' });
+    await trail.record({ ...ENTRY, requestId: 'req-b' });
+    const { client, puts } = fakeBus((entries, call) =>
+      Promise.resolve(
+        call === 1
+          ? { FailedEntryCount: 1, Entries: [{ EventId: 'e1' }, { ErrorCode: 'ThrottlingException' }] }
+          : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e2' })) },
+      ),
+    );
+    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+      subscriptionEvent(written),
+    );
+    expect(puts.map((entries) => entries.map((e) => JSON.parse(e.Detail ?? '{}').api.request.uid))).toEqual([
+      ['req-a', 'req-b'],
+      ['req-b'],
+    ]);
+  });
+
+  it('with the bus down: fails the invocation (Lambda retries, then the dead-letter queue), counts the records, logs none of their content', async () => {
+    const written: string[] = [];
+    await new LogLineAuditTrail((line) => written.push(line)).record(ENTRY);
+    const { client, puts } = fakeBus(() =>
+      Promise.reject(Object.assign(new Error('down'), { name: 'ServiceUnavailable' })),
+    );
+    const { lines, logger: log } = logger();
+    const { logs } = await capturingLogs(async () => {
+      await expect(
+        createForwarder({ client, busName: 'b', logger: log, metrics: createMetrics('audit-forwarder') })(
+          subscriptionEvent(written),
+        ),
+      ).rejects.toThrow(/1 of 1 audit records were not put/);
+    });
+    expect(puts).toHaveLength(3);
+    const emf = emfOf(logs);
+    expect(emf.map((doc) => doc.AuditNotPublished)).toEqual([1]);
+    expect(lines.map((line) => JSON.parse(line).message)).toEqual([
+      'audit records not put; trying again',
+      'audit records not put; trying again',
+      'audit records not put; trying again',
+      'audit records not put on the bus',
+    ]);
+    expect(lines.join('\n')).not.toContain('req-9');
+    expect(lines.join('\n')).not.toContain('u-alice');
   });
 });
