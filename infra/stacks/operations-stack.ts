@@ -289,6 +289,17 @@ export class OperationsStack extends Stack {
       asyncFailures: { deadLetterQueue: this.auditForwarderFailures, retryAttempts: 2 },
     });
     this.bus.grantPutEventsTo(this.auditForwarder.function);
+    new Alarm(this, 'AuditForwarderFailuresAlarm', {
+      alarmDescription:
+        "rekey: audit lines the forwarder could not put on the bus after every retry (they are still in the functions' logs)",
+      metric: this.auditForwarderFailures.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
     Validations.of(this.auditForwarder).acknowledge({
       id: 'Serverless-LambdaAsyncFailureDestination',
       reason:

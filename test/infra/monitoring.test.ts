@@ -140,6 +140,15 @@ describe('the audit trail', () => {
       Properties: { DeadLetterConfig?: { TargetArn: unknown } };
     };
     expect(JSON.stringify(forwarder.Properties.DeadLetterConfig)).toContain('AuditForwarderFailures');
+    // Anything left there raises an alarm: an audit record that never reached the bus.
+    const failuresId = Object.keys(operations.findResources('AWS::SQS::Queue')).find((id) =>
+      id.startsWith('AuditForwarderFailures'),
+    );
+    operations.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failuresId, 'QueueName'] } }],
+    });
   });
 });
 

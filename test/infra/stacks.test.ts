@@ -499,8 +499,9 @@ describe('the operations stack', () => {
         Properties: { MetricName: 'ApproximateNumberOfMessagesVisible' },
       }),
     ) as Resource[];
-    // This queue's, and the ticket replies' dead-letter queue's (tested with the connectors).
-    expect(alarms).toHaveLength(2);
+    // This queue's, the ticket replies' dead-letter queue's (tested with the connectors) and
+    // the audit forwarder's (tested with the audit trail).
+    expect(alarms).toHaveLength(3);
     const ticketAlarms = alarms.filter((alarm) => JSON.stringify(alarm.Properties).includes(deadLettersId));
     expect(ticketAlarms).toHaveLength(1);
     expect(ticketAlarms[0]?.Properties).toMatchObject({
