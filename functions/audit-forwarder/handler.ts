@@ -65,7 +65,12 @@ export function createHandler(runtime: ForwarderRuntime) {
     for (let attempt = 1; attempt <= PUT_ATTEMPTS && pending.length > 0; attempt++) {
       try {
         const out = await client.send(new PutEventsCommand({ Entries: pending }));
-        pending = pending.filter((_, i) => out.Entries?.[i]?.ErrorCode !== undefined);
+        if ((out.FailedEntryCount ?? 0) === 0) {
+          pending = [];
+        } else {
+          // Entries answer the request's entries in order; one without an answer is tried again.
+          pending = pending.filter((_, i) => out.Entries?.[i]?.ErrorCode !== undefined || !out.Entries?.[i]);
+        }
       } catch (error) {
         logger.warn('audit records not put; trying again', {
           error: error instanceof Error ? error.name : typeof error,

@@ -272,6 +272,23 @@ describe('the audit forwarder', () => {
     ]);
   });
 
+  it('tries again every entry when the bus reports failures without saying which', async () => {
+    const written: string[] = [];
+    const trail = new LogLineAuditTrail((line) => written.push(line));
+    await trail.record({ ...ENTRY, requestId: 'req-a' });
+    const { client, puts } = fakeBus((entries, call) =>
+      Promise.resolve(
+        call === 1
+          ? { FailedEntryCount: 1 }
+          : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e' })) },
+      ),
+    );
+    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+      subscriptionEvent(written),
+    );
+    expect(puts).toHaveLength(2);
+  });
+
   it('with the bus down: fails the invocation (Lambda retries, then the dead-letter queue), counts the records, logs none of their content', async () => {
     const written: string[] = [];
     await new LogLineAuditTrail((line) => written.push(line)).record(ENTRY);
