@@ -10,9 +10,9 @@
  * process exit, which Lambda's init does not pay. The host's argon2 binary stands in for
  * the arm64 one.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { buildSync } from 'esbuild';
@@ -25,6 +25,9 @@ export interface BundleResult {
   name: string;
   minifiedKb: number;
   loadMs: number;
+  /** The loadable copy that was timed, and the environment it loads with. */
+  file: string;
+  env: Record<string, string>;
 }
 
 const HOST_ARGON2 = `@node-rs/argon2-${process.platform}-${process.arch}-gnu`;
@@ -86,6 +89,72 @@ function importMs(file: string, env: Record<string, string>): number {
   return Number(out.stdout.toString());
 }
 
+/** Whether valgrind is installed (`apt-get install valgrind`): the instruction counts need it. */
+export function hasValgrind(): boolean {
+  return spawnSync('valgrind', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Instructions (callgrind's `Collected`) a fresh single-threaded node executes importing `file`. */
+function countInstructions(file: string, env: Record<string, string>): Promise<number> {
+  const script = `await import(${JSON.stringify(file)});`;
+  const args = [
+    '--tool=callgrind',
+    '--callgrind-out-file=/dev/null',
+    process.execPath,
+    // Compilation and GC on the main thread, hash tables and Math.random seeded: the count of a
+    // bundle repeats to within 0.01 M, where background threads alone moved it by ±10 M.
+    '--single-threaded',
+    '--hash-seed=1',
+    '--random-seed=1',
+    '--input-type=module',
+    '-e',
+    script,
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn('valgrind', args, {
+      env: { ...LAMBDA_LIKE_ENV, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const collected = /Collected : (\d+)/.exec(stderr)?.[1];
+      if (code !== 0 || !collected) reject(new Error(`counting ${file} failed: ${stderr.slice(-2000)}`));
+      else resolve(Number(collected));
+    });
+  });
+}
+
+/**
+ * The work of importing each file, in millions of instructions over importing an empty module:
+ * a figure that does not move with the machine's load, beside the load times, which do. Counted
+ * with V8 on one thread, so it is the whole CPU work of the import (compilation included), not
+ * its latency. One count per file, as many at once as there are cores.
+ */
+export async function importWorkMillions(
+  files: Array<{ file: string; env?: Record<string, string> }>,
+): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'rekey-empty-'));
+  const empty = join(dir, 'empty.mjs');
+  writeFileSync(empty, 'export {};\n');
+  const jobs = [{ file: empty, env: {} }, ...files];
+  const counts: number[] = new Array(jobs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      const job = jobs[i] as { file: string; env?: Record<string, string> };
+      counts[i] = await countInstructions(job.file, job.env ?? {});
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), jobs.length) }, worker));
+  const [base = 0, ...rest] = counts;
+  return rest.map((count) => (count - base) / 1e6);
+}
+
 /** Median time to import each file in a fresh process; runs interleaved across the files. */
 export function loadTimesMs(
   files: Array<{ file: string; env?: Record<string, string> }>,
@@ -119,7 +188,13 @@ export function measureBundles(
     runs,
   );
   return {
-    bundles: assets.map(({ name, minifiedKb }, i) => ({ name, minifiedKb, loadMs: times[i] ?? Number.NaN })),
+    bundles: assets.map(({ name, minifiedKb, copy }, i) => ({
+      name,
+      minifiedKb,
+      loadMs: times[i] ?? Number.NaN,
+      file: join(copy.dir, 'index.mjs'),
+      env: copy.env,
+    })),
     extraMs: times.slice(assets.length),
   };
 }

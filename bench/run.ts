@@ -6,7 +6,13 @@
 import '../infra/local/node-warnings.ts';
 import { measureArgon2 } from './argon2.ts';
 import { formatBlocklist, measureBlocklist } from './blocklist.ts';
-import { cdkDefaultBundle, floorModules, measureBundles } from './bundles.ts';
+import {
+  cdkDefaultBundle,
+  floorModules,
+  hasValgrind,
+  importWorkMillions,
+  measureBundles,
+} from './bundles.ts';
 import { formatEnumeration, measureEnumeration } from './enumeration.ts';
 import { formatPage, measurePage } from './page.ts';
 import { table } from './stats.ts';
@@ -80,6 +86,34 @@ console.log(
     ],
   ),
 );
+
+if (process.env.BENCH_INSTRUCTIONS !== '0' && hasValgrind()) {
+  const references = [
+    { label: '(floor: only the DynamoDB and Secrets Manager clients)', file: floor.sdk.file },
+    {
+      label: '(floor: only the Secrets Manager client, which the stack requires)',
+      file: floor.secretsManager.file,
+    },
+    { label: '(floor: only the Node built-ins those clients import)', file: floor.builtins.file },
+  ];
+  const work = await importWorkMillions([...bundles, ...references]);
+  const floorWork = work[bundles.length] ?? Number.NaN;
+  const row = (label: string, millions: number) => [
+    label,
+    millions.toFixed(1),
+    (millions / floorWork).toFixed(3),
+  ];
+  console.log('\n## The same imports in instructions (valgrind; the same count on every run)\n');
+  console.log(
+    table(
+      ['function', 'instructions (M) over an empty import', '× the two-clients floor'],
+      [
+        ...bundles.map((b, i) => row(b.name, work[i] ?? Number.NaN)),
+        ...references.map((r, i) => row(r.label, work[bundles.length + i] ?? Number.NaN)),
+      ],
+    ),
+  );
+}
 
 const argon2 = await measureArgon2(Number(process.env.BENCH_HASHES ?? 40));
 console.log('\n## argon2id (m=19456 KiB, t=2, p=1)\n');
