@@ -15,8 +15,6 @@ export interface RekeySettings {
   databaseSecretPrefix: string;
   /** Optional: set (by the stacks) only for functions that write a secret's value. */
   kmsKeyId: string | undefined;
-  /** The bus audit records (`PasswordAudit`) go on; the ticket worker's results too. */
-  eventBusName: string;
   /** Optional: the end user's page, linked from notifications and ticket results. */
   passwordPageUrl?: string | undefined;
 }
@@ -62,12 +60,15 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): RekeySett
     temporarySecretPrefix: requiredSetting(env, ENV.temporarySecretPrefix),
     databaseSecretPrefix: requiredSetting(env, ENV.databaseSecretPrefix),
     kmsKeyId: optionalSetting(env, ENV.kmsKeyId),
-    eventBusName: requiredSetting(env, ENV.eventBusName),
     passwordPageUrl: optionalSetting(env, ENV.passwordPageUrl),
   };
 }
 
-/** The bus the ticket worker puts results on (required: the operations stack sets it). */
+/**
+ * The rekey bus, for the functions that put events on it: the ticket intake (requests), the
+ * ticket worker (results) and the audit forwarder (audit records). Required where read; the
+ * stacks set it on those three alone.
+ */
 export function eventBusNameFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   return requiredSetting(env, ENV.eventBusName);
 }

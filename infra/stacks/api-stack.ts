@@ -224,9 +224,9 @@ export class ApiStack extends Stack {
       environment: {
         [ENV.temporarySecretPrefix]: SECRET_PREFIXES.temporary,
         [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
-        // The shared settings name the rekey bus (the operations stack's), named, not referenced:
-        // the operations stack is deployed after this one. Only `putsEvents` rows may put on it.
-        [ENV.eventBusName]: EVENT_BUS_NAME,
+        // A row that puts events (the ticket intake) is told the rekey bus (the operations
+        // stack's), named, not referenced: the operations stack is deployed after this one.
+        ...(route.access.putsEvents ? { [ENV.eventBusName]: EVENT_BUS_NAME } : {}),
       },
     }).bindTable(props.table, access.table, access.writes);
     // Audit records leave as log lines (functions/adapters/audit.ts): no function needs the bus

@@ -236,9 +236,6 @@ export class OperationsStack extends Stack {
       memorySize: 512,
       argon2: false,
       reservedConcurrentExecutions: 1,
-      // The shared settings require the bus (the functions that audit put events on it); the
-      // sweeper audits nothing and is granted nothing on it.
-      environment: { [ENV.eventBusName]: EVENT_BUS_NAME },
       // The next run retries anything this one missed; failures are kept for inspection.
       asyncFailures: { deadLetterQueue: sweeperFailures, retryAttempts: 0 },
     })

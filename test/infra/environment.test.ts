@@ -17,6 +17,7 @@ import {
   NOTIFYING_ENV,
   RUNTIME_ENV,
   SECRET_PREFIXES,
+  TICKET_INTAKE_ENV,
   TICKET_WORKER_ENV,
   TOKEN_AUTHORIZER_ENV,
 } from '#functions/contracts.ts';
@@ -35,7 +36,7 @@ function required(stacks: RekeyStacks): Map<string, readonly EnvName[]> {
   for (const route of ROUTES) {
     const path = stacks.api.functions.get(route.operation)?.function.node.path ?? route.operation;
     const emails = route.access.notifies?.includes('email') ?? false;
-    rows.set(path, emails ? NOTIFYING_ENV : RUNTIME_ENV);
+    rows.set(path, route.access.putsEvents ? TICKET_INTAKE_ENV : emails ? NOTIFYING_ENV : RUNTIME_ENV);
   }
   rows.set('RekeyApi/TokenAuthorizer/Function', TOKEN_AUTHORIZER_ENV);
   // Answers GET /openapi.json from its bundle: it reads no setting.
@@ -113,6 +114,17 @@ describe('the environment the stacks give each function', () => {
     expect(Object.values(bus).map((b) => (b as { Properties: { Name: string } }).Properties.Name)).toEqual([
       EVENT_BUS_NAME,
     ]);
+  });
+
+  it("tells the bus's name only to the functions that put events on it", () => {
+    const told = synthesized.filter((fn) => ENV.eventBusName in fn.variables).map((fn) => fn.path);
+    expect(told.sort()).toEqual(
+      [
+        stacks.api.functions.get('ticket-intake')?.function.node.path,
+        stacks.operations.worker.function.node.path,
+        stacks.operations.auditForwarder.function.node.path,
+      ].sort(),
+    );
   });
 
   it('names each operation function after its route (construct ids are a contract)', () => {

@@ -99,7 +99,8 @@ describe('the audit trail', () => {
     const withBus = functions.filter(
       (f) => f.Properties.Environment.Variables[ENV.eventBusName] === EVENT_BUS_NAME,
     );
-    expect(withBus).toHaveLength(ROUTES.length);
+    // Told the bus's name only where it may put on it.
+    expect(withBus).toHaveLength(putters.length);
   });
 
   it("hands every auditing function's audit lines to the forwarder, which alone puts them on the bus, with retries and a dead-letter queue", () => {

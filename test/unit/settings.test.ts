@@ -9,7 +9,7 @@ import {
   MissingSettingError,
   settingsFromEnv,
 } from '#adapters/settings.ts';
-import { ENV, RUNTIME_ENV, TICKET_WORKER_ENV } from '#functions/contracts.ts';
+import { ENV, RUNTIME_ENV, TICKET_INTAKE_ENV, TICKET_WORKER_ENV } from '#functions/contracts.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { LOCAL_ENV, localEnv, localSettings, useLocalEnv } from '#infra/local/local-settings.ts';
 
@@ -46,7 +46,6 @@ describe('production settings', () => {
       temporarySecretPrefix: 'prod/temp-7f3a/',
       databaseSecretPrefix: 'prod/ddm-7f3a/',
       kmsKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/7f3a',
-      eventBusName: 'prod-bus-7f3a',
     });
   });
 
@@ -78,6 +77,9 @@ describe('production settings', () => {
     expect(error.message).toContain(ENV.eventBusName);
     expect(error.message).not.toContain('7f3a');
     expect(TICKET_WORKER_ENV).toContain(ENV.eventBusName);
+    expect(TICKET_INTAKE_ENV).toContain(ENV.eventBusName);
+    // Audit records leave as log lines: the shared runtime no longer needs the bus.
+    expect(RUNTIME_ENV).not.toContain(ENV.eventBusName);
     expect(emailFromEnv({})).toBeUndefined();
     expect(emailFromEnv({ [ENV.emailFrom]: 'ops@rekey.example' })).toBe('ops@rekey.example');
   });
@@ -113,7 +115,6 @@ describe('the local settings (npm start, the CLI, the tests)', () => {
       temporarySecretPrefix: 'rekey/temp/',
       databaseSecretPrefix: 'rekey/ddm/',
       kmsKeyId: undefined,
-      eventBusName: 'rekey',
     });
     const env: NodeJS.ProcessEnv = {};
     useLocalEnv(env);
