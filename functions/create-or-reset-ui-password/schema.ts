@@ -21,12 +21,3 @@ export const uiPasswordRequest = z.strictObject({
 });
 
 export type UiPasswordRequest = z.infer<typeof uiPasswordRequest>;
-
-/** The UIPassword object, without `password`: rekey answers with the secret's id instead. */
-export const uiPasswordResponse = z.strictObject({
-  userId: z.string(),
-  timeCreated: z.iso.datetime(),
-  lifecycleState: z.literal('ACTIVE'),
-  passwordSecretId: z.string(),
-  timeExpires: z.iso.datetime(),
-});

@@ -45,11 +45,12 @@ export const alibaba: Dialect = {
   headers: (requestId) => ({ 'x-acs-request-id': requestId }),
   successBody: (body, requestId) => ({ RequestId: requestId, ...body }),
   contract: {
-    errorBody: z.strictObject({
-      RequestId: z.string(),
-      Code: z.string().check(z.regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/)),
-      Message: z.string(),
-    }),
+    errorBody: () =>
+      z.strictObject({
+        RequestId: z.string(),
+        Code: z.string().check(z.regex(/^[A-Za-z]+(\.[A-Za-z]+)*$/)),
+        Message: z.string(),
+      }),
     requestIdHeader: 'x-acs-request-id',
     requestIdDescription:
       "rekey's request id, the same as the body's `RequestId` (Alibaba's `x-acs-request-id`).",

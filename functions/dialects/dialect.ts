@@ -43,8 +43,13 @@ export interface Dialect {
 }
 
 export interface DialectContract {
-  /** What `errorBody` returns, strictly. */
-  errorBody: z.ZodMiniType;
+  /**
+   * What `errorBody` returns, strictly. Built when asked (by the document and the tests): a
+   * schema in a dialect's object would be built at every cold start of every function that
+   * speaks it, which never validates its own error bodies (docs/decisions.md, "Cold start,
+   * fifth pass").
+   */
+  errorBody(): z.ZodMiniType;
   /** The response header carrying the request id, as `headers` names it (lower case). */
   requestIdHeader: string;
   /** What the header holds. */

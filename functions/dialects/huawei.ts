@@ -27,10 +27,11 @@ export function huawei(service: 'IAM' | 'DDM'): Dialect {
     headers: (requestId) => ({ 'x-request-id': requestId }),
     successBody: (body) => body,
     contract: {
-      errorBody: z.strictObject({
-        error_code: z.string().check(z.regex(new RegExp(`^${service}\\.\\d{4}$`))),
-        error_msg: z.string(),
-      }),
+      errorBody: () =>
+        z.strictObject({
+          error_code: z.string().check(z.regex(new RegExp(`^${service}\\.\\d{4}$`))),
+          error_msg: z.string(),
+        }),
       requestIdHeader: 'x-request-id',
       requestIdDescription: "rekey's request id (Huawei's `X-Request-Id`).",
     },

@@ -40,10 +40,11 @@ export const oci: Dialect = {
   headers: (requestId, clientRequestId) => ({ 'opc-request-id': correlated(requestId, clientRequestId) }),
   successBody: (body) => body,
   contract: {
-    errorBody: z.strictObject({
-      code: z.string().check(z.regex(/^[A-Za-z]+$/)),
-      message: z.string(),
-    }),
+    errorBody: () =>
+      z.strictObject({
+        code: z.string().check(z.regex(/^[A-Za-z]+$/)),
+        message: z.string(),
+      }),
     requestIdHeader: 'opc-request-id',
     requestIdDescription:
       "rekey's request id; when the request carried its own `opc-request-id` (letters, digits, `.`, `_`, `-`, " +

@@ -20,11 +20,12 @@ export const rekeyDialect: Dialect = {
   headers: (requestId) => ({ 'x-request-id': requestId }),
   successBody: (body) => body,
   contract: {
-    errorBody: z.strictObject({
-      code: z.string().check(z.regex(/^[A-Za-z]+(\.[A-Za-z][A-Za-z0-9]*)?$/)),
-      message: z.string(),
-      requestId: z.string(),
-    }),
+    errorBody: () =>
+      z.strictObject({
+        code: z.string().check(z.regex(/^[A-Za-z]+(\.[A-Za-z][A-Za-z0-9]*)?$/)),
+        message: z.string(),
+        requestId: z.string(),
+      }),
     requestIdHeader: 'x-request-id',
     requestIdDescription: "rekey's request id, also in the error body's `requestId`.",
   },

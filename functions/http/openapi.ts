@@ -11,7 +11,7 @@
 import * as z from 'zod/mini';
 import type { Dialect } from '#dialects/dialect.ts';
 import type { HttpMethod } from '#functions/routes.ts';
-import { booleanWord } from './wire.ts';
+import { booleanWord } from './boolean-word.ts';
 
 /** A JSON Schema (2020-12, OpenAPI 3.1's dialect). */
 export type JsonSchema = Record<string, unknown>;
@@ -225,7 +225,7 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
       schema: { type: 'string', minLength: 1 },
     },
   });
-  const errorBody = jsonSchema(dialect.contract.errorBody, 'output');
+  const errorBody = jsonSchema(dialect.contract.errorBody(), 'output');
   const responses: Record<string, JsonSchema> = {};
   const { success } = spec;
   if (success) {

@@ -3,7 +3,6 @@
  * operation's folder (the architecture rules in .dependency-cruiser.cjs), so what two have in
  * common lives here.
  */
-import * as z from 'zod/mini';
 import { ForbiddenError } from '#core/errors.ts';
 import { REALM_NOT_GRANTED } from '#core/use-cases/authorize.ts';
 import { idText } from './text.ts';
@@ -32,25 +31,3 @@ export async function realmAs<T>(
     throw error;
   }
 }
-
-const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
-  True: true,
-  true: true,
-  False: false,
-  false: false,
-};
-
-/**
- * A flag as vendors and ticketing systems send it: a JSON boolean, or `True`/`False`
- * (`true`/`false`) in a query, a form or a JSON string.
- */
-export const booleanWord = z.pipe(
-  z.custom<boolean | string>(
-    (value) =>
-      typeof value === 'boolean' || (typeof value === 'string' && Object.hasOwn(BOOLEAN_WORDS, value)),
-    'must be True or False',
-  ),
-  z.transform((value: boolean | string) =>
-    typeof value === 'boolean' ? value : BOOLEAN_WORDS[value] === true,
-  ),
-);

@@ -28,9 +28,3 @@ export type RandomPasswordRequest = z.infer<typeof randomPasswordRequest>;
 export function channelsOf(value: string | undefined): NotificationChannel[] {
   return value === undefined ? [] : (value.split(',') as NotificationChannel[]);
 }
-
-/** The seed's `{"password": ...}`, replaced by where the password is kept and until when. */
-export const randomPasswordResponse = z.strictObject({
-  password_secret_id: z.string(),
-  expires_at: z.iso.datetime(),
-});

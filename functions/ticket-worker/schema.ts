@@ -13,10 +13,10 @@ import { InvalidInputError } from '#core/errors.ts';
 import type { NotificationChannel } from '#core/ports.ts';
 import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
+import { booleanWord } from '#http/boolean-word.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
 import { idText } from '#http/text.ts';
-import { booleanWord } from '#http/wire.ts';
 
 export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
 
@@ -165,25 +165,3 @@ export function ticketFingerprint(ticket: Ticket): string {
     ticket.requireResetAtNextLogin,
   ]);
 }
-
-/** The detail of `PasswordResetCompleted`, as the bus carries it. */
-export const passwordResetCompleted = z.strictObject({
-  ticketId: z.string(),
-  operation: z.enum(TICKET_OPERATIONS),
-  userId: z.string(),
-  passwordSecretId: z.string(),
-  expiresAt: z.iso.datetime(),
-  notified: z.string(),
-  connectorId: z.optional(z.string()),
-  /** The end user's page, prefilled for the user (when one is configured): for the ticket's note. */
-  passwordPageUrl: z.optional(z.url()),
-});
-
-/** The detail of `PasswordResetFailed`, as the bus carries it. */
-export const passwordResetFailed = z.strictObject({
-  ticketId: z.string(),
-  operation: z.optional(z.enum(TICKET_OPERATIONS)),
-  code: z.string(),
-  message: z.string(),
-  connectorId: z.optional(z.string()),
-});

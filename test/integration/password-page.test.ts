@@ -3,7 +3,7 @@ import { newRealm } from '#core/factories.ts';
 import { type PasswordPolicy, POLICY_PRESETS } from '#core/policy.ts';
 import { DEFAULT_RULES, rulesFor, rulesOf } from '#functions/password-page/rules.ts';
 import { ROUTES } from '#functions/routes.ts';
-import { passwordResetCompleted } from '#functions/ticket-worker/schema.ts';
+import { passwordResetCompleted } from '#functions/ticket-worker/result-events.ts';
 import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';

@@ -6,7 +6,7 @@ import { UnavailableError } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { Directory, Notifier, SecretVault } from '#core/ports.ts';
-import { randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
+import { randomPasswordResponse } from '#functions/reset-random-password/openapi.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
-import { passwordResetFailed } from '#functions/ticket-worker/schema.ts';
+import { passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';
 

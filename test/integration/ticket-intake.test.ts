@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newRealm, newUser } from '#core/factories.ts';
-import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/schema.ts';
+import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { replyDeadLettersPath } from '#infra/local/ticket-replies.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';

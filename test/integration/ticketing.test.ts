@@ -13,7 +13,7 @@ import { UnavailableError } from '#core/errors.ts';
 import { newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
-import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/schema.ts';
+import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import type { BusEvent } from '#infra/local/event-bus.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';

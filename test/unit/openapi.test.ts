@@ -13,7 +13,7 @@ import { alibaba } from '#dialects/alibaba.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { oci } from '#dialects/oci.ts';
 import { changePasswordRequest } from '#functions/change-password/schema.ts';
-import { uiPasswordResponse } from '#functions/create-or-reset-ui-password/schema.ts';
+import { uiPasswordResponse } from '#functions/create-or-reset-ui-password/openapi.ts';
 import {
   CONTRACTS,
   OPENAPI_PATH,
@@ -118,7 +118,7 @@ describe('the OpenAPI document', () => {
       const responses = operationAt(key).responses as Record<string, Json>;
       const notFound = responses['404'] as { headers: Record<string, Json>; content: Record<string, Json> };
       expect(notFound.content['application/json']).toEqual({
-        schema: jsonSchema(dialect.contract.errorBody, 'output'),
+        schema: jsonSchema(dialect.contract.errorBody(), 'output'),
       });
       expect(notFound.headers[header]?.required, key).toBe(true);
       // 500 may also be API Gateway's own {message}, without the header.

@@ -16,8 +16,9 @@ import {
 import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret, User } from '#core/model.ts';
 import { createHandler } from '#functions/reset-random-password/handler.ts';
+import { randomPasswordResponse } from '#functions/reset-random-password/openapi.ts';
 import { resetRandomPassword } from '#functions/reset-random-password/operation.ts';
-import { notificationType, randomPasswordResponse } from '#functions/reset-random-password/schema.ts';
+import { notificationType } from '#functions/reset-random-password/schema.ts';
 import type { HttpEvent } from '#http/request.ts';
 import { localSettings } from '#infra/local/local-settings.ts';
 import { type FakeDeps, fakeDeps, fastHasher } from '#test/support/fakes.ts';

@@ -23,11 +23,8 @@ import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
-import {
-  passwordResetCompleted,
-  passwordResetFailed,
-  ticketIdText,
-} from '#functions/ticket-worker/schema.ts';
+import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
+import { ticketIdText } from '#functions/ticket-worker/schema.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 import { localSettings } from '#infra/local/local-settings.ts';
 import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
