@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_PATH } from '#functions/contracts.ts';
+import { ENV, OPENAPI_PATH } from '#functions/contracts.ts';
 import { ROUTES, routePaths } from '#functions/routes.ts';
 import { BLOCKLIST_ARTIFACT, BLOCKLIST_ASSET_NAME } from '#infra/constructs/lambda-bundling.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
@@ -163,6 +164,8 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
 describe('the CDK app', () => {
   let api: Template;
   let stateful: Template;
+  /** The templates that hold Lambda functions. */
+  let withFunctions: Template[];
   let outdir: string;
 
   beforeAll(() => {
@@ -179,6 +182,7 @@ describe('the CDK app', () => {
     const stacks = buildRekey(app);
     api = Template.fromStack(stacks.api);
     stateful = Template.fromStack(stacks.stateful);
+    withFunctions = [api, Template.fromStack(stacks.operations)];
     app.synth();
     // Bundles every function with esbuild: over the 60 s default when two cores are shared.
   }, 180_000);
@@ -303,6 +307,74 @@ describe('the CDK app', () => {
       expect(code).not.toMatch(/["']stream\/web["']/);
     }
   });
+
+  /**
+   * Imports a function's synthesized bundle in a fresh node, as Lambda's init does, with only the
+   * variables its template gives it (a CloudFormation reference becomes a placeholder that also parses as a URL) and AWS's
+   * own: nothing from this process's environment, where the local defaults are set.
+   */
+  function startsWithItsEnvironment(
+    fn: { Properties: { Code: { S3Key?: unknown }; Environment?: { Variables?: Record<string, unknown> } } },
+    drop?: string,
+  ): { status: number | null; stderr: string } {
+    const key = String(fn.Properties.Code.S3Key ?? '');
+    const bundle = join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs');
+    const variables = Object.entries(fn.Properties.Environment?.Variables ?? {})
+      .filter(([name]) => name !== drop)
+      .map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : 'https://from-the-template.example',
+      ]);
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      // The SDK warns once on Node 20 (Lambda runs 22): any other line on stderr fails the test.
+      NODE_NO_WARNINGS: '1',
+      ...Object.fromEntries(variables),
+    };
+    // The template names the arm64 addon under /var/task; this machine loads its own build.
+    if (env.NAPI_RS_NATIVE_LIBRARY_PATH) {
+      const host = resolve('node_modules', '@node-rs', `argon2-${process.platform}-${process.arch}-gnu`);
+      const binary = readdirSync(host).find((name) => name.endsWith('.node')) ?? '';
+      env.NAPI_RS_NATIVE_LIBRARY_PATH = join(host, binary);
+    }
+    const run = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(bundle)})`],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    return { status: run.status, stderr: run.stderr };
+  }
+
+  it('starts every function from its bundle with only the environment its template gives it', () => {
+    const functions = withFunctions.flatMap(
+      (template) =>
+        Object.values(template.findResources('AWS::Lambda::Function')) as Array<
+          Parameters<typeof startsWithItsEnvironment>[0]
+        >,
+    );
+    expect(functions.length).toBe(ROUTES.length + 5);
+    for (const fn of functions) {
+      const { status, stderr } = startsWithItsEnvironment(fn);
+      expect(stderr, String(fn.Properties.Code.S3Key)).toBe('');
+      expect(status).toBe(0);
+    }
+    // The control: the ticket worker (the function told both the bus and the e-mail sender)
+    // without its bus fails at init, naming the variable.
+    const told = (fn: (typeof functions)[number], name: string) =>
+      name in (fn.Properties.Environment?.Variables ?? {});
+    const worker = functions.filter((fn) => told(fn, ENV.eventBusName) && told(fn, ENV.emailFrom));
+    expect(worker).toHaveLength(1);
+    const without = startsWithItsEnvironment(worker[0] as (typeof functions)[number], ENV.eventBusName);
+    expect(without.status).not.toBe(0);
+    expect(without.stderr).toContain(`[MissingSettingError]: ${ENV.eventBusName} is not set`);
+  }, 120_000);
 
   it("builds no schema a function does not validate with: the responses and the result events are the document's and the tests' alone", () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
