@@ -20,6 +20,7 @@ import {
   parseInput,
   queryParameters,
 } from '#http/request.ts';
+import type { ResetUserPasswordResponse } from './openapi.ts';
 import { type NewPasswordChoice, resetUserPassword } from './operation.ts';
 import {
   ACTION,
@@ -28,7 +29,6 @@ import {
   PARAMETER_NAMES,
   REQUIRED_PARAMETERS,
   type ResetUserPasswordRequest,
-  type ResetUserPasswordResponse,
   resetUserPasswordRequest,
   VERSION,
 } from './schema.ts';

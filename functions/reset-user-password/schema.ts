@@ -70,12 +70,3 @@ export const resetUserPasswordRequest = z.strictObject({
 });
 
 export type ResetUserPasswordRequest = z.infer<typeof resetUserPasswordRequest>;
-
-/**
- * The success body (before the dialect adds `RequestId`): `NewPassword` is replaced by the
- * id of the secret that holds it and the time that secret is deleted; a given password
- * gets an empty body. Its schema is in openapi.ts, which the handler does not load.
- */
-export type ResetUserPasswordResponse =
-  | { NewPasswordSecretId: string; NewPasswordSecretExpiresAt: string }
-  | Record<string, never>;
