@@ -45,6 +45,12 @@ const [
   builtinsMs = Number.NaN,
   plainSdkMs = Number.NaN,
 ] = extraMs;
+/** The floors' row labels, the same in both tables. */
+const FLOOR_LABEL = {
+  sdk: '(floor: only the DynamoDB and Secrets Manager clients)',
+  secretsManager: '(floor: only the Secrets Manager client, which the stack requires)',
+  builtins: '(floor: only the Node built-ins those clients import)',
+};
 /** A reference row of the table below: no ceiling or goal, only its size and its time × the floor. */
 function referenceRow(label: string, kb: number | undefined, ms: number): string[] {
   return [label, kb === undefined ? '-' : kb.toFixed(1), '-', ms.toFixed(1), (ms / sdkMs).toFixed(2), '-'];
@@ -71,30 +77,23 @@ console.log(
         b.loadMs / sdkMs <= GOAL_OVER_FLOOR ? 'yes' : 'NO',
       ]),
       referenceRow('(CDK default bundling of CreateOrResetUiPassword)', reference.kb, referenceMs),
-      referenceRow('(floor: only the DynamoDB and Secrets Manager clients)', floor.sdk.kb, sdkMs),
+      referenceRow(FLOOR_LABEL.sdk, floor.sdk.kb, sdkMs),
       referenceRow(
         "(the same two clients without rekey's esbuild aliases)",
         floor.sdkWithoutAliases.kb,
         plainSdkMs,
       ),
-      referenceRow(
-        '(floor: only the Secrets Manager client, which the stack requires)',
-        floor.secretsManager.kb,
-        smMs,
-      ),
-      referenceRow('(floor: only the Node built-ins those clients import)', undefined, builtinsMs),
+      referenceRow(FLOOR_LABEL.secretsManager, floor.secretsManager.kb, smMs),
+      referenceRow(FLOOR_LABEL.builtins, undefined, builtinsMs),
     ],
   ),
 );
 
 if (process.env.BENCH_INSTRUCTIONS !== '0' && hasValgrind()) {
   const references = [
-    { label: '(floor: only the DynamoDB and Secrets Manager clients)', file: floor.sdk.file },
-    {
-      label: '(floor: only the Secrets Manager client, which the stack requires)',
-      file: floor.secretsManager.file,
-    },
-    { label: '(floor: only the Node built-ins those clients import)', file: floor.builtins.file },
+    { label: FLOOR_LABEL.sdk, file: floor.sdk.file },
+    { label: FLOOR_LABEL.secretsManager, file: floor.secretsManager.file },
+    { label: FLOOR_LABEL.builtins, file: floor.builtins.file },
   ];
   const work = await importWorkMillions([...bundles, ...references]);
   const floorWork = work[bundles.length] ?? Number.NaN;
