@@ -10,6 +10,7 @@ import type { ICredential } from '@huaweicloud/huaweicloud-sdk-core/auth/ICreden
 import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder';
 import { ClientRequestException } from '@huaweicloud/huaweicloud-sdk-core/exception/ClientRequestException';
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient';
+import { Logger4jInstance } from '@huaweicloud/huaweicloud-sdk-core/logger/log4jLogger';
 
 /** The credential: Huawei's token authentication, `X-Auth-Token`, with rekey's admin token. */
 const xAuthToken = (token: string): ICredential => ({
@@ -25,6 +26,9 @@ const xAuthToken = (token: string): ICredential => ({
 });
 
 export async function main(endpoint: string, token: string, print = console.log): Promise<void> {
+  // The SDK core logs every failed request at ERROR level on stdout, with its headers: the
+  // X-Auth-Token would be printed whole. Its logger (log4js's default category) is turned off.
+  Logger4jInstance.level = 'off';
   const client = new ClientBuilder((hcClient: HcClient) => hcClient, 'GlobalCredentials')
     .withEndpoint(endpoint)
     .withCredential(xAuthToken(token))

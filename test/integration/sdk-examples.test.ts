@@ -2,7 +2,7 @@
  * The README's "From your vendor's SDK" snippets (examples/sdk/*.ts) run against the local
  * gateway, each printing what the README shows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { main as alibaba } from '../../examples/sdk/alibaba.ts';
 import { main as huawei } from '../../examples/sdk/huawei.ts';
@@ -18,11 +18,30 @@ describe("the README's SDK snippets", () => {
   });
   afterAll(() => t.close());
 
+  /** What the example printed through `print`, and what else reached stdout or stderr meanwhile. */
   async function run(example: typeof oci): Promise<string[]> {
     const lines: string[] = [];
-    await example(t.url, token, (line: string) => lines.push(line));
+    const written: string[] = [];
+    const spies = [process.stdout, process.stderr].map((stream) =>
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      }),
+    );
+    const warn = vi.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      written.push(args.join(' '));
+    });
+    try {
+      await example(t.url, token, (line: string) => lines.push(line));
+    } finally {
+      for (const spy of [...spies, warn]) spy.mockRestore();
+    }
+    // Whatever the SDK logs on its own, the admin token is never in it.
+    expect(written.join('\n')).not.toContain(token);
+    sideOutput = written;
     return lines;
   }
+  let sideOutput: string[] = [];
 
   it('examples/sdk/oci.ts: a reset, then a federated user refused with 409 Conflict', async () => {
     const [reset, requestId, refused] = await run(oci);
@@ -48,5 +67,8 @@ describe("the README's SDK snippets", () => {
       /^reset u-bob: 200, secret arn:\S+:secret:rekey\/temp\/demo\/u-bob\/\S+ until \S+Z$/,
     );
     expect(refused).toMatch(/^refused: 404 IAM\.0004: .+ \(request id [\w-]+\)$/);
+    // The SDK core's own logger (category `nodesdk:…`) would print the failed request, headers
+    // and all; the local gateway's log lines (same process here) are all that reach stdout.
+    expect(sideOutput.join('')).not.toMatch(/nodesdk:|x-auth-token/i);
   });
 });
