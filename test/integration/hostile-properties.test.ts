@@ -37,7 +37,7 @@ import { createHandler as resetUserPasswordHandler } from '#functions/reset-user
 import { resetUserPasswordResponse } from '#functions/reset-user-password/openapi.ts';
 import { ROUTES, type RouteDefinition } from '#functions/routes.ts';
 import { createHandler as ticketIntakeHandler } from '#functions/ticket-intake/handler.ts';
-import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/handler.ts';
+import { createHandler as createTokenAuthorizer } from '#functions/token-authorizer/authorizer.ts';
 import type { HttpEvent } from '#http/request.ts';
 import { verifyToken } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';

@@ -11,7 +11,7 @@ import { uiPasswordRequest } from '#functions/create-or-reset-ui-password/schema
 import { manageDdmAdminRequest } from '#functions/manage-ddm-admin/schema.ts';
 import { randomPasswordQuery } from '#functions/reset-random-password/schema.ts';
 import { resetUserPasswordRequest } from '#functions/reset-user-password/schema.ts';
-import { tokenOf } from '#functions/token-authorizer/handler.ts';
+import { tokenOf } from '#functions/token-authorizer/authorizer.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { type HttpEvent, MAX_BODY_BYTES, parseInput, queryParameters } from '#http/request.ts';
 

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ForbiddenError } from '#core/errors.ts';
-import { createHandler, jwksVerifier, MAX_TOKEN_LENGTH } from '#functions/token-authorizer/handler.ts';
+import { createHandler, MAX_TOKEN_LENGTH } from '#functions/token-authorizer/authorizer.ts';
+import { jwksVerifier } from '#functions/token-authorizer/verifier.ts';
 import { ADMIN_SCOPE, adminPrincipal, REALM_CLAIM } from '#http/admin.ts';
 import type { HttpEvent } from '#http/request.ts';
 import {
@@ -321,9 +322,17 @@ describe('the Lambda configuration (jwksVerifier)', () => {
     );
   });
 
-  it('authenticates nobody when no issuer is configured', async () => {
-    const handler = createHandler(jwksVerifier({}));
-    const token = await mintToken(devKey, { realmId: 'demo' });
-    expect((await handler({ headers: { 'x-auth-token': token } })).context).toEqual(REFUSED);
+  it.each([
+    ['no issuer', { REKEY_JWT_AUDIENCE: 'rekey-api' }, 'REKEY_JWT_ISSUER is not set'],
+    ['no audience', { REKEY_JWT_ISSUER: 'https://issuer.test' }, 'REKEY_JWT_AUDIENCE is not set'],
+    [
+      'an audience list that names none',
+      { REKEY_JWT_ISSUER: 'https://issuer.test', REKEY_JWT_AUDIENCE: ',' },
+      'REKEY_JWT_AUDIENCE names no audience',
+    ],
+  ])('fails at initialisation, naming the variable, with %s', (_what, env, message) => {
+    // As every other function's settings do: a misconfigured authorizer fails its cold start
+    // (visible in its init errors), rather than starting and quietly refusing every token.
+    expect(() => jwksVerifier(env)).toThrow(message);
   });
 });
