@@ -93,11 +93,12 @@ export interface HttpRouteOptions {
   dialect: Dialect;
   logger: Logger;
   /**
-   * The query parameters the route defines; none when left out. Any other parameter is a 400
+   * The query parameters the route defines (a function of the event for a function serving
+   * several paths); none when left out. Any other parameter is a 400
    * in the dialect before the route's logic runs (so before its token is even looked at):
    * a route cannot silently ignore a query it never reads.
    */
-  query?: readonly string[];
+  query?: readonly string[] | ((event: HttpEvent) => readonly string[]);
   /** Password routes: audit and count every request (see the module's comment). */
   observe?: HttpObserve;
 }
@@ -113,7 +114,8 @@ export function observing(
 /** Wraps a route's logic in the shared pipeline. */
 export function httpHandler(options: HttpRouteOptions, handle: (request: HttpRequest) => Promise<HttpReply>) {
   const { dialect, logger } = options;
-  const acceptedQuery = options.query ?? [];
+  const { query = [] } = options;
+  const acceptedQuery = typeof query === 'function' ? query : () => query;
   const notes = new WeakMap<HttpEvent, AuditNote>();
   // The logger has no way to log the event: bodies and query strings carry passwords.
   return middy<HttpEvent, HttpResult>()
@@ -122,7 +124,7 @@ export function httpHandler(options: HttpRouteOptions, handle: (request: HttpReq
     .handler(async (event, context) => {
       const note: AuditNote = { target: {} };
       notes.set(event, note);
-      refuseUnknownQueryParameters(event, acceptedQuery);
+      refuseUnknownQueryParameters(event, acceptedQuery(event));
       const requestId = requestIdOf(event);
       const reply = await handle({ event, context, requestId, note });
       const status = reply.status ?? 200;

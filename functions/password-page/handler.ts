@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
 import { oci } from '#dialects/oci.ts';
 import { type HttpResult, httpHandler } from '#http/http-handler.ts';
-import { type HttpEvent, parseInput, queryParameters, refuseUnknownQueryParameters } from '#http/request.ts';
+import { type HttpEvent, parseInput, queryParameters } from '#http/request.ts';
 import { PAGE_CSS, PAGE_HTML } from './page-html.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { rulesFor } from './rules.ts';
@@ -50,23 +50,27 @@ const ASSETS: Readonly<Record<string, { contentType: string; text: string }>> = 
   '/password/page.css': { contentType: 'text/css; charset=utf-8', text: PAGE_CSS },
 };
 
-/** The prefill parameters the page's own script reads; a password is never one of them. */
-const PAGE_QUERY = Object.keys(pageRequest.shape);
+/**
+ * The query each path defines: the page's prefill parameters (which its own script reads; a
+ * password is never one of them), the rules' tenancy; the script and style sheet take none.
+ */
+const QUERY_BY_PATH: Readonly<Record<string, readonly string[]>> = {
+  '/password': Object.keys(pageRequest.shape),
+  '/password/rules': Object.keys(rulesRequest.shape),
+};
 
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
   const inner = httpHandler(
-    { dialect: oci, logger, query: [...PAGE_QUERY, ...Object.keys(rulesRequest.shape)] },
+    { dialect: oci, logger, query: (event) => QUERY_BY_PATH[routePath(event)] ?? [] },
     async ({ event }) => {
       const path = routePath(event);
       if (path === '/password/rules') {
-        refuseUnknownQueryParameters(event, Object.keys(rulesRequest.shape));
         const { tenancy } = parseInput(rulesRequest, queryParameters(event));
         return { body: await rulesFor(deps.directory, tenancy) };
       }
       const asset = ASSETS[path] ?? ASSETS['/password'];
-      refuseUnknownQueryParameters(event, path === '/password' ? PAGE_QUERY : []);
       if (path === '/password') parseInput(pageRequest, queryParameters(event));
       return { text: asset?.text ?? '', headers: { 'content-type': asset?.contentType ?? 'text/plain' } };
     },

@@ -86,7 +86,17 @@ describe('the end user page (GET /password)', () => {
     expect(res.text).not.toContain('Leaked-Secret-1234');
     expect(res.text).not.toContain('currentPassword');
     expectPageHeaders(res);
-    expect((await t.request('GET', '/password/page.js?x=1')).status).toBe(400);
+    expect(res.json.message).toMatch(/it takes only tenancy, username\.$/);
+    // The script and the style sheet define no query: the refusal says so (it listed the
+    // page's and the rules' parameters, one of them twice, before).
+    for (const asset of ['/password/page.js?x=1', '/password/page.css?x=1']) {
+      const refused = await t.request('GET', asset);
+      expect(refused.status).toBe(400);
+      expect(refused.json.message).toMatch(/it takes no query parameters\.$/);
+    }
+    const rules = await t.request('GET', '/password/rules?tenancy=democorp&username=alice');
+    expect(rules.status).toBe(400);
+    expect(rules.json.message).toMatch(/it takes only tenancy\.$/);
   });
 
   it("answers the rules of a realm's policy, by realm id or by name", async () => {
