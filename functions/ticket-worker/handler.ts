@@ -9,6 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { AuditOutcome } from '#adapters/audit.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
+import { ConnectorStore } from '#adapters/connector-store.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
@@ -31,7 +32,7 @@ import {
   type TicketResult,
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
-import { DETAIL_TYPES, METRIC } from '#functions/contracts.ts';
+import { CONNECTOR_SOURCE_PREFIX, DETAIL_TYPES, METRIC } from '#functions/contracts.ts';
 import { connectorIdOfSource } from '#functions/ticketing/connectors.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
@@ -48,8 +49,8 @@ const RESET_LINES: ResetLines = {
 
 /** A message that is not an EventBridge event with a ticket id: nothing to answer, only to dead-letter. */
 export class PoisonMessageError extends Error {
-  constructor(messageId: string) {
-    super(`message ${messageId} is not a ticket event`);
+  constructor(messageId: string, what = 'is not a ticket event') {
+    super(`message ${messageId} ${what}`);
     this.name = 'PoisonMessageError';
   }
 }
@@ -122,6 +123,26 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       time: new Date(),
     });
   }
+  const connectors = new ConnectorStore(runtime.dynamoDb, runtime.settings.tableName);
+
+  /**
+   * An event in a connector's name (the intake's `rekey.connector.{id}` source) must be one its
+   * connector could have sent: the connector exists and the ticket names its realm. Anyone
+   * else who may put events on the bus could otherwise reset users of another realm under the
+   * connector's name and have the answer posted on the connector's tickets. Such an event is
+   * poison: nothing is reset, nothing is answered, the dead-letter queue's alarm speaks.
+   */
+  async function assertSentByItsConnector(envelope: TicketEnvelope, messageId: string): Promise<void> {
+    if (!envelope.source.startsWith(CONNECTOR_SOURCE_PREFIX)) return;
+    const connectorId = connectorIdOfSource(envelope.source);
+    const connector = connectorId === undefined ? undefined : await connectors.get(connectorId);
+    if (connector && connector.realmId === envelope.detail.realmId) return;
+    logger.error("poison message: a ticket in a connector's name that the connector could not have sent", {
+      messageId,
+      connectorId: connector ? connectorId : null,
+    });
+    throw new PoisonMessageError(messageId, 'does not match the connector it names');
+  }
   const lastRequestId = new WeakMap<TicketEnvelope, string>();
   const parsedTickets = new WeakMap<TicketEnvelope, Ticket>();
 
@@ -165,6 +186,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       logger.error('poison message: not a ticket event', { messageId });
       throw new PoisonMessageError(messageId);
     }
+    await assertSentByItsConnector(envelope, messageId);
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
       let result: TicketResult;

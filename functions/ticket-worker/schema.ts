@@ -20,15 +20,6 @@ import { idText } from '#http/text.ts';
 
 export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
 
-/** The least a message must be to get a result: an EventBridge event with a string ticket id. */
-export const ticketEnvelope = z.looseObject({
-  source: z.string(),
-  'detail-type': z.string(),
-  detail: z.looseObject({ ticketId: z.string() }),
-});
-
-export type TicketEnvelope = z.infer<typeof ticketEnvelope>;
-
 /**
  * A ticket id (`INC0012345`, `SD-7`, a Jira key...): 1–64 printable ASCII characters, no
  * space. It is the ticket's idempotency key and goes into log lines and result events.
@@ -40,6 +31,20 @@ export const ticketIdText = z
     z.maxLength(64),
     z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
   );
+
+/**
+ * The least a message must be to get a result: an EventBridge event with a ticket id that is
+ * one (a result repeats it, and it goes into log lines and audit records) and a printable
+ * source (it names the actor). Any other message is poison: it is answered nowhere, so no
+ * text of it is repeated anywhere, and it reaches the dead-letter queue and its alarm.
+ */
+export const ticketEnvelope = z.looseObject({
+  source: z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[\x21-\x7e]+$/)),
+  'detail-type': z.string(),
+  detail: z.looseObject({ ticketId: ticketIdText }),
+});
+
+export type TicketEnvelope = z.infer<typeof ticketEnvelope>;
 
 /** A realm or user id, as every rekey id: safe in a table key, a secret name and a log line. */
 const ticketResourceId = idText(255);

@@ -9,6 +9,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
+import { ConnectorStore } from '#adapters/connector-store.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { noMetrics } from '#adapters/metrics.ts';
 import type { Runtime } from '#adapters/runtime.ts';
@@ -27,6 +28,7 @@ import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-w
 import { ticketIdText } from '#functions/ticket-worker/schema.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 import { localSettings } from '#infra/local/local-settings.ts';
+import { capturingLogs } from '#test/support/capture-output.ts';
 import { type FakeDeps, FaultPlan, fakeDeps } from '#test/support/fakes.ts';
 
 /** A publisher that keeps what it published and can be told to fail. */
@@ -48,14 +50,18 @@ const context = {
 
 let sequence = 0;
 /** An SQS message carrying `detail` as a PasswordResetRequested event (or `body` as is). */
-function message(detail: Record<string, unknown> | string, messageId = `m-${++sequence}`) {
+function message(
+  detail: Record<string, unknown> | string,
+  messageId = `m-${++sequence}`,
+  source = 'ticketing.servicenow',
+) {
   const body =
     typeof detail === 'string'
       ? detail
       : JSON.stringify({
           version: '0',
           id: `e-${sequence}`,
-          source: 'ticketing.servicenow',
+          source,
           'detail-type': 'PasswordResetRequested',
           detail,
         });
@@ -81,6 +87,7 @@ afterAll(() => backend.close());
 describe('ticket worker', () => {
   let deps: FakeDeps;
   let publisher: RecordingPublisher;
+  let audit: MemoryAuditTrail;
   let run: (records: SQSEvent['Records']) => Promise<string[]>;
   const results = () => publisher.published;
   const users = () => structuredClone([...deps.directory.users.values()]);
@@ -97,10 +104,11 @@ describe('ticket worker', () => {
     ];
     for (const user of seed) await deps.directory.createUser(newUser(user));
     publisher = new RecordingPublisher();
+    audit = new MemoryAuditTrail();
     const runtime: Runtime = {
       logger: createLogger('ticket-worker'),
       metrics: noMetrics,
-      audit: new MemoryAuditTrail(),
+      audit,
       dynamoDb: createDynamoDbClient(backend.clients),
       secretsManager: createSecretsManagerClient(backend.clients),
       settings: localSettings({}),
@@ -143,6 +151,81 @@ describe('ticket worker', () => {
       .map((r) => r.detail.ticketId)
       .sort();
     expect(answered).toEqual(good.map((m) => JSON.parse(m.body).detail.ticketId).sort());
+  });
+
+  it.each([
+    ['a ticket id with a space, which could carry anything', 'INC1 my password is Hunter2!Secret'],
+    ['a ticket id of 65 characters', `INC${'9'.repeat(62)}`],
+    ['an empty ticket id', ''],
+  ])('treats %s as poison: answered nowhere, so repeated nowhere', async (_what, ticketId) => {
+    const before = users();
+    const { result: failures, logs } = await capturingLogs(() =>
+      run([message(ticket({ ticketId }), 'bad-id')]),
+    );
+    expect(failures).toEqual(['bad-id']);
+    expect(results()).toEqual([]);
+    expect(users()).toEqual(before);
+    expect(deps.vault.secrets.size).toBe(0);
+    expect(logs).toContain('poison message');
+    // The old answer was a PasswordResetFailed for this very ticket id, and the log line and the
+    // audit record repeated it too.
+    if (ticketId) expect(logs + JSON.stringify(audit.records)).not.toContain(ticketId.slice(0, 24));
+  });
+
+  it('treats an event whose source is not printable as poison', async () => {
+    expect(await run([message(ticket(), 'bad-source', 'ticketing servicenow')])).toEqual(['bad-source']);
+    expect(results()).toEqual([]);
+  });
+
+  describe("an event in a connector's name", () => {
+    const connectorSource = (id: string) => `rekey.connector.${id}`;
+    beforeEach(async () => {
+      await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName)
+        .create({
+          connectorId: `jira-${ticketNumber}`,
+          kind: 'jira',
+          realmId: 'r1',
+          replyUrl: 'https://example.atlassian.net',
+          createdAt: new Date(0).toISOString(),
+        })
+        .catch(() => undefined);
+    });
+
+    it("is answered, for that connector's tickets, when it names the connector's realm", async () => {
+      const connector = `jira-${ticketNumber}`;
+      expect(await run([message(ticket(), 'ok', connectorSource(connector))])).toEqual([]);
+      expect(results()).toHaveLength(1);
+      expect(results()[0]).toMatchObject({
+        detailType: 'PasswordResetCompleted',
+        detail: { connectorId: connector },
+      });
+    });
+
+    it.each([
+      [
+        'names another realm than its connector',
+        (id: string) => ({ source: id, realmId: 'r-sso', userId: 'u-sam' }),
+      ],
+      [
+        'names a connector that does not exist',
+        () => ({ source: 'no-such-connector', realmId: 'r1', userId: 'u-alice' }),
+      ],
+    ])('is poison when it %s: nothing reset, nothing answered on its tickets', async (_what, shape) => {
+      const { source, ...fields } = shape(`jira-${ticketNumber}`);
+      const before = users();
+      const failures = await run([
+        message(
+          ticket({ ...fields, operation: 'CreateOrResetUIPassword' }),
+          'forged',
+          connectorSource(source),
+        ),
+      ]);
+      expect(failures).toEqual(['forged']);
+      expect(results()).toEqual([]);
+      expect(users()).toEqual(before);
+      expect(deps.vault.secrets.size).toBe(0);
+      expect(deps.notifier.sent).toEqual([]);
+    });
   });
 
   it.each(['password', 'Password', 'newPassword', 'NewPassword', 'currentPassword'])(
