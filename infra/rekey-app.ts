@@ -60,6 +60,8 @@ export function buildRekey(app: App, options: RekeyOptions = {}): RekeyStacks {
     passwordPageUrl: api.passwordPageUrl,
     // The API's operation functions write audit lines (issue 14); the forwarder reads them.
     auditedLogGroups: new Map([...api.functions].map(([operation, fn]) => [operation, fn.logGroup])),
+    // The ticket intake puts requests and results in rekey's names; nothing else outside may.
+    eventPutters: api.eventPutters,
   });
   // The dashboard and alarms (issue 14): every function's duration, the metrics they emit.
   const monitoring = new MonitoringStack(app, 'RekeyMonitoring', {

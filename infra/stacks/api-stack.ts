@@ -17,7 +17,7 @@ import {
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -86,6 +86,8 @@ export class ApiStack extends Stack {
   readonly api: HttpApi;
   readonly stage: HttpStage;
   readonly functions = new Map<string, RekeyFunction>();
+  /** The roles of the functions that put events on the rekey bus (the ticket intake's). */
+  readonly eventPutters: IRole[] = [];
   /** The function answering `GET /openapi.json` with the OpenAPI document. */
   readonly openApiFunction: RekeyFunction;
   /** The page notifications link to: the `passwordPageUrl` prop, or this API's own. */
@@ -232,6 +234,7 @@ export class ApiStack extends Stack {
     // Audit records leave as log lines (functions/adapters/audit.ts): no function needs the bus
     // for them. Only a row that puts events (the ticket intake's requests) may, on the rekey bus alone.
     if (access.putsEvents) {
+      if (fn.function.role) this.eventPutters.push(fn.function.role);
       fn.function.addToRolePolicy(
         new PolicyStatement({
           actions: ['events:PutEvents'],

@@ -8,7 +8,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { addToDeadLetterQueueResourcePolicy, LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, type IRole, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import {
@@ -26,6 +26,7 @@ import {
   AUDIT_LINE_FILTER,
   AUDIT_LOG_GROUP,
   AUDIT_RETENTION_DAYS,
+  CONNECTOR_SOURCE_PREFIX,
   DETAIL_TYPES,
   ENV,
   EVENT_BUS_NAME,
@@ -59,6 +60,11 @@ export interface OperationsStackProps extends StackProps {
    * functions), by a name for the subscription's id. The ticket worker's is added here.
    */
   auditedLogGroups?: ReadonlyMap<string, ILogGroup>;
+  /**
+   * Roles of functions in other stacks that put events in rekey's names (the ticket intake:
+   * connector requests, and results for the tickets it refuses). Default none.
+   */
+  eventPutters?: readonly IRole[];
 }
 
 const WORKER_TIMEOUT = Duration.seconds(60);
@@ -314,6 +320,8 @@ export class OperationsStack extends Stack {
       });
     }
 
+    this.denyOwnSourcesToOthers(props.eventPutters ?? []);
+
     for (const queue of [
       this.deadLetterQueue,
       sweeperFailures,
@@ -332,5 +340,37 @@ export class OperationsStack extends Stack {
         },
       );
     }
+  }
+
+  /**
+   * Events in rekey's own names can only come from rekey's functions. The worker trusts a
+   * `rekey.connector.{id}` source to mean "the intake checked this connector's secret", the
+   * connectors' reply rules post any `rekey` result on the ticket it names, and the audit log
+   * keeps any `rekey` PasswordAudit. A principal that may put events on the bus for tickets of
+   * its own (a ticketing integration) could otherwise forge all three. An explicit Deny in the
+   * bus's policy wins over any Allow its identity policy has; other sources are not touched.
+   */
+  private denyOwnSourcesToOthers(intakeRoles: readonly IRole[]): void {
+    const onlyFrom = (sid: string, sourcePattern: string, roles: readonly IRole[]) =>
+      this.bus.addToResourcePolicy(
+        new PolicyStatement({
+          sid,
+          effect: Effect.DENY,
+          principals: [new AnyPrincipal()],
+          actions: ['events:PutEvents'],
+          resources: [this.bus.eventBusArn],
+          conditions: {
+            // events:source is multi-valued (one per entry): any entry in these names.
+            'ForAnyValue:StringLike': { 'events:source': [sourcePattern] },
+            // No exception at all when no role may (a stack without the intake).
+            ...(roles.length > 0
+              ? { ArnNotEquals: { 'aws:PrincipalArn': roles.map((role) => role.roleArn) } }
+              : {}),
+          },
+        }),
+      );
+    const ownRoles = [this.worker, this.auditForwarder].flatMap((fn) => fn.function.role ?? []);
+    onlyFrom('OnlyRekeyPutsRekeyEvents', RESULT_SOURCE, [...ownRoles, ...intakeRoles]);
+    onlyFrom('OnlyTheIntakePutsConnectorRequests', `${CONNECTOR_SOURCE_PREFIX}*`, intakeRoles);
   }
 }

@@ -565,6 +565,32 @@ describe('the operations stack', () => {
     });
   });
 
+  it("denies putting events in rekey's own names to everyone but rekey's functions (forged connector requests, results and audit records)", () => {
+    const policies = Object.values(ops.findResources('AWS::Events::EventBusPolicy')) as Resource[];
+    const statements = policies.map((policy) => policy.Properties.Statement as Statement & {
+      Condition: Record<string, Record<string, unknown[]>>;
+    });
+    const roleOf = (fn: { function: { role?: unknown } }) =>
+      stacks.operations.resolve((fn.function.role as { roleArn: string }).roleArn);
+    const intake = stacks.operations.resolve(
+      (stacks.api.functions.get('ticket-intake')?.function.role as { roleArn: string }).roleArn,
+    );
+    const denied = (pattern: string) =>
+      statements.find((st) => st.Condition['ForAnyValue:StringLike']?.['events:source']?.includes(pattern));
+    for (const st of statements) {
+      expect(st).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
+    }
+    // The worker's results and the forwarder's audit records, and the intake's refusals.
+    expect(denied('rekey')?.Condition.ArnNotEquals?.['aws:PrincipalArn']).toEqual([
+      roleOf(stacks.operations.worker),
+      roleOf(stacks.operations.auditForwarder),
+      intake,
+    ]);
+    // Requests in a connector's name: the intake alone, which checked the connector's secret.
+    expect(denied('rekey.connector.*')?.Condition.ArnNotEquals?.['aws:PrincipalArn']).toEqual([intake]);
+    expect(statements).toHaveLength(2);
+  });
+
   it('gives the ticket queue a dead-letter queue, an alarm on its depth, and a partial-batch worker with capped concurrency', () => {
     ops.hasResourceProperties('AWS::SQS::Queue', {
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
