@@ -567,14 +567,17 @@ describe('the operations stack', () => {
 
   it("denies putting events in rekey's own names to everyone but rekey's functions (forged connector requests, results and audit records)", () => {
     const policies = Object.values(ops.findResources('AWS::Events::EventBusPolicy')) as Resource[];
-    const statements = policies.map((policy) => policy.Properties.Statement as Statement & {
-      Condition: Record<string, Record<string, unknown[]>>;
-    });
+    const statements = policies.map(
+      (policy) =>
+        policy.Properties.Statement as Statement & {
+          Condition: Record<string, Record<string, unknown[]>>;
+        },
+    );
     const roleOf = (fn: { function: { role?: unknown } }) =>
       stacks.operations.resolve((fn.function.role as { roleArn: string }).roleArn);
-    const intake = stacks.operations.resolve(
-      (stacks.api.functions.get('ticket-intake')?.function.role as { roleArn: string }).roleArn,
-    );
+    const intakeFunction = stacks.api.functions.get('ticket-intake');
+    if (!intakeFunction) throw new Error('no ticket-intake function in the API stack');
+    const intake = roleOf(intakeFunction);
     const denied = (pattern: string) =>
       statements.find((st) => st.Condition['ForAnyValue:StringLike']?.['events:source']?.includes(pattern));
     for (const st of statements) {
