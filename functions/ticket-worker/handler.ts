@@ -133,7 +133,9 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
    * poison: nothing is reset, nothing is answered, the dead-letter queue's alarm speaks.
    */
   async function assertSentByItsConnector(envelope: TicketEnvelope, messageId: string): Promise<void> {
-    if (!envelope.source.startsWith(CONNECTOR_SOURCE_PREFIX)) return;
+    // rekey's own names, in any case (`Rekey.connector.x` would otherwise pass for a direct
+    // source and be audited as if a connector had acted): only the intake's exact prefix.
+    if (!/^rekey(\.|$)/i.test(envelope.source)) return;
     const connectorId = connectorIdOfSource(envelope.source);
     const connector = connectorId === undefined ? undefined : await connectors.get(connectorId);
     if (connector && connector.realmId === envelope.detail.realmId) return;
@@ -165,7 +167,9 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
     try {
       return await handleOnce(
         {
-          key: `${ticket.realmId}/${ticket.ticketId}/${ticket.operation}`,
+          // Per source: two systems' ticket ids are two namespaces, and one that may put
+          // events cannot take another's ticket id first (its answer would be a conflict).
+          key: JSON.stringify([ticket.source, ticket.realmId, ticket.ticketId, ticket.operation]),
           fingerprint: ticketFingerprint(ticket),
           ticket,
           requestId,
@@ -186,13 +190,16 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       logger.error('poison message: not a ticket event', { messageId });
       throw new PoisonMessageError(messageId);
     }
-    await assertSentByItsConnector(envelope, messageId);
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
       let result: TicketResult;
       try {
+        // Inside: a connector that cannot be looked up (the table down) is retried and, on
+        // the last delivery, answered and audited like any other failure.
+        await assertSentByItsConnector(envelope, messageId);
         result = await resultOf(record, envelope, context);
       } catch (error) {
+        if (error instanceof PoisonMessageError) throw error;
         // The queue's last delivery: tell the ticket before the dead-letter queue takes it.
         // Unless another delivery of it is still running: that one will answer.
         const inFlightElsewhere = error instanceof ConflictError && error.reason === 'RequestInProgress';

@@ -201,6 +201,44 @@ describe('ticket worker', () => {
       });
     });
 
+    it('answers and audits it Failed on its last delivery when its connector cannot be looked up, as any other ticket', async () => {
+      const connector = `jira-${ticketNumber}`;
+      // The table unreachable: the connector's look-up fails on every delivery.
+      const down: Runtime = {
+        logger: createLogger('ticket-worker'),
+        metrics: noMetrics,
+        audit,
+        dynamoDb: createDynamoDbClient({ ...backend.clients, endpoint: 'http://127.0.0.1:9' }),
+        secretsManager: createSecretsManagerClient(backend.clients),
+        settings: localSettings({}),
+        deps,
+      };
+      const handler = createHandler(down, publisher);
+      const record = message(ticket(), 'm-down', connectorSource(connector));
+      for (const n of [1, 2, 3]) {
+        const out = await handler({ Records: [delivery(record, n)] }, context);
+        expect(out.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m-down']);
+      }
+      // Before, the look-up ran outside the failure handling: three dead deliveries, no word.
+      expect(results()).toHaveLength(1);
+      expect(results()[0]).toMatchObject({
+        detailType: 'PasswordResetFailed',
+        detail: { code: 'Unavailable.RetriesExhausted', connectorId: connector },
+      });
+      expect(audit.records).toHaveLength(3);
+    });
+
+    it.each(['Rekey.connector.x', 'REKEY.CONNECTOR.x', 'rekey', 'rekey.other'])(
+      "is poison when its source is in rekey's names but not the intake's exact prefix (%s)",
+      async (source) => {
+        const before = users();
+        expect(await run([message(ticket(), 'm-name', source)])).toEqual(['m-name']);
+        expect(results()).toEqual([]);
+        expect(users()).toEqual(before);
+        expect(audit.records).toEqual([]);
+      },
+    );
+
     it.each([
       [
         'names another realm than its connector',
@@ -345,6 +383,17 @@ describe('ticket worker', () => {
     expect(deps.vault.secrets.size).toBe(1);
     expect((await deps.directory.getUser('u-alice'))?.version).toBe(version);
     expect(deps.notifier.sent).toHaveLength(2);
+  });
+
+  it("keeps two sources' ticket ids apart: one that may put events cannot take another's id first", async () => {
+    const ticketId = 'SD-4711';
+    const squat = message(ticket({ ticketId, userId: 'u-bob' }), 'm-squat', 'some.other.integration');
+    const real = message(ticket({ ticketId }), 'm-real', 'ticketing.jira');
+    expect(await run([squat])).toEqual([]);
+    expect(await run([real])).toEqual([]);
+    // Before, the second was Conflict.TicketReuse on the real system's ticket.
+    expect(results().map((r) => r.detailType)).toEqual(['PasswordResetCompleted', 'PasswordResetCompleted']);
+    expect(results().map((r) => r.detail.ticketId)).toEqual([ticketId, ticketId]);
   });
 
   it('answers the same ticket id with a different detail with Conflict.TicketReuse', async () => {
