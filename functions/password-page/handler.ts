@@ -54,16 +54,16 @@ const ASSETS: Readonly<Record<string, { contentType: string; text: string }>> = 
  * The query each path defines: the page's prefill parameters (which its own script reads; a
  * password is never one of them), the rules' tenancy; the script and style sheet take none.
  */
-const QUERY_BY_PATH: Readonly<Record<string, readonly string[]>> = {
-  '/password': Object.keys(pageRequest.shape),
-  '/password/rules': Object.keys(rulesRequest.shape),
-};
+const QUERY_BY_PATH: ReadonlyMap<string, readonly string[]> = new Map([
+  ['/password', Object.keys(pageRequest.shape)],
+  ['/password/rules', Object.keys(rulesRequest.shape)],
+]);
 
 /** Builds the handler over a runtime; tests pass one with fakes or a local backend. */
 export function createHandler(runtime: Runtime) {
   const { deps, logger } = runtime;
   const inner = httpHandler(
-    { dialect: oci, logger, query: (event) => QUERY_BY_PATH[routePath(event)] ?? [] },
+    { dialect: oci, logger, query: (event) => QUERY_BY_PATH.get(routePath(event)) ?? [] },
     async ({ event }) => {
       const path = routePath(event);
       if (path === '/password/rules') {
