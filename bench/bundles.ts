@@ -74,7 +74,9 @@ const LAMBDA_LIKE_ENV = {
   AWS_SECRET_ACCESS_KEY: 'bench',
   // What the stacks set (npm start's values): every function's settings fail fast without them.
   ...LOCAL_ENV,
+  // The token authorizer's two (the stack's defaults): it fails its cold start without them.
   REKEY_JWT_ISSUER: 'https://issuer.example.com',
+  REKEY_JWT_AUDIENCE: 'rekey-api',
   NODE_NO_WARNINGS: '1',
 };
 
