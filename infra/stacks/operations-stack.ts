@@ -347,11 +347,16 @@ export class OperationsStack extends Stack {
    * `rekey.connector.{id}` source to mean "the intake checked this connector's secret", the
    * connectors' reply rules post any `rekey` result on the ticket it names, and the audit log
    * keeps any `rekey` PasswordAudit. A principal that may put events on the bus for tickets of
-   * its own (a ticketing integration) could otherwise forge all three. An explicit Deny in the
+   * its own (a ticketing integration) could otherwise forge all three; and of rekey's own
+   * functions, only the audit forwarder puts audit records. An explicit Deny in the
    * bus's policy wins over any Allow its identity policy has; other sources are not touched.
    */
   private denyOwnSourcesToOthers(intakeRoles: readonly IRole[]): void {
-    const onlyFrom = (sid: string, sourcePattern: string, roles: readonly IRole[]) =>
+    const onlyFrom = (
+      sid: string,
+      [key, pattern]: ['events:source' | 'events:detail-type', string],
+      roles: readonly IRole[],
+    ) =>
       this.bus.addToResourcePolicy(
         new PolicyStatement({
           sid,
@@ -360,8 +365,8 @@ export class OperationsStack extends Stack {
           actions: ['events:PutEvents'],
           resources: [this.bus.eventBusArn],
           conditions: {
-            // events:source is multi-valued (one per entry): any entry in these names.
-            'ForAnyValue:StringLike': { 'events:source': [sourcePattern] },
+            // Both keys are multi-valued (one value per entry): any entry in these names.
+            'ForAnyValue:StringLike': { [key]: [pattern] },
             // No exception at all when no role may (a stack without the intake).
             ...(roles.length > 0
               ? { ArnNotEquals: { 'aws:PrincipalArn': roles.map((role) => role.roleArn) } }
@@ -370,7 +375,17 @@ export class OperationsStack extends Stack {
         }),
       );
     const ownRoles = [this.worker, this.auditForwarder].flatMap((fn) => fn.function.role ?? []);
-    onlyFrom('OnlyRekeyPutsRekeyEvents', RESULT_SOURCE, [...ownRoles, ...intakeRoles]);
-    onlyFrom('OnlyTheIntakePutsConnectorRequests', `${CONNECTOR_SOURCE_PREFIX}*`, intakeRoles);
+    onlyFrom('OnlyRekeyPutsRekeyEvents', ['events:source', RESULT_SOURCE], [...ownRoles, ...intakeRoles]);
+    onlyFrom(
+      'OnlyTheIntakePutsConnectorRequests',
+      ['events:source', `${CONNECTOR_SOURCE_PREFIX}*`],
+      intakeRoles,
+    );
+    // Audit records leave the functions as log lines; only the forwarder puts them on the bus.
+    onlyFrom(
+      'OnlyTheForwarderPutsAuditRecords',
+      ['events:detail-type', DETAIL_TYPES.audit],
+      this.auditForwarder.function.role ? [this.auditForwarder.function.role] : [],
+    );
   }
 }

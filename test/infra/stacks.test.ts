@@ -578,8 +578,8 @@ describe('the operations stack', () => {
     const intakeFunction = stacks.api.functions.get('ticket-intake');
     if (!intakeFunction) throw new Error('no ticket-intake function in the API stack');
     const intake = roleOf(intakeFunction);
-    const denied = (pattern: string) =>
-      statements.find((st) => st.Condition['ForAnyValue:StringLike']?.['events:source']?.includes(pattern));
+    const denied = (pattern: string, key = 'events:source') =>
+      statements.find((st) => st.Condition['ForAnyValue:StringLike']?.[key]?.includes(pattern));
     for (const st of statements) {
       expect(st).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'events:PutEvents' });
     }
@@ -591,7 +591,11 @@ describe('the operations stack', () => {
     ]);
     // Requests in a connector's name: the intake alone, which checked the connector's secret.
     expect(denied('rekey.connector.*')?.Condition.ArnNotEquals?.['aws:PrincipalArn']).toEqual([intake]);
-    expect(statements).toHaveLength(2);
+    // Audit records, whatever their source: the forwarder alone (the others write log lines).
+    expect(
+      denied('PasswordAudit', 'events:detail-type')?.Condition.ArnNotEquals?.['aws:PrincipalArn'],
+    ).toEqual([roleOf(stacks.operations.auditForwarder)]);
+    expect(statements).toHaveLength(3);
   });
 
   it('gives the ticket queue a dead-letter queue, an alarm on its depth, and a partial-batch worker with capped concurrency', () => {
