@@ -27,7 +27,10 @@ export function jwksUrlOf(env: NodeJS.ProcessEnv): URL {
  */
 export function jwksVerifier(env: NodeJS.ProcessEnv = process.env): TokenVerifier {
   const issuer = requiredSetting(env, ENV.jwtIssuer);
-  const audience = requiredSetting(env, ENV.jwtAudience).split(',').filter(Boolean);
+  const audience = requiredSetting(env, ENV.jwtAudience)
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   if (audience.length === 0) throw new Error(`${ENV.jwtAudience} names no audience`);
   return keySetVerifier(remoteKeySet(jwksUrlOf(env)), { issuer, audience });
 }

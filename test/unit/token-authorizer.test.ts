@@ -330,6 +330,11 @@ describe('the Lambda configuration (jwksVerifier)', () => {
       { REKEY_JWT_ISSUER: 'https://issuer.test', REKEY_JWT_AUDIENCE: ',' },
       'REKEY_JWT_AUDIENCE names no audience',
     ],
+    [
+      'an audience list of blanks',
+      { REKEY_JWT_ISSUER: 'https://issuer.test', REKEY_JWT_AUDIENCE: ' , ' },
+      'REKEY_JWT_AUDIENCE names no audience',
+    ],
   ])('fails at initialisation, naming the variable, with %s', (_what, env, message) => {
     // As every other function's settings do: a misconfigured authorizer fails its cold start
     // (visible in its init errors), rather than starting and quietly refusing every token.
