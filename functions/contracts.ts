@@ -226,7 +226,9 @@ export const AUDIT_LOG_GROUP = '/aws/events/rekey/audit';
  * audit forwarder, which puts them on the bus (functions/adapters/audit.ts).
  */
 export const AUDIT_LINE_KEY = 'rekeyAudit';
-export const AUDIT_LINE_FILTER = `{ $.${AUDIT_LINE_KEY}.class_uid = 3001 }`;
+/** OCSF's Account Change class: every audit record's `class_uid`, which the filter matches. */
+export const OCSF_ACCOUNT_CHANGE = 3001;
+export const AUDIT_LINE_FILTER = `{ $.${AUDIT_LINE_KEY}.class_uid = ${OCSF_ACCOUNT_CHANGE} }`;
 export const AUDIT_RETENTION_DAYS = 400;
 
 /** The Lambda timeout of every HTTP function, in seconds (the local gateway enforces the same). */

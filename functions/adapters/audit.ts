@@ -13,7 +13,7 @@
  * password, a hash, a secret value or an error message (which may repeat input); the
  * suite-wide no-plaintext check (test/support/plaintext-setup.ts) reads every record built.
  */
-import { AUDIT_LINE_KEY } from '#functions/contracts.ts';
+import { AUDIT_LINE_KEY, OCSF_ACCOUNT_CHANGE } from '#functions/contracts.ts';
 
 /** OCSF Account Change's two activities rekey performs. */
 export type AuditActivity = 'change' | 'reset';
@@ -98,7 +98,7 @@ interface OcsfUser {
 export interface PasswordAuditRecord {
   category_uid: 3;
   category_name: 'Identity & Access Management';
-  class_uid: 3001;
+  class_uid: typeof OCSF_ACCOUNT_CHANGE;
   class_name: 'Account Change';
   activity_id: 3 | 4;
   activity_name: 'Password Change' | 'Password Reset';
@@ -186,7 +186,7 @@ export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
   const record: PasswordAuditRecord = {
     category_uid: 3,
     category_name: 'Identity & Access Management',
-    class_uid: 3001,
+    class_uid: OCSF_ACCOUNT_CHANGE,
     class_name: 'Account Change',
     activity_id: activity.id,
     activity_name: activity.name,
@@ -285,7 +285,9 @@ export function auditRecordOfLine(line: string): PasswordAuditRecord | undefined
   try {
     const parsed = JSON.parse(line.slice(start)) as Record<string, unknown>;
     const record = parsed[AUDIT_LINE_KEY] as PasswordAuditRecord | undefined;
-    return record && typeof record === 'object' && record.class_uid === 3001 ? record : undefined;
+    return record && typeof record === 'object' && record.class_uid === OCSF_ACCOUNT_CHANGE
+      ? record
+      : undefined;
   } catch {
     return undefined;
   }

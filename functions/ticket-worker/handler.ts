@@ -32,7 +32,7 @@ import {
   type TicketResult,
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
-import { CONNECTOR_SOURCE_PREFIX, DETAIL_TYPES, METRIC } from '#functions/contracts.ts';
+import { DETAIL_TYPES, METRIC, RESULT_SOURCE } from '#functions/contracts.ts';
 import { connectorIdOfSource } from '#functions/ticketing/connectors.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
@@ -135,7 +135,8 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
   async function assertSentByItsConnector(envelope: TicketEnvelope, messageId: string): Promise<void> {
     // rekey's own names, in any case (`Rekey.connector.x` would otherwise pass for a direct
     // source and be audited as if a connector had acted): only the intake's exact prefix.
-    if (!/^rekey(\.|$)/i.test(envelope.source)) return;
+    const source = envelope.source.toLowerCase();
+    if (source !== RESULT_SOURCE && !source.startsWith(`${RESULT_SOURCE}.`)) return;
     const connectorId = connectorIdOfSource(envelope.source);
     const connector = connectorId === undefined ? undefined : await connectors.get(connectorId);
     if (connector && connector.realmId === envelope.detail.realmId) return;

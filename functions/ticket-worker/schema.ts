@@ -24,12 +24,15 @@ export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
  * A ticket id (`INC0012345`, `SD-7`, a Jira key...): 1–64 printable ASCII characters, no
  * space. It is the ticket's idempotency key and goes into log lines and result events.
  */
+/** Printable ASCII without spaces: what a ticket id and an event's source may hold. */
+const PRINTABLE_NO_SPACE = /^[\x21-\x7e]+$/;
+
 export const ticketIdText = z
   .string()
   .check(
     z.minLength(1),
     z.maxLength(64),
-    z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
+    z.regex(PRINTABLE_NO_SPACE, 'may contain only printable ASCII characters without spaces'),
   );
 
 /**
@@ -39,7 +42,7 @@ export const ticketIdText = z
  * text of it is repeated anywhere, and it reaches the dead-letter queue and its alarm.
  */
 export const ticketEnvelope = z.looseObject({
-  source: z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^[\x21-\x7e]+$/)),
+  source: z.string().check(z.minLength(1), z.maxLength(256), z.regex(PRINTABLE_NO_SPACE)),
   'detail-type': z.string(),
   detail: z.looseObject({ ticketId: ticketIdText }),
 });

@@ -374,8 +374,12 @@ export class OperationsStack extends Stack {
           },
         }),
       );
-    const ownRoles = [this.worker, this.auditForwarder].flatMap((fn) => fn.function.role ?? []);
-    onlyFrom('OnlyRekeyPutsRekeyEvents', ['events:source', RESULT_SOURCE], [...ownRoles, ...intakeRoles]);
+    const rolesOf = (...fns: RekeyFunction[]) => fns.flatMap((fn) => fn.function.role ?? []);
+    onlyFrom(
+      'OnlyRekeyPutsRekeyEvents',
+      ['events:source', RESULT_SOURCE],
+      [...rolesOf(this.worker, this.auditForwarder), ...intakeRoles],
+    );
     onlyFrom(
       'OnlyTheIntakePutsConnectorRequests',
       ['events:source', `${CONNECTOR_SOURCE_PREFIX}*`],
@@ -385,7 +389,7 @@ export class OperationsStack extends Stack {
     onlyFrom(
       'OnlyTheForwarderPutsAuditRecords',
       ['events:detail-type', DETAIL_TYPES.audit],
-      this.auditForwarder.function.role ? [this.auditForwarder.function.role] : [],
+      rolesOf(this.auditForwarder),
     );
   }
 }
