@@ -80,7 +80,9 @@ export async function createConnector(
     try {
       authorization = readFileSync(options.replyAuthFile, 'utf8').trim();
     } catch {
-      throw new ConnectorInputError(`--reply-auth-file ${options.replyAuthFile} cannot be read`);
+      // The argument is not quoted either: a credential given where its file's path belongs
+      // would be printed on the terminal (and in a CI log).
+      throw new ConnectorInputError('the file given to --reply-auth-file cannot be read');
     }
     if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(authorization)) {
       // Its content is never quoted: it is a credential.
@@ -92,7 +94,7 @@ export async function createConnector(
     try {
       given = readFileSync(options.inboundSecretFile, 'utf8').trim();
     } catch {
-      throw new ConnectorInputError(`--inbound-secret-file ${options.inboundSecretFile} cannot be read`);
+      throw new ConnectorInputError('the file given to --inbound-secret-file cannot be read');
     }
     if (!/^[\x21-\x7e]{16,256}$/.test(given)) {
       throw new ConnectorInputError(

@@ -248,6 +248,21 @@ describe('rekey connector create', () => {
     expect(run.out).toBe('');
     expect(await everything()).toEqual(before);
   });
+
+  it.each([
+    ['--inbound-secret-file', 'whsec_Zq9-LiveSigningSecret-4242'],
+    ['--reply-auth-file', 'Basic cmVrZXk6c2VjcmV0LXRva2Vu'],
+  ])(
+    'refuses a %s that names no file without printing what it was given (a credential pasted there)',
+    async (flag, value) => {
+      const before = await everything();
+      const run = await create('x7', flag, value);
+      expect(run.code).toBe(2);
+      expect(run.err).toContain(`the file given to ${flag} cannot be read`);
+      expect(`${run.out}${run.err}`).not.toContain(value.slice(6));
+      expect(await everything()).toEqual(before);
+    },
+  );
 });
 
 describe('rekey deliveries', () => {
