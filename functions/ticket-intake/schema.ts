@@ -1,24 +1,16 @@
 /**
  * rekey's intake body, the one every ticketing system's template produces (docs/ticketing.md):
  * `{"ticketId", "operation", "user", "notificationType"}`. Strict: any other field is refused,
- * a password field first and without naming it. The rules are the ticket's own (what the
- * worker's `PasswordResetRequested` accepts), written here again because an operation folder
- * imports no other: the intake's contract is the systems' templates, not the worker's event.
+ * a password field first and without naming it. The ticket id's rule is the worker's too
+ * (functions/ticketing/ticket-id.ts); the others are written here again because an operation
+ * folder imports no other: the intake's contract is the systems' templates, not the worker's event.
  */
 import * as z from 'zod/mini';
 import { InvalidInputError } from '#core/errors.ts';
 import { TICKET_OPERATIONS, type TicketOperation } from '#core/tickets.ts';
+import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
 import { type HttpEvent, jsonBody, parseInput } from '#http/request.ts';
 import { nameText } from '#http/text.ts';
-
-/** A ticket id (`123`, `SD-7`, a ServiceNow sys_id): 1–64 printable ASCII characters, no space. */
-const ticketId = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(64),
-    z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
-  );
 
 /** `email`, `phone` or `email,phone`. */
 const channels = z.string().check(
@@ -27,7 +19,7 @@ const channels = z.string().check(
 );
 
 export const intakeBody = z.strictObject({
-  ticketId,
+  ticketId: ticketIdText,
   operation: z.enum(TICKET_OPERATIONS),
   /** A user id, a username or an e-mail address, in the connector's realm. */
   user: nameText(255),

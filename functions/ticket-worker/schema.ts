@@ -13,6 +13,7 @@ import { InvalidInputError } from '#core/errors.ts';
 import type { NotificationChannel } from '#core/ports.ts';
 import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
+import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
 import { booleanWord } from '#http/boolean-word.ts';
 import { assertPlainJson } from '#http/json.ts';
 import { parseInput } from '#http/request.ts';
@@ -20,20 +21,8 @@ import { idText } from '#http/text.ts';
 
 export const TICKET_DETAIL_TYPE = DETAIL_TYPES.requested;
 
-/**
- * A ticket id (`INC0012345`, `SD-7`, a Jira key...): 1–64 printable ASCII characters, no
- * space. It is the ticket's idempotency key and goes into log lines and result events.
- */
-/** Printable ASCII without spaces: what a ticket id and an event's source may hold. */
+/** Printable ASCII without spaces: what an event's source may hold. */
 const PRINTABLE_NO_SPACE = /^[\x21-\x7e]+$/;
-
-export const ticketIdText = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(64),
-    z.regex(PRINTABLE_NO_SPACE, 'may contain only printable ASCII characters without spaces'),
-  );
 
 /**
  * The least a message must be to get a result: an EventBridge event with a ticket id that is

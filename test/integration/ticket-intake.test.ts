@@ -390,6 +390,19 @@ describe('a Jira Service Management automation rule', () => {
     expect(res.json.code).toBe('NotAuthenticated.Sender');
     expect(bus(t).results().length).toBe(resultsBefore);
   });
+  it.each(['..', '.', '...'])(
+    'a ticket id of dots alone (%s): 400, nothing on the bus, no call that would walk up the reply URL',
+    async (ticketId) => {
+      const resultsBefore = bus(t).results().length;
+      const callsBefore = system.calls.length;
+      const body = JSON.stringify({ ticketId, operation: 'CreateOrResetUIPassword', user: 'u-alice' });
+      const res = await intake('jsm', body, secretHeaders(connectors.jsm?.inboundSecret ?? ''));
+      expect(res.status).toBe(400);
+      expect(res.json.code).toBe('InvalidInput.InvalidParameter');
+      expect(bus(t).results().length).toBe(resultsBefore);
+      expect(system.calls.length).toBe(callsBefore);
+    },
+  );
 });
 
 describe('a ServiceNow business rule', () => {
