@@ -9,6 +9,7 @@ import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { DEFAULT_EVENT_BUS_NAME } from '#adapters/eventbridge-publisher.ts';
 import { TICKET_DETAIL_TYPE } from '#functions/ticket-worker/schema.ts';
+import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
 import {
   auditLogPath,
   type BusEvent,
@@ -70,7 +71,7 @@ export async function sendEvents(file: string, options: SendOptions): Promise<vo
     return;
   }
 
-  const awaited = ticketsOf(entries);
+  const awaited = ticketsOf(entries, answers, file);
   const deadline = Date.now() + Number(env.REKEY_EVENT_WAIT_SECONDS || DEFAULT_WAIT_SECONDS) * 1000;
   let outcome = collect(options.dataDir, awaited, resultsBefore, lettersBefore);
   while (outcome.waiting.length > 0 && Date.now() < deadline) {
@@ -78,43 +79,59 @@ export async function sendEvents(file: string, options: SendOptions): Promise<vo
     outcome = collect(options.dataDir, awaited, resultsBefore, lettersBefore);
   }
   io.out(JSON.stringify(outcome.results, null, 2));
-  for (const letter of outcome.deadLetters) {
-    io.err(`ticket ${letter.ticketId} went to the dead-letter queue after ${letter.receiveCount} receives`);
+  for (const { ticket, receiveCount } of outcome.deadLetters) {
+    io.err(`${ticket.label} went to the dead-letter queue after ${receiveCount} receives`);
   }
-  for (const ticketId of outcome.waiting) {
-    io.err(`no result for ticket ${ticketId} yet (is REKEY_DATA_DIR the server's data folder?)`);
+  for (const ticket of outcome.waiting) {
+    io.err(`no result for ${ticket.label} yet (is REKEY_DATA_DIR the server's data folder?)`);
   }
   if (outcome.waiting.length > 0 || outcome.deadLetters.length > 0) {
     throw new Error('not every ticket has a result');
   }
 }
 
+/**
+ * A ticket sent: how the CLI names it (its id when it is one; else its place in the file, so
+ * a malformed id, which may hold anything, is printed nowhere), the event id the bus answered,
+ * and its ticket id when it is one (only those get results).
+ */
+interface SentTicket {
+  label: string;
+  eventId?: string;
+  ticketId?: string;
+}
+
 interface Outcome {
   /** The result events of the tickets sent. */
   results: BusEvent[];
   /** The tickets sent that went to the dead-letter queue. */
-  deadLetters: DeadLetterLine[];
+  deadLetters: Array<{ ticket: SentTicket; receiveCount: number }>;
   /** The tickets still without every result they should get. */
-  waiting: string[];
+  waiting: SentTicket[];
 }
 
 /** What the logs say so far about the tickets sent (lines written before they were sent are skipped). */
-function collect(
-  dataDir: string,
-  awaited: Map<string, number>,
-  resultsFrom: number,
-  lettersFrom: number,
-): Outcome {
+function collect(dataDir: string, sent: SentTicket[], resultsFrom: number, lettersFrom: number): Outcome {
+  const ids = new Set(sent.flatMap((ticket) => (ticket.ticketId === undefined ? [] : [ticket.ticketId])));
   const results = readEvents(eventsLogPath(dataDir))
     .slice(resultsFrom)
-    .filter((event) => awaited.has(ticketIdOf(event)));
-  const deadLetters = readJsonLines<DeadLetterLine>(deadLetterLogPath(dataDir))
-    .slice(lettersFrom)
-    .filter((letter) => letter.ticketId !== undefined && awaited.has(letter.ticketId));
-  const waiting = [...awaited.entries()]
-    .filter(([ticketId, count]) => results.filter((event) => ticketIdOf(event) === ticketId).length < count)
-    .map(([ticketId]) => ticketId)
-    .filter((ticketId) => !deadLetters.some((letter) => letter.ticketId === ticketId));
+    .filter((event) => ids.has(ticketIdOf(event)));
+  const letters = readJsonLines<DeadLetterLine>(deadLetterLogPath(dataDir)).slice(lettersFrom);
+  const deadLetters = sent.flatMap((ticket) => {
+    const letter = letters.find((line) =>
+      ticket.eventId !== undefined
+        ? line.eventId === ticket.eventId
+        : ticket.ticketId !== undefined && line.ticketId === ticket.ticketId,
+    );
+    return letter ? [{ ticket, receiveCount: letter.receiveCount }] : [];
+  });
+  const expected = (ticketId: string) => sent.filter((ticket) => ticket.ticketId === ticketId).length;
+  const answered = (ticketId: string) => results.filter((event) => ticketIdOf(event) === ticketId).length;
+  const waiting = sent
+    .filter(
+      (ticket) => ticket.ticketId === undefined || answered(ticket.ticketId) < expected(ticket.ticketId),
+    )
+    .filter((ticket) => !deadLetters.some((letter) => letter.ticket === ticket));
   return { results, deadLetters, waiting };
 }
 
@@ -163,14 +180,22 @@ function readEventFile(file: string, busName: string): PutEventsRequestEntry[] {
 }
 
 /** How many results each ticket sent should get (a ticket sent twice gets two). */
-function ticketsOf(entries: PutEventsRequestEntry[]): Map<string, number> {
-  const tickets = new Map<string, number>();
-  for (const entry of entries) {
-    if (entry.DetailType !== TICKET_DETAIL_TYPE) continue;
-    const ticketId: unknown = (JSON.parse(entry.Detail ?? '{}') as { ticketId?: unknown }).ticketId;
-    if (typeof ticketId === 'string') tickets.set(ticketId, (tickets.get(ticketId) ?? 0) + 1);
-  }
-  return tickets;
+function ticketsOf(entries: PutEventsRequestEntry[], answers: unknown[], file: string): SentTicket[] {
+  return entries.flatMap((entry, index) => {
+    if (entry.DetailType !== TICKET_DETAIL_TYPE) return [];
+    const given: unknown = (JSON.parse(entry.Detail ?? '{}') as { ticketId?: unknown }).ticketId;
+    const ticketId = ticketIdText.safeParse(given);
+    const eventId = (answers[index] as { EventId?: unknown } | undefined)?.EventId;
+    return [
+      {
+        label: ticketId.success
+          ? `ticket ${ticketId.data}`
+          : `event ${index + 1} of ${file} (its ticketId is not a ticket id)`,
+        ...(typeof eventId === 'string' ? { eventId } : {}),
+        ...(ticketId.success ? { ticketId: ticketId.data } : {}),
+      },
+    ];
+  });
 }
 
 function ticketIdOf(event: BusEvent): string {

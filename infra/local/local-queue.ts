@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { safeName } from '#http/json.ts';
+import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
 
 /** A function an SQS event source mapping invokes with `reportBatchItemFailures`. */
 export type QueueWorker = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
@@ -23,6 +23,9 @@ export interface DeadLetter {
 /** A line of the dead-letter log: ids only, never the body. */
 export interface DeadLetterLine {
   messageId: string;
+  /** The bus event's id (what PutEvents answered for it), when the body is a bus event. */
+  eventId?: string;
+  /** Its ticket id, only when it is one (a poison message's may hold anything: never kept). */
   ticketId?: string;
   receiveCount: number;
   deadLetteredAt: string;
@@ -121,10 +124,9 @@ export class LocalQueue {
     };
     this.dead.push(letter);
     if (this.options.deadLetterLog) {
-      const ticketId = ticketIdOf(letter.body);
       const line: DeadLetterLine = {
         messageId: letter.messageId,
-        ...(ticketId === undefined ? {} : { ticketId }),
+        ...idsOf(letter.body),
         receiveCount: letter.receiveCount,
         deadLetteredAt: letter.deadLetteredAt,
       };
@@ -174,12 +176,24 @@ export class LocalQueue {
   }
 }
 
-/** The ticket id of a message body, when it has a plain one (for the dead-letter log). */
-function ticketIdOf(body: string): string | undefined {
+/**
+ * The ids of a message body worth a dead-letter line: the bus event's own id (the bus made
+ * it) and the ticket id, only if it passes the ticket's id rule.
+ */
+function idsOf(body: string): Pick<DeadLetterLine, 'eventId' | 'ticketId'> {
+  let event: { id?: unknown; detail?: { ticketId?: unknown } };
   try {
-    const ticketId: unknown = (JSON.parse(body) as { detail?: { ticketId?: unknown } }).detail?.ticketId;
-    return typeof ticketId === 'string' ? safeName(ticketId) : undefined;
+    event = JSON.parse(body) as typeof event;
   } catch {
-    return undefined;
+    return {};
   }
+  const eventId = typeof event?.id === 'string' && EVENT_ID.test(event.id) ? event.id : undefined;
+  const ticketId = ticketIdText.safeParse(event?.detail?.ticketId);
+  return {
+    ...(eventId === undefined ? {} : { eventId }),
+    ...(ticketId.success ? { ticketId: ticketId.data } : {}),
+  };
 }
+
+/** The shape of the ids the bus gives its events (`randomUUID()`, as EventBridge's). */
+const EVENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

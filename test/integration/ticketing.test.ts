@@ -14,7 +14,7 @@ import { newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import type { SecretVault } from '#core/ports.ts';
 import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
-import type { BusEvent } from '#infra/local/event-bus.ts';
+import { type BusEvent, deadLetterLogPath } from '#infra/local/event-bus.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { putTickets } from '#test/support/tickets.ts';
@@ -322,6 +322,41 @@ describe('rekey event send', () => {
     expect(log.code).toBe(0);
     const logged = log.out.split('\n').map((line) => (JSON.parse(line) as BusEvent).id);
     expect(logged.sort()).toEqual(results.map((e) => e.id).sort());
+  });
+
+  it('names a poison ticket by its place in the file, never by its id, here and in the dead-letter log', async () => {
+    const dataDir = t.api.backend?.dataDir ?? '';
+    const file = join(dataDir, 'poison.json');
+    const ticketId = 'pw is Hunter2-Tk-9x';
+    writeFileSync(
+      file,
+      JSON.stringify([
+        {
+          source: 'ticketing.servicenow',
+          'detail-type': 'PasswordResetRequested',
+          detail: {
+            ticketId: 'INC0099002',
+            operation: 'ResetUserPassword',
+            realmId: 'demo',
+            userId: 'u-bob',
+          },
+        },
+        {
+          source: 'ticketing.servicenow',
+          'detail-type': 'PasswordResetRequested',
+          detail: { ticketId, operation: 'ResetUserPassword', realmId: 'demo', userId: 'u-bob' },
+        },
+      ]),
+    );
+    const run = await rekey(['event', 'send', file]);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(
+      `event 2 of ${file} (its ticketId is not a ticket id) went to the dead-letter queue after 3 receives`,
+    );
+    expect(JSON.parse(run.out).map((e: BusEvent) => e.detail.ticketId)).toEqual(['INC0099002']);
+    const letters = readFileSync(deadLetterLogPath(dataDir), 'utf8');
+    expect(letters).toMatch(/"eventId":"[0-9a-f-]{36}"/);
+    expect(`${run.out}${run.err}${letters}`).not.toContain('Hunter2');
   });
 
   it('refuses a file that is not an event, without quoting it', async () => {
