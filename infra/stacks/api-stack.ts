@@ -59,9 +59,11 @@ export interface ApiStackProps extends StackProps {
 export const DEFAULT_PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 } as const;
 
 /**
- * One JSON line per request. `$context.routeKey` is the route template and `$context.path`
- * the path without its query string: the query string never reaches the log, because the
- * change-password seed puts passwords there. `subject` and `realm` are the verified `sub`
+ * One JSON line per request. `$context.routeKey` is the route template (`POST
+ * /20160918/users/{userId}/uiPassword`), never the path as sent: nothing the caller typed in the
+ * URL reaches the log before a function has checked it. Not the query string, where the
+ * change-password seed puts passwords; not the path's ids either, where a password typed in the
+ * wrong field would land (the audit record names the user once the function has found them). `subject` and `realm` are the verified `sub`
  * and realm claim the token authorizer hands the route (empty on public routes and for a
  * request without a valid token, whose `authenticated` is 'false'): who did what.
  */
@@ -69,7 +71,6 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
   time: '$context.requestTime',
   routeKey: '$context.routeKey',
-  path: '$context.path',
   status: '$context.status',
   sourceIp: '$context.identity.sourceIp',
   userAgent: '$context.identity.userAgent',

@@ -244,16 +244,17 @@ describe('the HTTP API', () => {
     expect(REALM_CLAIM).toBe('rekey_realm');
   });
 
-  it('logs each request without its query string, where change-password may carry passwords', () => {
+  it('logs each request by its route template: not its query string, where change-password may carry passwords, nor its path as typed', () => {
     api.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       AccessLogSettings: { Format: ACCESS_LOG_FORMAT, DestinationArn: Match.anyValue() },
     });
     const variables = ACCESS_LOG_FORMAT.match(/\$context\.[A-Za-z.]+/g) ?? [];
     expect(variables.length).toBeGreaterThan(5);
-    // $context.path is the path alone; nothing here reads the query string or a header value
-    // other than the user agent.
+    // Nothing here reads the path as sent, the query string or a header value other than the
+    // user agent: the route key is the template.
+    expect(variables).toContain('$context.routeKey');
     for (const variable of variables) {
-      expect(variable).not.toMatch(/query|querystring|request\.header|requestOverride|body/i);
+      expect(variable).not.toMatch(/path|query|querystring|request\.header|requestOverride|body/i);
     }
   });
 });
