@@ -47,28 +47,27 @@ export const oci: Dialect = {
       }),
     requestIdHeader: 'opc-request-id',
     requestIdDescription:
-      "rekey's request id; when the request carried its own `opc-request-id` (letters, digits, `.`, `_`, `-`, " +
-      'at most 64), that id first: `{client id}/{request id}`, as OCI services answer.',
+      "rekey's request id; when the request carried its own `opc-request-id` in the shape OCI's SDKs generate " +
+      '(a UUID, with or without its dashes), that id first: `{client id}/{request id}`, as OCI services answer.',
   },
 };
 
-/** The longest client request id kept; OCI's SDKs send 35 characters (a UUID, upper-cased). */
-export const MAX_CLIENT_REQUEST_ID_LENGTH = 64;
-const CLIENT_REQUEST_ID = /^[A-Za-z0-9._-]+$/;
+/**
+ * The client request ids kept: a UUID, with or without any of its dashes, in either case — what
+ * OCI's SDKs generate (TypeScript: a v1 UUID upper-cased with its first dash removed, 35
+ * characters; Python, Java, Go: 32 hex digits). Nothing a caller typed by hand: an id is echoed
+ * back on every answer, refusals included, and a free-form one may hold a password (a
+ * `Blue-Kettle-Orchard-42` sent there came back on change-password's 401).
+ */
+const CLIENT_REQUEST_ID = /^[0-9A-Fa-f]{8}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{4}-?[0-9A-Fa-f]{12}$/;
 
 /**
  * The response's `opc-request-id`: as OCI's services do, the client's own id first, then
- * ours (`{client id}/{request id}`), so client and server logs correlate. Only an id of
- * letters, digits, `.`, `_` and `-`, at most MAX_CLIENT_REQUEST_ID_LENGTH long, is kept;
- * anything else is dropped, never echoed (nor trimmed into shape).
+ * ours (`{client id}/{request id}`), so client and server logs correlate. Only an id of the
+ * SDKs' shape (CLIENT_REQUEST_ID) is kept; anything else is dropped, never echoed (nor
+ * trimmed into shape).
  */
 export function correlated(requestId: string, clientRequestId: string | undefined): string {
-  if (
-    clientRequestId === undefined ||
-    clientRequestId.length > MAX_CLIENT_REQUEST_ID_LENGTH ||
-    !CLIENT_REQUEST_ID.test(clientRequestId)
-  ) {
-    return requestId;
-  }
+  if (clientRequestId === undefined || !CLIENT_REQUEST_ID.test(clientRequestId)) return requestId;
   return `${clientRequestId}/${requestId}`;
 }

@@ -146,6 +146,22 @@ describe('PUT /20160918/changepassword', () => {
     return out.Count;
   };
 
+  it('does not echo an opc-request-id of a shape no OCI SDK sends, which may be a password (refusals included)', async () => {
+    const typed = 'Blue-Kettle-Orchard-42';
+    for (const body of [
+      JSON.stringify({ username: 'alice', currentPassword: typed, newPassword: NEW }),
+      '{"username": "alice", "currentPassword": "Blue-Kettle-Orchard-42"',
+    ]) {
+      const res = await t.request('PUT', PATH, {
+        headers: { 'content-type': 'application/json', 'opc-request-id': typed },
+        body,
+      });
+      expect([400, 401]).toContain(res.status);
+      expect(res.headers.get('opc-request-id')).toMatch(/^[\w-]+$/);
+      expect(JSON.stringify([...res.headers.entries()]) + res.text).not.toContain(typed);
+    }
+  });
+
   it('exchanges a temporary UI password for a permanent one, deletes its secret and answers 200 empty', async () => {
     const { password, secretId } = await issueTemporary('u-alice');
     const res = await change({ username: 'alice', currentPassword: password, newPassword: NEW });
