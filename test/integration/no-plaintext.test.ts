@@ -21,6 +21,7 @@ import { newInstance, newUser } from '#core/factories.ts';
 import type { Directory, SecretVault } from '#core/ports.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { deadLetterLogPath } from '#infra/local/event-bus.ts';
+import { notifyGatewayObservers } from '#infra/local/gateway-observers.ts';
 import {
   describeLeaks,
   detectorInstalled,
@@ -594,6 +595,19 @@ describe('the suite-wide plaintext check', () => {
         metrics.flush();
       },
       'process.stdout',
+      'JSON-escaped',
+    ],
+    [
+      'a response header (a client id echoed on a refusal)',
+      (pw) =>
+        notifyGatewayObservers({
+          method: 'PUT',
+          path: '/drill',
+          result: { statusCode: 401, headers: { 'opc-request-id': `${pw}/drill` }, body: '{}' },
+          // Not the route table: the OpenAPI check leaves a drill's response alone.
+          routes: [],
+        }),
+      'gateway.response',
       'JSON-escaped',
     ],
     [

@@ -27,6 +27,8 @@ export const MIN_PASSWORD_LENGTH = 8;
 export type OutputKind =
   /** Every audit record built (AuditTrail.record), whatever trail delivers it (issue 14). */
   | 'audit.record'
+  /** Every response a local gateway of this worker sent over the route table: status, headers, body. */
+  | 'gateway.response'
   | 'process.stdout'
   | 'process.stderr'
   | `console.${'log' | 'info' | 'warn' | 'error' | 'debug' | 'trace' | 'dir'}`;

@@ -16,9 +16,11 @@
  *    `vi.spyOn(...).mockImplementation`, as capture-output.ts does) are still seen: the
  *    properties become accessors whose getter hands out a recording wrapper around whatever
  *    was last assigned, and vi.spyOn's implementations for them are wrapped the same way.
- *    Audit records (issue 14) are output too: every record an AuditTrail builds — to the bus,
- *    the local audit log or memory — is recorded as `audit.record` (AuditTrail.prototype.record
- *    is wrapped), and metrics are EMF lines on stdout, captured above.
+ *    Responses are output too: every response a local gateway of this worker sends, status,
+ *    headers and body, is recorded as `gateway.response`. So are audit records (issue 14):
+ *    every record an AuditTrail builds — to the bus, the local audit log or memory — is
+ *    recorded as `audit.record` (AuditTrail.prototype.record is wrapped). Metrics are EMF
+ *    lines on stdout, captured above.
  * 3. In an afterAll (per file, the last to run), every ledger password of 8 characters or more
  *    (see MIN_PASSWORD_LENGTH) is searched for in everything captured, as is and encoded.
  *
@@ -27,8 +29,10 @@
  * passwords are not in this worker's ledger; output written straight to a file descriptor
  * (fs.writeSync(1, ...)); spies given a return value instead of an implementation; the
  * SecretsManagerVault unit tests (mocked SDK, not patched: loading the SDK in every file would
- * slow the suite). Intended destinations are not output: vault contents, the local outbox,
- * responses and events (test/integration/no-plaintext.test.ts checks those for its scenario).
+ * slow the suite). Intended destinations are not output: vault contents, the local outbox
+ * and events (test/integration/no-plaintext.test.ts checks those for its scenario). Responses
+ * are: every response a local gateway of this worker sends is recorded as `gateway.response`
+ * (a child `npm start`'s are not, as above).
  */
 import { relative } from 'node:path';
 import { afterAll, expect, vi } from 'vitest';
@@ -37,6 +41,7 @@ import { AuditTrail, auditRecord } from '#adapters/audit.ts';
 import { CONTAINER_BLOCKLIST } from '#adapters/blocklist.ts';
 import { LocalFileVault } from '#adapters/local-file-vault.ts';
 import type { PasswordHasher } from '#core/hashing.ts';
+import { observeGatewayResponses } from '#infra/local/gateway-observers.ts';
 import { fastHasher, InMemorySecretVault } from '#test/support/fakes.ts';
 import {
   chunkText,
@@ -122,6 +127,17 @@ patchOnce(AuditTrail.prototype, () => {
       recordOutput('audit.record', JSON.stringify(auditRecord(entry as Parameters<typeof auditRecord>[0]))),
   );
 });
+
+// Responses: every answer a local gateway of this worker sends, headers included (the tests'
+// own requests, the vendor SDK tests, the page, the hostile-input properties). A response is
+// not where a password goes either: rekey answers with a secret's ARN, and a refusal repeats
+// nothing the caller sent.
+const RESPONSES_OBSERVED = Symbol.for('rekey.test.password-ledger.responses');
+const processWithResponses = process as typeof process & { [RESPONSES_OBSERVED]?: true };
+if (!processWithResponses[RESPONSES_OBSERVED]) {
+  processWithResponses[RESPONSES_OBSERVED] = true;
+  observeGatewayResponses(({ result }) => recordOutput('gateway.response', JSON.stringify(result)));
+}
 
 type Fn = (...args: unknown[]) => unknown;
 interface Taps {
