@@ -45,6 +45,10 @@ export class DynamoDbDirectory implements Directory {
    * the id and the name claim are read side by side, then the realm the claim names (or one
    * that cannot exist). Change-password looks a tenancy up before any password is checked, so
    * a lookup that stopped early for an id would tell an unknown tenancy by its timing.
+   *
+   * A value that is one realm's id and another's name names neither (realms created before
+   * createRealm claimed ids can be such a pair): a sign-in, a page link or the rules must
+   * not land on the wrong realm.
    */
   async findRealm(idOrName: string): Promise<Realm | undefined> {
     const [byId, claim] = await Promise.all([
@@ -52,15 +56,32 @@ export class DynamoDbDirectory implements Directory {
       this.get<{ realmId: string }>(keys.realmName(idOrName)),
     ]);
     const byName = await this.getRealm(claim?.realmId ?? NO_SUCH_REALM_ID);
+    if (byId && byName && byId.realmId !== byName.realmId) return undefined;
     return byId ?? byName;
   }
 
+  /**
+   * Ids and names are one namespace: a tenancy is either (findRealm), so a realm claims its
+   * name and its id, lower-cased, and no later realm may take either as its own id or name. A
+   * name that is an older realm's id (one created before ids were claimed) is refused too.
+   */
   async createRealm(realm: Realm): Promise<void> {
-    await this.claim(keys.realmName(realm.name), { realmId: realm.realmId }, `realm name ${realm.name}`);
+    const names = [...new Set([realm.name, realm.realmId].map((name) => name.toLowerCase()))];
+    const claimed: Array<{ pk: string; sk: string }> = [];
     try {
+      for (const name of names) {
+        const key = keys.realmName(name);
+        await this.claim(key, { realmId: realm.realmId }, `realm id or name ${name}`);
+        claimed.push(key);
+      }
+      if (realm.name !== realm.realmId && (await this.getRealm(realm.name))) {
+        throw new ConflictError(`The realm id or name ${realm.name} already exists.`, {
+          reason: 'AlreadyExists',
+        });
+      }
       await this.putNew({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }, `realm ${realm.realmId}`);
     } catch (error) {
-      await this.remove(keys.realmName(realm.name));
+      await Promise.all(claimed.map((key) => this.remove(key)));
       throw error;
     }
   }

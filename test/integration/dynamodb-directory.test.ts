@@ -1,21 +1,28 @@
 import { rmSync } from 'node:fs';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '#adapters/runtime.ts';
 import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
-import type { DatabaseInstance } from '#core/model.ts';
+import type { DatabaseInstance, Realm } from '#core/model.ts';
 import { POLICY_PRESETS } from '#core/policy.ts';
 import type { Directory } from '#core/ports.ts';
+import { keys } from '#functions/contracts.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
 
 let backend: EmbeddedBackend;
 let directory: Directory;
 let destroy: () => void;
+let client: DynamoDBClient;
+let tableName: string;
 
 beforeAll(async () => {
   backend = await startEmbeddedBackend();
   const runtime = createRuntime('test', { clients: backend.clients });
   directory = runtime.deps.directory;
+  client = runtime.dynamoDb;
+  tableName = runtime.settings.tableName;
   destroy = () => runtime.dynamoDb.destroy();
 });
 afterAll(async () => {
@@ -68,6 +75,44 @@ describe('DynamoDbDirectory', () => {
       await expect(directory.createRealm(newRealm(realmId, second))).rejects.toBeInstanceOf(ConflictError);
       // The failed attempt left no claim behind: the name is free for another realm.
       await expect(directory.createRealm(newRealm(fresh('r'), second))).resolves.toBeUndefined();
+    });
+    it.each([
+      ['a name that is another realm’s id', (first: Realm) => newRealm(fresh('r'), first.realmId)],
+      ['an id that is another realm’s name', (first: Realm) => newRealm(first.name, fresh('n'))],
+      [
+        'an id that is another realm’s id in another case',
+        (first: Realm) => newRealm(first.realmId.toUpperCase(), fresh('n')),
+      ],
+    ])(
+      'refuses %s: a tenancy names one realm, and nothing of the refused one is left',
+      async (_what, second) => {
+        const first = newRealm(fresh('r'), fresh('corp'));
+        await directory.createRealm(first);
+        const refused = second(first);
+        await expect(directory.createRealm(refused)).rejects.toBeInstanceOf(ConflictError);
+        expect(await directory.getRealm(refused.realmId)).toBeUndefined();
+        expect(await directory.findRealm(first.realmId)).toEqual(first);
+        expect(await directory.findRealm(first.name)).toEqual(first);
+        // The refused realm's other claim was given back: another realm may take it.
+        const other = refused.name === first.realmId ? refused.realmId : refused.name;
+        await expect(directory.createRealm(newRealm(fresh('r'), other))).resolves.toBeUndefined();
+      },
+    );
+
+    it('finds no realm for a value that is one realm’s id and another’s name (a pair made before ids were claimed)', async () => {
+      const first = newRealm(fresh('r'), fresh('corp'));
+      const second = newRealm(fresh('r'), fresh('shadow'));
+      await directory.createRealm(first);
+      await directory.createRealm(second);
+      // As an older table could hold it: second's name claim pointing at first's id.
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: marshall({ ...keys.realmName(first.realmId), kind: 'claim', realmId: second.realmId }),
+        }),
+      );
+      expect(await directory.findRealm(first.realmId)).toBeUndefined();
+      expect(await directory.findRealm(first.name)).toEqual(first);
     });
   });
 

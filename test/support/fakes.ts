@@ -86,18 +86,19 @@ export class InMemoryDirectory implements Directory {
     return copy(this.realms.get(realmId));
   }
 
+  /** As DynamoDbDirectory: ids and names are one namespace; a value naming two realms names neither. */
   async findRealm(idOrName: string): Promise<Realm | undefined> {
     this.enter('findRealm');
     const byId = this.realms.get(idOrName);
-    if (byId) return copy(byId);
-    return copy([...this.realms.values()].find((r) => r.name.toLowerCase() === idOrName.toLowerCase()));
+    const byName = [...this.realms.values()].find((r) => r.name.toLowerCase() === idOrName.toLowerCase());
+    if (byId && byName && byId.realmId !== byName.realmId) return undefined;
+    return copy(byId ?? byName);
   }
 
   async createRealm(realm: Realm): Promise<void> {
     this.enter('createRealm');
-    const taken = [...this.realms.values()].some(
-      (r) => r.realmId === realm.realmId || r.name.toLowerCase() === realm.name.toLowerCase(),
-    );
+    const names = (r: Realm) => [r.realmId.toLowerCase(), r.name.toLowerCase()];
+    const taken = [...this.realms.values()].some((r) => names(r).some((name) => names(realm).includes(name)));
     if (taken)
       throw new ConflictError(`The realm ${realm.realmId} already exists.`, { reason: 'AlreadyExists' });
     this.realms.set(realm.realmId, copy(realm));
