@@ -33,8 +33,10 @@ export const alibaba: Dialect = {
       return { status: 404, code: 'InvalidAction.NotFound' };
     }
     const base = CODES[error.kind];
-    // A reason refines the code: InvalidParameter.Password, EntityNotExists.User, ...
-    const code = error.reason && error.kind !== 'Throttled' ? `${base}.${error.reason}` : base;
+    // A reason refines the code: InvalidParameter.Password, EntityNotExists.User, ... — one
+    // that only repeats it does not (InvalidParameter, not InvalidParameter.InvalidParameter).
+    const refined = error.reason && error.reason !== base && error.kind !== 'Throttled';
+    const code = refined ? `${base}.${error.reason}` : base;
     return { status: DEFAULT_STATUS[error.kind], code };
   },
   errorBody: (mapping, message, requestId) => ({

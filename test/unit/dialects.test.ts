@@ -141,6 +141,10 @@ describe('alibaba dialect', () => {
       'OperationConflict.Federated',
     );
     expect(alibaba.mapError(new ThrottledError('x', { reason: 'Burst' })).code).toBe('Throttling');
+    // A reason that only repeats the code (a common parameter out of shape) does not double it.
+    expect(alibaba.mapError(new InvalidInputError('x', { reason: 'InvalidParameter' })).code).toBe(
+      'InvalidParameter',
+    );
   });
 
   it("puts the request id in every body, error or success, and in Alibaba's x-acs-request-id header", () => {
