@@ -697,18 +697,39 @@ async function checkCredentials(options: ClientOptions, path: string): Promise<v
   }
 }
 
-/** Turns parseArgs' complaints into usage errors (exit code 2, with the help text). */
 /** A command's `--name value` options, parsed strictly: anything else is a usage error. */
 function options<const T extends NonNullable<ParseArgsConfig['options']>>(args: string[], spec: T) {
   return usage(() => parseArgs({ args, strict: true, allowPositionals: false, options: spec }));
 }
 
+/** Turns parseArgs' complaints into usage errors (exit code 2, with the help text). */
 function usage<T>(parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(parseArgsProblem(error as Error & { code?: string }));
   }
+}
+
+/** An option's name as people type them: what a complaint may quote. */
+const OPTION_NAME = /'(--?[A-Za-z][A-Za-z0-9-]{0,40})'/;
+
+/**
+ * parseArgs' complaint, repeating nothing that may be a value: an unquoted credential pasted
+ * after `--reply-auth-file` splits into stray arguments, which parseArgs quotes ("Unexpected
+ * argument 'cmVrZXk6…'"), and a value that starts with `-` reads as an unknown option.
+ */
+function parseArgsProblem(error: Error & { code?: string }): string {
+  if (error.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return 'this command takes no positional arguments (a value with spaces must be quoted)';
+  }
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const name = OPTION_NAME.exec(error.message)?.[1];
+    return name && error.message.startsWith(`Unknown option '${name}'`)
+      ? `unknown option ${name}`
+      : 'an argument is not one of its options';
+  }
+  return error.message;
 }
 
 /**

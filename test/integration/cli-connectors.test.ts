@@ -263,6 +263,17 @@ describe('rekey connector create', () => {
       expect(await everything()).toEqual(before);
     },
   );
+
+  it.each([
+    ['an unquoted Authorization value', ['--reply-auth-file', 'Basic', 'cmVrZXk6c2VjcmV0LXRva2Vu']],
+    ['a value that reads as an option', ['--inbound-secret-file', '--whsec.Zq9-LiveSigningSecret']],
+  ])('refuses %s without quoting the stray part, which is a credential', async (_what, more) => {
+    const before = await everything();
+    const run = await create('x8', ...more);
+    expect(run.code).toBe(2);
+    expect(`${run.out}${run.err}`).not.toMatch(/cmVrZXk6c2VjcmV0LXRva2Vu|Zq9-LiveSigningSecret/);
+    expect(await everything()).toEqual(before);
+  });
 });
 
 describe('rekey deliveries', () => {
