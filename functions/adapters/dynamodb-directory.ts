@@ -46,24 +46,29 @@ export class DynamoDbDirectory implements Directory {
    * that cannot exist). Change-password looks a tenancy up before any password is checked, so
    * a lookup that stopped early for an id would tell an unknown tenancy by its timing.
    *
-   * A value that is one realm's id and another's name names neither (realms created before
-   * createRealm claimed ids can be such a pair): a sign-in, a page link or the rules must
-   * not land on the wrong realm.
+   * An exact id wins over a claim: realms created before createRealm claimed ids keep
+   * resolving by their id whatever was created since. A claim counts only if its realm still
+   * has that name or id (a claim left behind by a failed create names nobody).
    */
   async findRealm(idOrName: string): Promise<Realm | undefined> {
     const [byId, claim] = await Promise.all([
       this.getRealm(idOrName),
       this.get<{ realmId: string }>(keys.realmName(idOrName)),
     ]);
-    const byName = await this.getRealm(claim?.realmId ?? NO_SUCH_REALM_ID);
-    if (byId && byName && byId.realmId !== byName.realmId) return undefined;
+    const claimed = await this.getRealm(claim?.realmId ?? NO_SUCH_REALM_ID);
+    const wanted = idOrName.toLowerCase();
+    const byName = [claimed?.name, claimed?.realmId].some((value) => value?.toLowerCase() === wanted)
+      ? claimed
+      : undefined;
     return byId ?? byName;
   }
 
   /**
    * Ids and names are one namespace: a tenancy is either (findRealm), so a realm claims its
-   * name and its id, lower-cased, and no later realm may take either as its own id or name. A
-   * name that is an older realm's id (one created before ids were claimed) is refused too.
+   * name and its id, lower-cased, and no later realm may take either as its own id or name.
+   * Realms created before ids were claimed are checked by reading their id as given and
+   * lower-cased (an older id in mixed case is not found that way: findRealm's exact id still
+   * wins for it). A failed create takes back only the claims it made.
    */
   async createRealm(realm: Realm): Promise<void> {
     const names = [...new Set([realm.name, realm.realmId].map((name) => name.toLowerCase()))];
@@ -74,14 +79,15 @@ export class DynamoDbDirectory implements Directory {
         await this.claim(key, { realmId: realm.realmId }, `realm id or name ${name}`);
         claimed.push(key);
       }
-      if (realm.name !== realm.realmId && (await this.getRealm(realm.name))) {
-        throw new ConflictError(`The realm id or name ${realm.name} already exists.`, {
-          reason: 'AlreadyExists',
-        });
+      const olderIds = [...new Set([realm.name, ...names])].filter((id) => id !== realm.realmId);
+      const older = await Promise.all(olderIds.map((id) => this.getRealm(id)));
+      const taken = olderIds.find((_, i) => older[i] !== undefined);
+      if (taken !== undefined) {
+        throw new ConflictError(`The realm id or name ${taken} already exists.`, { reason: 'AlreadyExists' });
       }
       await this.putNew({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }, `realm ${realm.realmId}`);
     } catch (error) {
-      await Promise.all(claimed.map((key) => this.remove(key)));
+      await this.takeBack(claimed, 'realmId', realm.realmId);
       throw error;
     }
   }
@@ -136,7 +142,7 @@ export class DynamoDbDirectory implements Directory {
     try {
       await this.putNew({ ...keys.user(user.userId), kind: 'user', ...user }, `user ${user.userId}`);
     } catch (error) {
-      await this.remove(claim);
+      await this.takeBack([claim], 'userId', user.userId);
       throw error;
     }
     // After the user: an entry whose user is missing is harmless (the look-up reads the user).
@@ -316,6 +322,32 @@ export class DynamoDbDirectory implements Directory {
         throw new VersionConflictError(undefined, { cause: error });
       throw serviceFailure('directory', error);
     }
+  }
+
+  /**
+   * Deletes the claims a failed create made, each only while it is still this create's (a
+   * retried delete that lands late must not take a claim another create has since made).
+   * Best effort: what cannot be deleted stays (findRealm ignores a realm claim whose realm
+   * does not have that name), and the create's own error is the one its caller sees.
+   */
+  private async takeBack(
+    claims: Array<{ pk: string; sk: string }>,
+    owner: string,
+    id: string,
+  ): Promise<void> {
+    await Promise.allSettled(
+      claims.map((key) =>
+        this.client.send(
+          new DeleteItemCommand({
+            TableName: this.tableName,
+            Key: marshall(key),
+            ConditionExpression: '#owner = :id',
+            ExpressionAttributeNames: { '#owner': owner },
+            ExpressionAttributeValues: marshall({ ':id': id }),
+          }),
+        ),
+      ),
+    );
   }
 
   private async remove(key: { pk: string; sk: string }): Promise<void> {

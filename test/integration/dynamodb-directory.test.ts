@@ -99,20 +99,65 @@ describe('DynamoDbDirectory', () => {
       },
     );
 
-    it('finds no realm for a value that is one realm’s id and another’s name (a pair made before ids were claimed)', async () => {
+    /** A realm as createRealm wrote them before ids were claimed: its item and its name's claim only. */
+    const olderRealm = async (realm: Realm) => {
+      for (const item of [
+        { ...keys.realm(realm.realmId), kind: 'realm', ...realm },
+        { ...keys.realmName(realm.name), kind: 'claim', realmId: realm.realmId },
+      ]) {
+        await client.send(new PutItemCommand({ TableName: tableName, Item: marshall(item) }));
+      }
+    };
+
+    it.each([
+      ['its id in another case', (older: Realm) => newRealm(older.realmId.toUpperCase(), fresh('n'))],
+      [
+        'its id as a name, in another case',
+        (older: Realm) => newRealm(fresh('r'), older.realmId.toUpperCase()),
+      ],
+      ['its id as a name', (older: Realm) => newRealm(fresh('r'), older.realmId)],
+    ])(
+      'refuses, beside a realm made before ids were claimed, %s; the older realm still resolves by its id',
+      async (_what, second) => {
+        const older = newRealm(fresh('older'), fresh('Older Corp'));
+        await olderRealm(older);
+        const refused = second(older);
+        await expect(directory.createRealm(refused)).rejects.toBeInstanceOf(ConflictError);
+        expect(await directory.getRealm(refused.realmId)).toBeUndefined();
+        expect(await directory.findRealm(older.realmId)).toEqual(older);
+        expect(await directory.findRealm(older.name)).toEqual(older);
+      },
+    );
+
+    it('lets an exact id win over another realm’s claim (a pair made before ids were claimed)', async () => {
       const first = newRealm(fresh('r'), fresh('corp'));
       const second = newRealm(fresh('r'), fresh('shadow'));
-      await directory.createRealm(first);
-      await directory.createRealm(second);
-      // As an older table could hold it: second's name claim pointing at first's id.
+      await olderRealm(first);
+      await olderRealm(second);
+      // As an older table could hold it: a name claim equal to first's id, pointing at second.
       await client.send(
         new PutItemCommand({
           TableName: tableName,
           Item: marshall({ ...keys.realmName(first.realmId), kind: 'claim', realmId: second.realmId }),
         }),
       );
-      expect(await directory.findRealm(first.realmId)).toBeUndefined();
+      expect(await directory.findRealm(first.realmId)).toEqual(first);
       expect(await directory.findRealm(first.name)).toEqual(first);
+    });
+
+    it('ignores a claim whose realm does not have that name or id (one a failed create left behind)', async () => {
+      const realm = newRealm(fresh('r'), fresh('real'));
+      const stale = fresh('ghost');
+      await client.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: marshall({ ...keys.realmName(stale), kind: 'claim', realmId: realm.realmId }),
+        }),
+      );
+      await directory.createRealm(realm);
+      expect(await directory.findRealm(stale)).toBeUndefined();
+      expect(await directory.findRealm(realm.name.toUpperCase())).toEqual(realm);
+      expect(await directory.findRealm(realm.realmId.toUpperCase())).toEqual(realm);
     });
   });
 

@@ -86,12 +86,14 @@ export class InMemoryDirectory implements Directory {
     return copy(this.realms.get(realmId));
   }
 
-  /** As DynamoDbDirectory: ids and names are one namespace; a value naming two realms names neither. */
+  /** As DynamoDbDirectory: an exact id, else a realm whose name or id matches in any case. */
   async findRealm(idOrName: string): Promise<Realm | undefined> {
     this.enter('findRealm');
+    const wanted = idOrName.toLowerCase();
     const byId = this.realms.get(idOrName);
-    const byName = [...this.realms.values()].find((r) => r.name.toLowerCase() === idOrName.toLowerCase());
-    if (byId && byName && byId.realmId !== byName.realmId) return undefined;
+    const byName = [...this.realms.values()].find(
+      (r) => r.name.toLowerCase() === wanted || r.realmId.toLowerCase() === wanted,
+    );
     return copy(byId ?? byName);
   }
 

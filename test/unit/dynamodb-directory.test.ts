@@ -1,9 +1,17 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
-import { newUser } from '#core/factories.ts';
+import { ConflictError } from '#core/errors.ts';
+import { newRealm, newUser } from '#core/factories.ts';
 
 const ddb = mockClient(DynamoDBClient);
 const directory = new DynamoDbDirectory(new DynamoDBClient({ region: 'us-east-1' }), 'rekey');
@@ -60,5 +68,35 @@ describe('DynamoDbDirectory.findUsersByUsername', () => {
     expect(calls[0]).toEqual(['REALM#', 'REALMNAME#', 'REALM#']);
     expect(calls[1]).toEqual(calls[0]);
     expect(calls[2]).toEqual(calls[0]);
+  });
+});
+
+describe('DynamoDbDirectory.createRealm, when it fails', () => {
+  const conflict = () =>
+    new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+  it("takes back only the claims it made, each only while it is still this realm's, and throws its own error", async () => {
+    ddb.on(GetItemCommand).resolves({});
+    // Both claims land; the realm item does not (its id is taken).
+    ddb.on(PutItemCommand).resolvesOnce({}).resolvesOnce({}).rejects(conflict());
+    // One take-back fails: the create's own refusal is still what the caller sees.
+    ddb.on(DeleteItemCommand).rejectsOnce(new Error('network')).resolves({});
+
+    const error = await directory.createRealm(newRealm('acme-2', 'Acme Two')).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toBe('The realm acme-2 already exists.');
+    const deletes = ddb.commandCalls(DeleteItemCommand).map((call) => call.args[0].input);
+    expect(deletes.map((input) => input.Key?.pk?.S).sort()).toEqual([
+      'REALMNAME#acme two',
+      'REALMNAME#acme-2',
+    ]);
+    for (const input of deletes) {
+      expect(input).toMatchObject({
+        ConditionExpression: '#owner = :id',
+        ExpressionAttributeNames: { '#owner': 'realmId' },
+        ExpressionAttributeValues: { ':id': { S: 'acme-2' } },
+      });
+    }
   });
 });
