@@ -1,14 +1,15 @@
 /**
  * rekey's intake body, the one every ticketing system's template produces (docs/ticketing.md):
  * `{"ticketId", "operation", "user", "notificationType"}`. Strict: any other field is refused,
- * a password field first and without naming it. The ticket id's rule is the worker's too
- * (functions/ticketing/ticket-id.ts); the others are written here again because an operation
+ * a password field first and without naming it. The ticket id's rule is in
+ * functions/ticketing/ticket-id.ts beside the worker's (narrower: it becomes a reply URL's
+ * path segment); the others are written here again because an operation
  * folder imports no other: the intake's contract is the systems' templates, not the worker's event.
  */
 import * as z from 'zod/mini';
 import { InvalidInputError } from '#core/errors.ts';
 import { TICKET_OPERATIONS, type TicketOperation } from '#core/tickets.ts';
-import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
+import { connectorTicketIdText } from '#functions/ticketing/ticket-id.ts';
 import { type HttpEvent, jsonBody, parseInput } from '#http/request.ts';
 import { nameText } from '#http/text.ts';
 
@@ -19,7 +20,7 @@ const channels = z.string().check(
 );
 
 export const intakeBody = z.strictObject({
-  ticketId: ticketIdText,
+  ticketId: connectorTicketIdText,
   operation: z.enum(TICKET_OPERATIONS),
   /** A user id, a username or an e-mail address, in the connector's realm. */
   user: nameText(255),

@@ -390,8 +390,8 @@ describe('a Jira Service Management automation rule', () => {
     expect(res.json.code).toBe('NotAuthenticated.Sender');
     expect(bus(t).results().length).toBe(resultsBefore);
   });
-  it.each(['..', '.', '...'])(
-    'a ticket id of dots alone (%s): 400, nothing on the bus, no call that would walk up the reply URL',
+  it.each(['..', '.', '...', 'SD-7/../..', 'SD%2F7', 'SD-7?x=1', 'SD-7#x'])(
+    'a ticket id a reply URL would not carry as it is (%s): 400, nothing on the bus, no call',
     async (ticketId) => {
       const resultsBefore = bus(t).results().length;
       const callsBefore = system.calls.length;
