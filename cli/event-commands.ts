@@ -179,7 +179,7 @@ function readEventFile(file: string, busName: string): PutEventsRequestEntry[] {
   });
 }
 
-/** How many results each ticket sent should get (a ticket sent twice gets two). */
+/** The tickets a file's entries send, one per entry (a ticket sent twice awaits two results). */
 function ticketsOf(entries: PutEventsRequestEntry[], answers: unknown[], file: string): SentTicket[] {
   return entries.flatMap((entry, index) => {
     if (entry.DetailType !== TICKET_DETAIL_TYPE) return [];

@@ -7,33 +7,32 @@
 import * as z from 'zod/mini';
 
 /**
- * Not made of dots alone: `encodeURIComponent` leaves `.` and `..` as they are and the URL
- * resolves them, so a ticket id `..` posted rekey's note, with its reply credential, to
- * `…/comment`, another of the ticketing system's endpoints.
+ * 1–64 characters of `characters`, not made of dots alone: `encodeURIComponent` leaves `.` and
+ * `..` as they are and the URL resolves them, so a ticket id `..` posted rekey's note, with its
+ * reply credential, to `…/comment`, another of the ticketing system's endpoints.
  */
-const notDotsAlone = z.refine<string>((id) => !/^\.+$/.test(id), 'may not be made of dots alone');
-
-/** Any ticket the worker takes: 1–64 printable ASCII characters, no space, not dots alone. */
-export const ticketIdText = z
-  .string()
-  .check(
+function ticketId(characters: RegExp, message: string) {
+  return z.string().check(
     z.minLength(1),
     z.maxLength(64),
-    z.regex(/^[\x21-\x7e]+$/, 'may contain only printable ASCII characters without spaces'),
-    notDotsAlone,
+    z.regex(characters, message),
+    z.refine((id) => !/^\.+$/.test(id), 'may not be made of dots alone'),
   );
+}
+
+/** Any ticket the worker takes: printable ASCII, no space. */
+export const ticketIdText = ticketId(
+  /^[\x21-\x7e]+$/,
+  'may contain only printable ASCII characters without spaces',
+);
 
 /**
  * A connector's ticket (the intake's body): only what a URL path carries without encoding —
- * letters, digits, `.`, `_` and `-`, not dots alone. In AWS an API destination puts the id in
- * place of the reply URL's `*`, and AWS does not document that it encodes it. Zendesk's ids
- * are numbers, Jira's keys `SD-7`, ServiceNow's sys_ids hexadecimal.
+ * letters, digits, `.`, `_` and `-`. In AWS an API destination puts the id in place of the
+ * reply URL's `*`, and AWS does not document that it encodes it. Zendesk's ids are numbers,
+ * Jira's keys `SD-7`, ServiceNow's sys_ids hexadecimal.
  */
-export const connectorTicketIdText = z
-  .string()
-  .check(
-    z.minLength(1),
-    z.maxLength(64),
-    z.regex(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"'),
-    notDotsAlone,
-  );
+export const connectorTicketIdText = ticketId(
+  /^[A-Za-z0-9._-]+$/,
+  'may contain only letters, digits, ".", "_" and "-"',
+);
