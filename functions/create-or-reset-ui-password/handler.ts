@@ -50,6 +50,8 @@ export function createHandler(runtime: Runtime) {
     note.target = { realmId: admin.realmId, userId: request.userId };
     const input = { admin, userId: request.userId, requestId };
     const token = request['opc-retry-token'];
+    // Unambiguous: a realm id never holds "/" (adminPrincipal refuses a claim that is not an id),
+    // so a token of another realm cannot name this realm's record (`demo/rt` + `x` was `demo` + `rt/x`).
     const result: UiPasswordResult = token
       ? await resetOnce({ ...input, key: `${admin.realmId}/${token}`, fingerprint: request.userId }, context)
       : await reset(input);

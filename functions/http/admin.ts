@@ -7,11 +7,15 @@
 import { ForbiddenError, NotAuthenticatedError } from '#core/errors.ts';
 import type { AdminPrincipal } from '#core/model.ts';
 import type { HttpEvent } from './request.ts';
+import { isIdText } from './text.ts';
 
 /** The OAuth scope an admin token must carry. */
 export const ADMIN_SCOPE = 'rekey/admin';
 /** The claim naming the one realm an admin token may act in. */
 export const REALM_CLAIM = 'rekey_realm';
+
+/** The longest realm id (`rekey realm create` and the routes' id rule). */
+const REALM_ID_MAX = 255;
 
 type Claims = Record<string, unknown>;
 
@@ -39,7 +43,9 @@ export function adminPrincipal(event: HttpEvent): AdminPrincipal {
     throw new ForbiddenError(`The token does not grant the ${ADMIN_SCOPE} scope.`);
   }
   const realmId = claims[REALM_CLAIM];
-  if (typeof realmId !== 'string' || realmId === '') {
+  // Only a value that could be a realm's id (the rule `realm create` holds ids to): a claim
+  // such as `demo/rt` is no realm, and must not reach a key built with the realm's id in it.
+  if (typeof realmId !== 'string' || !isIdText(realmId, REALM_ID_MAX)) {
     throw new ForbiddenError(`The token names no realm (claim ${REALM_CLAIM}).`);
   }
   return { subject, realmId };

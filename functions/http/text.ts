@@ -67,6 +67,11 @@ export function nameText(maxLength: number) {
 /** What an id (user, realm, instance) may be: safe in a table key, a secret name and a log line. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+/** Whether `value` is an id of at most `maxLength` characters (`idText`'s rule, without zod). */
+export function isIdText(value: string, maxLength: number): boolean {
+  return value.length <= maxLength && ID_PATTERN.test(value);
+}
+
 /**
  * An id: 1 to `maxLength` ASCII letters, digits, `.`, `_` and `-`, starting with a letter or
  * a digit (so never `.` or `..`; OCIDs hold `..` inside, which is allowed).

@@ -96,6 +96,31 @@ describe('a realm claim that names no single realm', () => {
     },
   );
 
+  it.each(ROUTES)(
+    '%s: a claim that is not a realm id ("demo/rt", "demo ") is refused with 403',
+    async (_route, send) => {
+      for (const realm of ['demo/rt', 'demo ']) {
+        const before = await written();
+        const res = await send(await tokenWithRealm(realm));
+        expect([realm, res.status]).toEqual([realm, 403]);
+        expect(await written()).toEqual(before);
+      }
+    },
+  );
+
+  it('cannot read another realm\'s OCI retry-token answer through a realm claim holding a "/"', async () => {
+    const retry = (token: string, opcRetryToken: string) =>
+      t.request('POST', '/20160918/users/u-bob/uiPassword', {
+        headers: { authorization: `Bearer ${token}`, 'opc-retry-token': opcRetryToken },
+      });
+    const first = await retry(await tokenWithRealm('demo'), 'rt/x');
+    expect(first.status).toBe(200);
+    // The record's key was `demo/rt/x` — what realm `demo/rt` with token `x` also spelled.
+    const other = await retry(await tokenWithRealm('demo/rt'), 'x');
+    expect(other.status).toBe(403);
+    expect(other.text).not.toContain(String(first.json.passwordSecretId));
+  });
+
   it.each(ROUTES)('%s: the control, a demo token, succeeds', async (_route, send) => {
     const res = await send(await tokenWithRealm('demo'));
     expect(res.status).toBe(200);

@@ -55,6 +55,12 @@ describe('adminPrincipal (behind rekey’s token authorizer, on every admin rout
   it.each([
     ['no realm claim', { sub: 'x', scope: ADMIN_SCOPE }],
     ['an empty realm claim', { ...fullClaims, [REALM_CLAIM]: '' }],
+    // Not a realm id (`realm create`'s rule): a "/" would let the claim reach into a key built
+    // with the realm's id in it (OCI's retry-token record), spaces and dots alone name nothing.
+    ['a realm claim with a "/"', { ...fullClaims, [REALM_CLAIM]: 'demo/rt' }],
+    ['a realm claim with a space', { ...fullClaims, [REALM_CLAIM]: 'demo ' }],
+    ['a realm claim of dots', { ...fullClaims, [REALM_CLAIM]: '..' }],
+    ['a realm claim over 255 characters', { ...fullClaims, [REALM_CLAIM]: 'd'.repeat(256) }],
   ])('refuses an admin token with %s as forbidden', (_what, claims: Record<string, string>) => {
     expect(() => adminPrincipal(authenticated(claims))).toThrow(ForbiddenError);
     expect(() => adminPrincipal(authenticated(claims))).toThrow(REALM_CLAIM);
