@@ -234,8 +234,8 @@ describe('claims the route reads, as the authorizer hands them on', () => {
     await expect(principalOf({ [REALM_CLAIM]: ['demo', 'other'] })).rejects.toThrow(ForbiddenError);
   });
 
-  it('a realm claim "*" is a realm named "*", not a wildcard', async () => {
-    expect(await principalOf({ [REALM_CLAIM]: '*' })).toEqual({ subject: 'admin@demo', realmId: '*' });
+  it('a realm claim "*" is no realm (not an id: 403), not a wildcard', async () => {
+    await expect(principalOf({ [REALM_CLAIM]: '*' })).rejects.toThrow(ForbiddenError);
   });
 
   it.each([
