@@ -19,7 +19,7 @@ export type ErrorKind =
 export interface ErrorSubject {
   realmId: string;
   userId: string;
-  username: string;
+  username?: string | undefined;
 }
 
 export abstract class RekeyError extends Error {
@@ -111,5 +111,18 @@ export class SecretNotFoundError extends Error {
   constructor(secretId: string, options?: ErrorOptions) {
     super(`secret ${secretId} does not exist or was deleted`, options);
     this.name = 'SecretNotFoundError';
+  }
+}
+
+/**
+ * Runs `work` on behalf of `subject`, once the directory has found it: a refusal thrown inside
+ * names it in the audit trail (as the directory knows it, never as the caller typed it).
+ */
+export async function aboutSubject<T>(subject: ErrorSubject, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RekeyError) error.subject ??= subject;
+    throw error;
   }
 }

@@ -46,8 +46,9 @@ export function createHandler(runtime: Runtime) {
       'opc-retry-token': header(event, 'opc-retry-token'),
       body: jsonBody(event),
     });
-    // OCI names no realm: the admin's is the one the user must be in.
-    note.target = { realmId: admin.realmId, userId: request.userId };
+    // OCI names no realm: the admin's is the one the user must be in. The user is named once
+    // the directory has found them (a refusal's subject, or the user reset): never as typed.
+    note.target = { realmId: admin.realmId };
     const input = { admin, userId: request.userId, requestId };
     const token = request['opc-retry-token'];
     // Unambiguous: a realm id never holds "/" (adminPrincipal refuses a claim that is not an id),
@@ -56,6 +57,7 @@ export function createHandler(runtime: Runtime) {
       ? await resetOnce({ ...input, key: `${admin.realmId}/${token}`, fingerprint: request.userId }, context)
       : await reset(input);
     const { etag, ...body } = result;
+    note.target.userId = body.userId;
     return { body, headers: { etag } };
   });
 }

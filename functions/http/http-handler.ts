@@ -53,7 +53,7 @@ export interface HttpRequest {
  * request refused before that point says only what was known.
  */
 export interface AuditNote {
-  target: { realmId?: string; userId?: string; username?: string };
+  target: { realmId?: string; userId?: string; username?: string | undefined };
   /** What a success was, when the route's default (`observe.success`) depends on the request. */
   success?: AuditSuccess;
   /**

@@ -3,6 +3,7 @@
  * (Huawei DDM, seed 004). Parse → operation (the seed in rekey's verbs) → 200 with no body and `X-Request-Id`.
  */
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
+import { instanceAccountId } from '#core/use-cases/set-database-admin.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler, observing } from '#http/http-handler.ts';
@@ -28,12 +29,10 @@ export function createHandler(runtime: Runtime) {
       instance_id: event.pathParameters?.instance_id,
       body: jsonBody(event),
     });
-    // The account is the instance's administrator: named by the instance and its user name.
-    note.target = {
-      realmId: request.project_id,
-      userId: `instance:${request.instance_id}`,
-      username: request.body.name,
-    };
+    // The account is the instance's administrator, named by the instance and its user name once
+    // the directory has found the instance (a refusal's subject, or the success below): never
+    // as typed — a password swapped into `name` fits the name rule.
+    note.target = { realmId: admin.realmId };
     await manageDdmAdmin(deps, admin, {
       projectId: request.project_id,
       instanceId: request.instance_id,
@@ -41,6 +40,12 @@ export function createHandler(runtime: Runtime) {
       password: request.body.password,
       requestId,
     });
+    // Created with that name, or its name matched: the name is now the directory's.
+    note.target = {
+      realmId: admin.realmId,
+      userId: instanceAccountId({ instanceId: request.instance_id }),
+      username: request.body.name,
+    };
     // The seed answers 200 with no body; whether the call created the administrator or
     // changed its password is not part of its contract.
     return {};

@@ -37,7 +37,9 @@ export function createHandler(runtime: Runtime) {
       user_id: event.pathParameters?.user_id,
       body: jsonBody(event),
     });
-    note.target = { realmId: request.project_id, userId: request.user_id };
+    // The token's realm; the user once the directory has found them (a refusal's subject, or
+    // the user reset below): never an id as typed, which may be a password in the wrong field.
+    note.target = { realmId: admin.realmId };
     const query = parseInput(randomPasswordQuery, queryParameters(event));
     const result = await resetRandomPassword(deps, admin, {
       projectId: request.project_id,
@@ -45,6 +47,7 @@ export function createHandler(runtime: Runtime) {
       channels: channelsOf(query.notification_type),
       requestId,
     });
+    note.target.userId = request.user_id;
     // `Cache-Control: no-store` is on every response (jsonResponse): this GET changes state.
     return { body: { password_secret_id: result.passwordSecretId, expires_at: result.expiresAt } };
   });

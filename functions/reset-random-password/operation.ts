@@ -69,7 +69,9 @@ export async function resetRandomPassword(
  */
 function asHuaweiStatus(error: unknown): unknown {
   if (error instanceof ConflictError && error.reason !== undefined && UNSETTABLE.has(error.reason)) {
-    return new InvalidInputError(error.message, { reason: error.reason, cause: error });
+    const refused = new InvalidInputError(error.message, { reason: error.reason, cause: error });
+    refused.subject = error.subject;
+    return refused;
   }
   return error;
 }

@@ -49,7 +49,9 @@ export function createHandler(runtime: Runtime) {
     checkAction(event, common);
     const admin = adminPrincipal(event);
     const request = parseParameters(parameters);
-    note.target = { realmId: request.DirectoryId, userId: request.UserId };
+    // The token's realm; the user once the directory has found them (a refusal's subject, or
+    // the user reset below): never an id as typed, which may be a password in the wrong field.
+    note.target = { realmId: admin.realmId };
     const result = await resetUserPassword(deps, admin, {
       directoryId: request.DirectoryId,
       userId: request.UserId,
@@ -58,6 +60,7 @@ export function createHandler(runtime: Runtime) {
       requestId,
     });
     note.success = result.generated ? 'PasswordIssued' : 'PasswordSet';
+    note.target.userId = request.UserId;
     const body: ResetUserPasswordResponse = result.generated
       ? { NewPasswordSecretId: result.secretId, NewPasswordSecretExpiresAt: result.secretExpiresAt }
       : {};

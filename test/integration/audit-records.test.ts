@@ -196,10 +196,12 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
       severity_id: 2,
       message: 'password reset refused',
       actor: admin,
-      user: { uid: 'u-nobody', domain: 'demo' },
+      // The realm the token acts in; the user id as typed names nobody the directory has.
+      user: { domain: 'demo' },
       api: { request: { uid: res.headers.get('opc-request-id') } },
       unmapped: { origin: 'http', http_status: 404 },
     });
+    expect(one(records).user.uid).toBeUndefined();
     expect(
       metric(emf, 'Refused', { operation: 'create-or-reset-ui-password', code: 'NotAuthorizedOrNotFound' }),
     ).toBe(1);
@@ -274,9 +276,11 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
     const record = one(refused.records);
     expect(record).toMatchObject({
       status: 'Failure',
-      user: { uid: 'u-bob' },
+      user: { domain: 'demo' },
       api: { request: { uid: refused.res.json.RequestId } },
     });
+    // The seed's rule refuses before the directory is read: nobody found, nobody named.
+    expect(record.user.uid).toBeUndefined();
     expect(JSON.stringify(record)).not.toContain(weak);
   });
 
@@ -298,7 +302,93 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
     expect(metric(ok.emf, 'PasswordSet', { operation: 'manage-ddm-admin' })).toBe(1);
     const refused = await observed(() => send('ddm-none'));
     expect(refused.res.status).toBe(404);
-    expect(one(refused.records)).toMatchObject({ status: 'Failure', user: { uid: 'instance:ddm-none' } });
+    expect(one(refused.records)).toMatchObject({ status: 'Failure', user: { domain: 'demo' } });
+    expect(one(refused.records).user.uid).toBeUndefined();
+    // Found, then refused (another name than the one created): the account as the directory
+    // has it, its stored name, not the name sent.
+    const mismatch = await observed(() =>
+      t.request('PUT', '/v3/demo/instances/ddm-rec/admin-user', {
+        headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'someone_else', password: DDM }),
+      }),
+    );
+    expect(mismatch.res.status).toBe(409);
+    expect(one(mismatch.records)).toMatchObject({
+      status: 'Failure',
+      user: { uid: 'instance:ddm-rec', name: 'root', domain: 'demo' },
+    });
+    expect(JSON.stringify(one(mismatch.records))).not.toContain('someone_else');
+  });
+
+  // A password typed into an id field — an admin who swapped two fields — fits the id rules;
+  // the record names only what the directory found, so it never reaches the audit trail.
+  it('a password typed into an id or name field: refused, and the record does not repeat it', async () => {
+    const typed = 'Kx9_vQ2m-Lp7.Orchard';
+    const attempts: Array<[string, () => Promise<TestResponse>]> = [
+      [
+        'CloudSSO, UserId and Password swapped',
+        () =>
+          t.request('POST', '/cloudsso/2021-05-15/ResetUserPassword', {
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ DirectoryId: 'demo', UserId: typed, Password: 'u-bob' }),
+          }),
+      ],
+      [
+        'CloudSSO, a valid password for a user id that names nobody',
+        () =>
+          t.request('POST', '/cloudsso/2021-05-15/ResetUserPassword', {
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ DirectoryId: 'demo', UserId: typed, Password: GIVEN }),
+          }),
+      ],
+      [
+        'OCI uiPassword, the path user id',
+        () =>
+          t.request('POST', `/20160918/users/${typed}/uiPassword`, {
+            headers: { authorization: `Bearer ${token}` },
+          }),
+      ],
+      [
+        'Huawei random-password, the path user id',
+        () =>
+          t.request('GET', `/v2/demo/users/${typed}/random-password`, { headers: { 'x-auth-token': token } }),
+      ],
+      [
+        'Huawei random-password, the path project id',
+        () =>
+          t.request('GET', `/v2/${typed}/users/u-bob/random-password`, {
+            headers: { 'x-auth-token': token },
+          }),
+      ],
+      [
+        'DDM, name and password swapped',
+        () =>
+          t.request('PUT', '/v3/demo/instances/ddm-rec/admin-user', {
+            headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+            body: JSON.stringify({ name: typed.replaceAll(/[.-]/g, '_'), password: 'root' }),
+          }),
+      ],
+      [
+        'DDM, the path instance id',
+        () =>
+          t.request('PUT', `/v3/demo/instances/${typed}/admin-user`, {
+            headers: { 'x-auth-token': token, 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'root', password: DDM }),
+          }),
+      ],
+    ];
+    for (const [what, send] of attempts) {
+      const { res, records } = await observed(send);
+      expect([what, res.status >= 400 && res.status < 500]).toEqual([what, true]);
+      const record = one(records);
+      expect([what, record.status, record.user.domain]).toEqual([what, 'Failure', 'demo']);
+      const text = JSON.stringify(record);
+      expect([what, text.includes(typed), text.includes(typed.replaceAll(/[.-]/g, '_'))]).toEqual([
+        what,
+        false,
+        false,
+      ]);
+    }
   });
 
   it('change-password: the user themselves; a wrong password refused, then the change', async () => {

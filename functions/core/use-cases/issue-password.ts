@@ -5,7 +5,9 @@
  * the user through the channels the caller names, from memory (never read back). The caller
  * gets the secret's id, never the password.
  */
+import { subjectOf } from '../authentication.ts';
 import { actedBy, assertPasswordSettable, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
+import { aboutSubject } from '../errors.ts';
 import type { AdminPrincipal, CredentialKind } from '../model.ts';
 import {
   passwordPageLink,
@@ -59,41 +61,44 @@ export async function issuePassword(
 ): Promise<IssuedPassword> {
   authorize(admin, input.realmId);
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  // SSO logon, then a federated user: before a channel is even looked at.
-  assertPasswordSettable(user, realm);
-  const recipients = input.notify ? recipientsFor(user, input.notify.channels, input.notify.field) : [];
+  // From here on, a refusal or failure names the user the directory found (the audit trail).
+  return aboutSubject(subjectOf(user), async () => {
+    // SSO logon, then a federated user: before a channel is even looked at.
+    assertPasswordSettable(user, realm);
+    const recipients = input.notify ? recipientsFor(user, input.notify.channels, input.notify.field) : [];
 
-  const issued = await issueTemporaryPassword(
-    deps,
-    user,
-    realm,
-    input.requestId,
-    input.kind ? { kind: input.kind } : {},
-  );
-  const link = passwordPageLink(deps.config, realm, user);
-  const { failed } = await sendTemporaryPassword(
-    deps,
-    recipients,
-    user,
-    issued.password,
-    issued.expiresAt,
-    link,
-  );
-  deps.log.info(logAs, {
-    ...actedBy(admin, input.requestId),
-    userId: user.userId,
-    ...(input.kind ? { kind: input.kind } : {}),
-    secretId: issued.secretId,
-    ...(input.notify
-      ? { notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)) }
-      : {}),
+    const issued = await issueTemporaryPassword(
+      deps,
+      user,
+      realm,
+      input.requestId,
+      input.kind ? { kind: input.kind } : {},
+    );
+    const link = passwordPageLink(deps.config, realm, user);
+    const { failed } = await sendTemporaryPassword(
+      deps,
+      recipients,
+      user,
+      issued.password,
+      issued.expiresAt,
+      link,
+    );
+    deps.log.info(logAs, {
+      ...actedBy(admin, input.requestId),
+      userId: user.userId,
+      ...(input.kind ? { kind: input.kind } : {}),
+      secretId: issued.secretId,
+      ...(input.notify
+        ? { notified: recipients.map((r) => r.channel).filter((c) => !failed.includes(c)) }
+        : {}),
+    });
+    if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
+    return {
+      userId: user.userId,
+      secretId: issued.secretId,
+      timeCreated: issued.timeCreated,
+      expiresAt: issued.expiresAt,
+      version: issued.user.version,
+    };
   });
-  if (failed.length > 0) throw undeliveredPasswordError(user.userId, issued.secretId, failed);
-  return {
-    userId: user.userId,
-    secretId: issued.secretId,
-    timeCreated: issued.timeCreated,
-    expiresAt: issued.expiresAt,
-    version: issued.user.version,
-  };
 }

@@ -8,7 +8,13 @@
 
 import { SECRET_TAGS } from '../../contracts.ts';
 import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
-import { ConflictError, InvalidInputError, NotFoundError, VersionConflictError } from '../errors.ts';
+import {
+  aboutSubject,
+  ConflictError,
+  InvalidInputError,
+  NotFoundError,
+  VersionConflictError,
+} from '../errors.ts';
 import type { AdminPrincipal, DatabaseInstance } from '../model.ts';
 import {
   checkChosenPassword,
@@ -90,22 +96,36 @@ export async function setDatabaseAdmin(
   if (!instance || instance.realmId !== input.realmId) {
     throw new NotFoundError('Instance', 'The instance does not exist or is not authorized.');
   }
-  if (instance.adminName === undefined || instance.adminSecretId === undefined) {
-    return { created: true, secretId: await createAdministrator(deps, admin, instance, input, rules) };
-  }
-  if (instance.adminName !== input.name) {
-    throw new ConflictError(
-      'The instance already has an administrator with another name; only its password can change.',
-      { reason: 'AdminNameMismatch' },
-    );
-  }
-  await changeAdministratorPassword(deps, instance, instance.adminSecretId, input.password);
-  deps.log.info(rules.words.changed, {
-    ...actedBy(admin, input.requestId),
-    instanceId: instance.instanceId,
-    secretId: instance.adminSecretId,
+  // From here on, a refusal or failure names the instance's administrator account as the
+  // directory has it (the audit trail): never the name the caller typed.
+  const subject = {
+    realmId: instance.realmId,
+    userId: instanceAccountId(instance),
+    username: instance.adminName,
+  };
+  return aboutSubject(subject, async () => {
+    if (instance.adminName === undefined || instance.adminSecretId === undefined) {
+      return { created: true, secretId: await createAdministrator(deps, admin, instance, input, rules) };
+    }
+    if (instance.adminName !== input.name) {
+      throw new ConflictError(
+        'The instance already has an administrator with another name; only its password can change.',
+        { reason: 'AdminNameMismatch' },
+      );
+    }
+    await changeAdministratorPassword(deps, instance, instance.adminSecretId, input.password);
+    deps.log.info(rules.words.changed, {
+      ...actedBy(admin, input.requestId),
+      instanceId: instance.instanceId,
+      secretId: instance.adminSecretId,
+    });
+    return { created: false, secretId: instance.adminSecretId };
   });
-  return { created: false, secretId: instance.adminSecretId };
+}
+
+/** How the audit trail names an instance's administrator account: `instance:{instanceId}`. */
+export function instanceAccountId(instance: Pick<DatabaseInstance, 'instanceId'>): string {
+  return `instance:${instance.instanceId}`;
 }
 
 /**

@@ -4,8 +4,9 @@
  * judges every password of the directory; an operation whose vendor states a rule of its own
  * passes it in, and the password must meet both.
  */
+import { subjectOf } from '../authentication.ts';
 import { actedBy, assertPasswordSettable, loadUserForAdmin, setGivenPassword } from '../credentials.ts';
-import { ConflictError, InvalidInputError } from '../errors.ts';
+import { aboutSubject, ConflictError, InvalidInputError } from '../errors.ts';
 import type { AdminPrincipal, Credential, CredentialKind, Realm } from '../model.ts';
 import {
   checkChosenPassword,
@@ -76,24 +77,27 @@ export async function setPassword(
     refuseIf(checkPassword(rules.seedPolicy, input.password), rules.seedPolicy, rules.passwordField);
   }
   const { user, realm } = await loadUserForAdmin(deps, admin, input.userId);
-  // SSO logon, then a federated user: before the realm's policy is even looked at.
-  assertPasswordSettable(user, realm);
-  assertAdminsMayChoose(realm);
-  // The realm's policy is the directory's rule for every password, whichever dialect sets it,
-  // with its blocklist and context words: the seed's rules and the realm's both apply.
-  const policy = resolvePolicy(realm.policy);
-  refuseIf(
-    checkChosenPassword(policy, input.password, {
-      username: user.username,
-      contextWords: realmContextWords(realm, deps.config.serviceWords),
-      blocklist: deps.blocklist,
-    }),
-    policy,
-    rules.passwordField,
-  );
-  const credential = await givenCredential(deps, realm, input.password, input.kind);
-  await setGivenPassword(deps, user, realm, credential);
-  deps.log.info(rules.logAs, { ...actedBy(admin, input.requestId), userId: user.userId, kind: input.kind });
+  // From here on, a refusal or failure names the user the directory found (the audit trail).
+  await aboutSubject(subjectOf(user), async () => {
+    // SSO logon, then a federated user: before the realm's policy is even looked at.
+    assertPasswordSettable(user, realm);
+    assertAdminsMayChoose(realm);
+    // The realm's policy is the directory's rule for every password, whichever dialect sets it,
+    // with its blocklist and context words: the seed's rules and the realm's both apply.
+    const policy = resolvePolicy(realm.policy);
+    refuseIf(
+      checkChosenPassword(policy, input.password, {
+        username: user.username,
+        contextWords: realmContextWords(realm, deps.config.serviceWords),
+        blocklist: deps.blocklist,
+      }),
+      policy,
+      rules.passwordField,
+    );
+    const credential = await givenCredential(deps, realm, input.password, input.kind);
+    await setGivenPassword(deps, user, realm, credential);
+    deps.log.info(rules.logAs, { ...actedBy(admin, input.requestId), userId: user.userId, kind: input.kind });
+  });
 }
 
 /** Refuses a password that broke a rule of `policy`, naming the parameter and the rule only. */
