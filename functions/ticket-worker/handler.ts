@@ -75,6 +75,16 @@ function answering(envelope: TicketEnvelope, result: TicketResult): TicketResult
     : { detailType: result.detailType, detail: { ...result.detail, connectorId } };
 }
 
+/**
+ * Whom a ticket's record is on: its realm, and its user unless the directory found no such
+ * user there (`NotFound.*`) — a user id that names nobody is the sender's text, which may be
+ * anything (a password in the wrong field), and stays out of the audit trail.
+ */
+function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId: string; userId?: string } {
+  if (!outcome.ok && outcome.code.startsWith('NotFound.')) return { realmId: ticket.realmId };
+  return { realmId: ticket.realmId, userId: ticket.userId };
+}
+
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
 export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher) {
   const { deps, logger, metrics } = runtime;
@@ -117,7 +127,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       requestId: lastRequestId.get(envelope) ?? ticketId,
       // The connector id when the ticket came through the intake, else the event's source.
       actor: { kind: 'ticket', ticketId, connector: connectorOf(envelope) },
-      target: ticket ? { realmId: ticket.realmId, userId: ticket.userId } : {},
+      target: ticket ? targetOf(ticket, outcome) : {},
       origin: { kind: 'ticket', ticketId },
       outcome,
       time: new Date(),

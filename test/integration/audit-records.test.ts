@@ -518,6 +518,24 @@ describe('tickets: one audit record per delivery, with the ticket and its connec
     expect(metric(emf, 'TicketFailed', { operation: 'ResetRandomPassword' })).toBe(1);
     expect(metric(emf, 'Refused', { operation: 'ResetRandomPassword', code: 'Conflict.Federated' })).toBe(1);
   });
+
+  it('a ticket whose user id names nobody: refused, the record names the realm only', async () => {
+    const typed = 'Lantern-Quartz-Meadow-88';
+    const { records } = await observed(async () => {
+      await putTickets(t, [
+        { ticketId: 'REC0000003', operation: 'ResetRandomPassword', realmId: 'demo', userId: typed },
+      ]);
+      return { status: 0 } as TestResponse;
+    });
+    const record = one(records);
+    expect(record).toMatchObject({
+      status: 'Failure',
+      status_code: 'NotFound.User',
+      user: { domain: 'demo' },
+    });
+    expect(record.user.uid).toBeUndefined();
+    expect(JSON.stringify(record)).not.toContain(typed);
+  });
 });
 
 /** Posts to a connector's intake and waits for the worker (and the note) behind it. */
