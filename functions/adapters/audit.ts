@@ -75,6 +75,11 @@ export interface AuditEntry {
   target: { realmId?: string | undefined; userId?: string | undefined; username?: string | undefined };
   origin: AuditOrigin;
   outcome: AuditOutcome;
+  /**
+   * The request repeated one already answered (an OCI retry token, a ticket id): its stored
+   * answer was given again and nothing ran, so no password was set, issued or refused anew.
+   */
+  replayed?: boolean | undefined;
   time: Date;
 }
 
@@ -139,6 +144,8 @@ export interface PasswordAuditRecord {
     reason?: string;
     /** The HTTP status answered, for an HTTP request. */
     http_status?: number;
+    /** The first answer given again for a repeated request: nothing ran (AuditEntry.replayed). */
+    replayed?: true;
   };
 }
 
@@ -197,7 +204,13 @@ export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
     time: entry.time.getTime(),
     status_id: outcome.ok ? 1 : 2,
     status: outcome.ok ? 'Success' : 'Failure',
-    message: outcome.ok ? `${verb} succeeded` : outcome.refused ? `${verb} refused` : `${verb} failed`,
+    message: entry.replayed
+      ? `${verb} answered again (a repeated request: nothing changed)`
+      : outcome.ok
+        ? `${verb} succeeded`
+        : outcome.refused
+          ? `${verb} refused`
+          : `${verb} failed`,
     metadata: {
       version: '1.1.0',
       product: { name: 'rekey', vendor_name: 'rekey' },
@@ -211,6 +224,7 @@ export function auditRecord(entry: AuditEntry): PasswordAuditRecord {
     api: { operation: entry.operation, request: { uid: entry.requestId } },
     unmapped: { origin: origin.kind },
   };
+  if (entry.replayed) record.unmapped.replayed = true;
   if (outcome.ok) record.unmapped.result = outcome.result;
   else {
     record.status_code = outcome.code;

@@ -22,7 +22,7 @@ import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.t
 import { keys, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
-/** Retry tokens and ticket ids are remembered this long (OCI: 24 hours). */
+/** Retry tokens are remembered this long (OCI: 24 hours), and so is every key unless `keepFor` says otherwise. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
 export interface IdempotentInput {
@@ -32,15 +32,28 @@ export interface IdempotentInput {
   fingerprint: string;
 }
 
-export interface IdempotencyOptions {
+export interface IdempotencyOptions<R = unknown> {
   client: DynamoDBClient;
   tableName: string;
   /** Separates one operation's keys from another's: `oci-ui-password`, `ticket`. */
   scope: string;
   /** Wording of the conflict message, e.g. "opc-retry-token". */
   keyName: string;
+  /**
+   * How long a completed key is remembered, in seconds, by its result (default
+   * IDEMPOTENCY_TTL_SECONDS for every result): a ticket's reset is kept as long as a ticket
+   * may live, its refusal only a day.
+   */
+  keepFor?: (result: R) => number;
   /** Epoch milliseconds; tests pass a controlled clock. */
   now?: () => number;
+}
+
+/** A call's result, and whether it is the first run's, answered again for a repeated key. */
+export interface IdempotentResult<R> {
+  result: R;
+  /** True when nothing ran: the key had completed before and this is its stored result. */
+  replayed: boolean;
 }
 
 interface IdempotencyRecord {
@@ -59,9 +72,10 @@ const MAX_ATTEMPTS = 3;
 /** Wraps `fn` so that calls sharing `input.key` run once. */
 export function idempotent<I extends IdempotentInput, R>(
   fn: (input: I) => Promise<R>,
-  options: IdempotencyOptions,
-): (input: I, context: Context) => Promise<R> {
+  options: IdempotencyOptions<R>,
+): (input: I, context: Context) => Promise<IdempotentResult<R>> {
   const now = options.now ?? Date.now;
+  const keepFor = options.keepFor ?? (() => IDEMPOTENCY_TTL_SECONDS);
   const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
   const send = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
@@ -113,7 +127,9 @@ export function idempotent<I extends IdempotentInput, R>(
         const existing = await read(key);
         if (!existing) continue; // expired or deleted meanwhile: race for it again
         if (existing.fingerprint !== fingerprint) throw reuse(options.keyName);
-        if (existing.status === 'COMPLETED') return JSON.parse(existing.result ?? 'null') as R;
+        if (existing.status === 'COMPLETED') {
+          return { result: JSON.parse(existing.result ?? 'null') as R, replayed: true };
+        }
         throw new ConflictError(
           `A request with this ${options.keyName} is still in progress; retry shortly.`,
           {
@@ -121,7 +137,7 @@ export function idempotent<I extends IdempotentInput, R>(
           },
         );
       }
-      return complete(key, record, input);
+      return { result: await complete(key, record, input), replayed: false };
     }
     throw new UnavailableError('The idempotency record kept changing; retry later.');
   };
@@ -148,6 +164,7 @@ export function idempotent<I extends IdempotentInput, R>(
     }
     const completed: IdempotencyRecord = {
       ...record,
+      [TTL_ATTRIBUTE]: Math.floor(now() / 1000) + keepFor(result),
       status: 'COMPLETED',
       result: JSON.stringify(result ?? null),
     };

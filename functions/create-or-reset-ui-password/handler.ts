@@ -53,9 +53,17 @@ export function createHandler(runtime: Runtime) {
     const token = request['opc-retry-token'];
     // Unambiguous: a realm id never holds "/" (adminPrincipal refuses a claim that is not an id),
     // so a token of another realm cannot name this realm's record (`demo/rt` + `x` was `demo` + `rt/x`).
-    const result: UiPasswordResult = token
-      ? await resetOnce({ ...input, key: `${admin.realmId}/${token}`, fingerprint: request.userId }, context)
-      : await reset(input);
+    let result: UiPasswordResult;
+    if (token) {
+      const once = await resetOnce(
+        { ...input, key: `${admin.realmId}/${token}`, fingerprint: request.userId },
+        context,
+      );
+      result = once.result;
+      note.replayed = once.replayed;
+    } else {
+      result = await reset(input);
+    }
     const { etag, ...body } = result;
     note.target.userId = body.userId;
     return { body, headers: { etag } };

@@ -67,6 +67,11 @@ export interface AuditNote {
    * this code (the ticket's) and rekey's reason word.
    */
   refused?: { code: string; reason?: string };
+  /**
+   * The route answered a repeated request with its first answer (an OCI retry token): audited
+   * as a replay, and not counted as one more operation.
+   */
+  replayed?: boolean;
 }
 
 /** How a password route is observed: audited and counted. */
@@ -215,9 +220,12 @@ async function observed(
   cause?: string,
 ): Promise<void> {
   const { metrics, operation } = observe;
-  if (outcome.ok) metrics.count(outcome.result, { operation });
-  else if (outcome.refused) metrics.count(METRIC.refused, { operation, code: outcome.code });
-  else metrics.count(METRIC.failed, { operation, cause: cause ?? 'Unexpected' });
+  // A replay ran nothing: the first request was counted.
+  if (!note.replayed) {
+    if (outcome.ok) metrics.count(outcome.result, { operation });
+    else if (outcome.refused) metrics.count(METRIC.refused, { operation, code: outcome.code });
+    else metrics.count(METRIC.failed, { operation, cause: cause ?? 'Unexpected' });
+  }
   try {
     await observe.audit.record({
       operation,
@@ -227,6 +235,7 @@ async function observed(
       target: note.target,
       origin: originOf(observe, event, note),
       outcome,
+      replayed: note.replayed,
       time: new Date(),
     });
   } finally {

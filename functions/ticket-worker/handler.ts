@@ -11,7 +11,7 @@ import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { ConnectorStore } from '#adapters/connector-store.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
-import { idempotent } from '#adapters/idempotency.ts';
+import { IDEMPOTENCY_TTL_SECONDS, idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { eventBusNameFromEnv } from '#adapters/settings.ts';
 import {
@@ -55,12 +55,64 @@ export class PoisonMessageError extends Error {
   }
 }
 
+/**
+ * How long a ticket's reset is remembered: once per ticket means for as long as a ticket may
+ * be open (and reopened), not a day — a ticket updated after 24 hours must not reset the user
+ * again. A refusal (nothing was reset) is remembered a day, as a retry token is, so a ticket
+ * sent again once its cause is fixed (the user created, the address added) runs.
+ */
+export const TICKET_RESET_KEPT_SECONDS = 400 * 24 * 3600;
+
+/** Whether a stored answer records a reset: done, or done and its notification failed. */
+function resetHappened(answer: StoredAnswer): boolean {
+  const { result } = answer;
+  return (
+    result.detailType === DETAIL_TYPES.completed ||
+    // failureCode's word for a reset whose notification failed: the password was reset.
+    ('code' in result.detail && result.detail.code === 'Unavailable.NotificationFailed')
+  );
+}
+
+/** What the once-per-ticket record keeps: the result, and the bus event that asked for it. */
+interface StoredAnswer {
+  result: TicketResult;
+  /** The EventBridge event id of the request that ran (absent in records older than it). */
+  eventId?: string | undefined;
+}
+
+/** The answer to one delivery: its result, and whether to put it on the bus. */
+interface Answer {
+  result: TicketResult;
+  /** The stored answer of an earlier run of this ticket, nothing run now. */
+  replayed: boolean;
+  /**
+   * False for a repeated request (another event for a ticket already answered): its note is
+   * on the ticket already, and answering each repeat would loop with a ticketing rule that
+   * fires on every update of the ticket (rekey's own note included). True for the first run
+   * and for a redelivery of the same event (its earlier publish may have failed).
+   */
+  publish: boolean;
+}
+
+/** A stored answer, also as records written before it kept the event id (the result alone). */
+function storedAnswer(stored: StoredAnswer | TicketResult): StoredAnswer {
+  return 'detailType' in stored ? { result: stored } : stored;
+}
+
+/** The bus event id of a message, when it has one (every EventBridge event does). */
+function eventIdOf(envelope: TicketEnvelope): string | undefined {
+  const id = (envelope as { id?: unknown }).id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 interface TicketAttempt {
   key: string;
   fingerprint: string;
   ticket: Ticket;
   /** Fresh per attempt: it names the new secret, and a crashed attempt may have left one. */
   requestId: string;
+  /** The bus event that asked: kept with the answer, to tell a redelivery from a repeat. */
+  eventId: string | undefined;
 }
 
 /**
@@ -89,27 +141,21 @@ function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId: string; use
 export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher) {
   const { deps, logger, metrics } = runtime;
   const handleOnce = idempotent(
-    (attempt: TicketAttempt) => handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
+    async (attempt: TicketAttempt): Promise<StoredAnswer> => ({
+      result: await handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
+      eventId: attempt.eventId,
+    }),
     {
       client: runtime.dynamoDb,
       tableName: runtime.settings.tableName,
       scope: 'ticket',
       keyName: 'ticketId',
+      keepFor: (answer) => (resetHappened(answer) ? TICKET_RESET_KEPT_SECONDS : IDEMPOTENCY_TTL_SECONDS),
     },
   );
 
-  /**
-   * Audits one delivery of a ticket and counts it (issue 14): its result, or the failure
-   * that leaves it to the queue. Whom it is on is known once the ticket has been parsed.
-   */
-  async function observe(
-    envelope: TicketEnvelope,
-    ticket: Ticket | undefined,
-    outcome: AuditOutcome,
-    retried = false,
-  ) {
-    const ticketId = safeName(envelope.detail.ticketId);
-    const operation = ticket?.operation ?? operationNamed(envelope.detail.operation) ?? 'unknown';
+  /** Counts one delivery's outcome (a first run: a repeat is not counted again). */
+  function count(operation: string, outcome: AuditOutcome, retried: boolean): void {
     if (outcome.ok) {
       metrics.count(METRIC.ticketCompleted, { operation });
       metrics.count(outcome.result, { operation });
@@ -121,6 +167,23 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       if (!retried) metrics.count(METRIC.ticketFailed, { operation });
       metrics.count(METRIC.failed, { operation, cause: outcome.code.split('.')[0] ?? outcome.code });
     }
+  }
+
+  /**
+   * Audits one delivery of a ticket and counts it (issue 14): its result, or the failure
+   * that leaves it to the queue. Whom it is on is known once the ticket has been parsed.
+   */
+  async function observe(
+    envelope: TicketEnvelope,
+    ticket: Ticket | undefined,
+    outcome: AuditOutcome,
+    retried = false,
+    replayed = false,
+  ) {
+    const ticketId = safeName(envelope.detail.ticketId);
+    const operation = ticket?.operation ?? operationNamed(envelope.detail.operation) ?? 'unknown';
+    // A repeat ran nothing: the first run was counted.
+    if (!replayed) count(operation, outcome, retried);
     await runtime.audit.record({
       operation,
       activity: 'reset',
@@ -130,6 +193,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       target: ticket ? targetOf(ticket, outcome) : {},
       origin: { kind: 'ticket', ticketId },
       outcome,
+      replayed,
       time: new Date(),
     });
   }
@@ -159,24 +223,22 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
   const lastRequestId = new WeakMap<TicketEnvelope, string>();
   const parsedTickets = new WeakMap<TicketEnvelope, Ticket>();
 
-  /** The result event for a message with a ticket id; throws what must be retried. */
-  async function resultOf(
-    record: SQSRecord,
-    envelope: TicketEnvelope,
-    context: Context,
-  ): Promise<TicketResult> {
+  /** The answer to a message with a ticket id; throws what must be retried. */
+  async function answerOf(record: SQSRecord, envelope: TicketEnvelope, context: Context): Promise<Answer> {
+    const fresh = (result: TicketResult): Answer => ({ result, replayed: false, publish: true });
     let ticket: Ticket;
     try {
       ticket = parseTicket(record.body, envelope);
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
-      return failedResult(envelope.detail.ticketId, error, operationNamed(envelope.detail.operation));
+      return fresh(failedResult(envelope.detail.ticketId, error, operationNamed(envelope.detail.operation)));
     }
     parsedTickets.set(envelope, ticket);
     const requestId = deps.ids.next();
     lastRequestId.set(envelope, requestId);
+    const eventId = eventIdOf(envelope);
     try {
-      return await handleOnce(
+      const once = await handleOnce(
         {
           // Per source: two systems' ticket ids are two namespaces, and one that may put
           // events cannot take another's ticket id first (its answer would be a conflict).
@@ -184,12 +246,18 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
           fingerprint: ticketFingerprint(ticket),
           ticket,
           requestId,
+          eventId,
         },
         context,
       );
+      const { result, eventId: answered } = storedAnswer(once.result);
+      if (!once.replayed) return fresh(result);
+      // The same event delivered again: publish again. Another event: answered already.
+      const redelivery = answered === undefined || eventId === undefined || answered === eventId;
+      return { result, replayed: true, publish: redelivery };
     } catch (error) {
       // Refusals from the idempotency layer itself: the ticket id reused for another request.
-      if (isRefusal(error)) return failedResult(ticket.ticketId, error, ticket.operation);
+      if (isRefusal(error)) return fresh(failedResult(ticket.ticketId, error, ticket.operation));
       throw error;
     }
   }
@@ -203,12 +271,12 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
     }
     const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
     try {
-      let result: TicketResult;
+      let answer: Answer;
       try {
         // Inside: a connector that cannot be looked up (the table down) is retried and, on
         // the last delivery, answered and audited like any other failure.
         await assertSentByItsConnector(envelope, messageId);
-        result = await resultOf(record, envelope, context);
+        answer = await answerOf(record, envelope, context);
       } catch (error) {
         if (error instanceof PoisonMessageError) throw error;
         // The queue's last delivery: tell the ticket before the dead-letter queue takes it.
@@ -227,14 +295,19 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
         );
         throw error;
       }
-      await resultPublisher.publish(answering(envelope, result));
-      await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result));
-      logger.info('ticket answered', {
-        messageId,
-        ticketId: safeName(result.detail.ticketId),
-        result: result.detailType,
-        ...('code' in result.detail ? { code: result.detail.code } : {}),
-      });
+      const { result, replayed, publish } = answer;
+      if (publish) await resultPublisher.publish(answering(envelope, result));
+      await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result), false, replayed);
+      logger.info(
+        publish ? 'ticket answered' : 'ticket already answered; its result is not published again',
+        {
+          messageId,
+          ticketId: safeName(result.detail.ticketId),
+          result: result.detailType,
+          ...('code' in result.detail ? { code: result.detail.code } : {}),
+          ...(replayed ? { replayed } : {}),
+        },
+      );
     } catch (error) {
       // SQS delivers it again, or moves it to the dead-letter queue after maxReceiveCount receives.
       logger.warn('ticket not answered; left to the queue', {

@@ -181,6 +181,29 @@ describe('HTTP: one audit record and its metrics per request, success and refusa
     ).toBe(1);
   });
 
+  it('OCI uiPassword replayed under its retry token: audited as a replay, not counted as one more issue', async () => {
+    const send = () =>
+      t.request('POST', '/20160918/users/u-alice/uiPassword', {
+        headers: { authorization: `Bearer ${token}`, 'opc-retry-token': 'audit-replay-1' },
+      });
+    const first = await observed(send);
+    expect(first.res.status).toBe(200);
+    await generated(String(first.res.json.passwordSecretId));
+    expect(one(first.records).unmapped.replayed).toBeUndefined();
+    expect(metric(first.emf, 'PasswordIssued', { operation: 'create-or-reset-ui-password' })).toBe(1);
+
+    const again = await observed(send);
+    expect(again.res.json.passwordSecretId).toBe(first.res.json.passwordSecretId);
+    expect(one(again.records)).toMatchObject({
+      status: 'Success',
+      message: 'password reset answered again (a repeated request: nothing changed)',
+      user: { uid: 'u-alice', domain: 'demo' },
+      api: { request: { uid: again.res.headers.get('opc-request-id') } },
+      unmapped: { result: 'PasswordIssued', replayed: true },
+    });
+    expect(total(again.emf, 'PasswordIssued', { operation: 'create-or-reset-ui-password' })).toBe(0);
+  });
+
   it('OCI uiPassword refused (an unknown user): a Failure with the dialect code; Refused by code', async () => {
     const { res, records, emf } = await observed(() =>
       t.request('POST', '/20160918/users/u-nobody/uiPassword', {

@@ -94,16 +94,18 @@ describe('ticketing events on the local bus', () => {
     },
   );
 
-  it('resets a ticket delivered twice once, keeps one secret, and answers it twice with the same result', async () => {
+  it('resets a ticket sent twice once, keeps one secret, and answers it once: the repeat is not answered again', async () => {
     const ticketId = nextTicketId();
     const detail = { ticketId, operation: 'ResetRandomPassword', realmId: 'demo', userId: 'u-t1' };
     const before = await snapshot(t, 'u-t1');
     await putTickets(t, [detail]);
-    await putTickets(t, [detail]);
+    // A second request for the ticket — a ticketing rule that fires on every update of the
+    // ticket, rekey's own note included: answering it would post a note, which fires it again.
+    const { logs } = await capturingLogs(() => putTickets(t, [detail]));
 
     const results = resultsFor(t, ticketId);
-    expect(results).toHaveLength(2);
-    expect(results[1]?.detail).toEqual(results[0]?.detail);
+    expect(results).toHaveLength(1);
+    expect(logs).toContain('ticket already answered; its result is not published again');
     const after = await snapshot(t, 'u-t1');
     expect(after.user?.version).toBe((before.user?.version ?? 0) + 1);
     expect(after.secrets?.filter((arn) => !before.secrets?.includes(arn))).toEqual([
@@ -111,18 +113,14 @@ describe('ticketing events on the local bus', () => {
     ]);
   });
 
-  it('resets a ticket delivered twice in one batch once, and answers both deliveries with the same result', async () => {
+  it('resets a ticket sent twice in one batch once, and answers it once', async () => {
     const ticketId = nextTicketId();
     const detail = { ticketId, operation: 'ResetUserPassword', realmId: 'demo', userId: 'u-t2' };
     const before = await snapshot(t, 'u-t2');
     await putTickets(t, [detail, detail]);
 
     const results = resultsFor(t, ticketId);
-    expect(results.map((e) => e['detail-type'])).toEqual([
-      'PasswordResetCompleted',
-      'PasswordResetCompleted',
-    ]);
-    expect(results[1]?.detail).toEqual(results[0]?.detail);
+    expect(results.map((e) => e['detail-type'])).toEqual(['PasswordResetCompleted']);
     const after = await snapshot(t, 'u-t2');
     expect(after.user?.version).toBe((before.user?.version ?? 0) + 1);
     expect(after.secrets).toHaveLength((before.secrets?.length ?? 0) + 1);

@@ -2,9 +2,12 @@
  * The ticket worker over fakes (directory, vault, notifier, publisher) and a real idempotency
  * store (the embedded backend's table): batches, refusals, retries and once-per-ticket.
  */
+
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
@@ -23,6 +26,7 @@ import {
 import { newRealm, newUser } from '#core/factories.ts';
 import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
+import { keys } from '#functions/contracts.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
 import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
@@ -467,15 +471,61 @@ describe('ticket worker', () => {
 
   it('retries a ticket whose result cannot be published, and republishes the first result without resetting again', async () => {
     publisher.faults.fail('publish');
-    const detail = ticket();
-    expect(await run([message(detail, 'm-bus')])).toEqual(['m-bus']);
+    // The queue delivers the same message (the same bus event) again.
+    const record = message(ticket(), 'm-bus');
+    expect(await run([record])).toEqual(['m-bus']);
     const secretIds = [...deps.vault.secrets.keys()];
     expect(secretIds).toHaveLength(1);
 
-    expect(await run([message(detail, 'm-bus')])).toEqual([]);
+    expect(await run([record])).toEqual([]);
     expect(results()).toHaveLength(1);
     expect(passwordResetCompleted.parse(results()[0]?.detail).passwordSecretId).toBe(secretIds[0]);
     expect([...deps.vault.secrets.keys()]).toEqual(secretIds);
+  });
+
+  it('answers a second request for a ticket (another bus event) with nothing: no reset, no result, a replay in the audit', async () => {
+    const detail = ticket();
+    expect(await run([message(detail)])).toEqual([]);
+    expect(results()).toHaveLength(1);
+    const version = (await deps.directory.getUser('u-alice'))?.version;
+    const { logs } = await capturingLogs(() => run([message(detail)]));
+    expect(results()).toHaveLength(1);
+    expect(logs).toContain('ticket already answered; its result is not published again');
+    expect((await deps.directory.getUser('u-alice'))?.version).toBe(version);
+    expect(audit.records.map((r) => [r.status, r.unmapped.replayed, r.message])).toEqual([
+      ['Success', undefined, 'password reset succeeded'],
+      ['Success', true, 'password reset answered again (a repeated request: nothing changed)'],
+    ]);
+  });
+
+  it('remembers a ticket it reset for 400 days, and a refused one for a day', async () => {
+    const stored = async (detail: Record<string, unknown>) => {
+      const key = JSON.stringify(['ticketing.servicenow', detail.realmId, detail.ticketId, detail.operation]);
+      const out = await createDynamoDbClient(backend.clients).send(
+        new GetItemCommand({
+          TableName: localSettings({}).tableName,
+          Key: {
+            pk: { S: keys.idempotencyPartition('ticket') },
+            sk: { S: createHash('sha256').update(key).digest('base64url') },
+          },
+        }),
+      );
+      return (Number(out.Item?.ttl?.N) - Date.now() / 1000) / 86400;
+    };
+    const reset = ticket();
+    const refused = ticket({ userId: 'u-carol' });
+    expect(await run([message(reset), message(refused)])).toEqual([]);
+    expect(
+      results()
+        .map((r) => r.detailType)
+        .sort(),
+    ).toEqual(['PasswordResetCompleted', 'PasswordResetFailed']);
+    // A reset: as long as a ticket may be open and updated, so an update a day later resets nothing.
+    expect(await stored(reset)).toBeGreaterThan(399);
+    // Nothing was reset: a ticket sent again once its cause is fixed runs.
+    const refusedDays = await stored(refused);
+    expect(refusedDays).toBeGreaterThan(0.99);
+    expect(refusedDays).toBeLessThanOrEqual(1);
   });
 
   it('reports a notification that failed after the reset as Unavailable.NotificationFailed, without retrying', async () => {
