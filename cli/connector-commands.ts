@@ -76,6 +76,22 @@ export async function createConnector(
     );
   }
   let authorization: string | undefined;
+  if (!options.local) {
+    // In AWS the reply credential is the stack's (the `connectors` context's EventBridge
+    // connection): a copy in Secrets Manager would sit under the prefix the internet-facing
+    // ticket intake reads, serve nothing, and never be rotated.
+    if (options.replyAuthFile !== undefined) {
+      throw new ConnectorInputError(
+        "--reply-auth-file is for npm start's deliverer only: with REKEY_BACKEND=aws the reply credential goes in the stack's connectors context (docs/ticketing.md), not in Secrets Manager",
+      );
+    }
+    // The inbound secret is encrypted with the stack's key, which the intake's role may use.
+    if (!env[ENV.kmsKeyId]) {
+      throw new ConnectorInputError(
+        `with REKEY_BACKEND=aws, set ${ENV.kmsKeyId} to the stack's KMS key (its key id or ARN): the inbound secret is encrypted with it`,
+      );
+    }
+  }
   if (options.replyAuthFile !== undefined) {
     try {
       authorization = readFileSync(options.replyAuthFile, 'utf8').trim();

@@ -131,7 +131,9 @@ const COMMANDS: ReadonlyArray<readonly [name: string, usage: string]> = [
                                               Secrets Manager with REKEY_BACKEND=aws); --table: the
                                               ServiceNow table (default incident); --reply-auth-file:
                                               the Authorization header value for the system's API, for
-                                              the local deliverer (in AWS the stack's connection holds it);
+                                              the local deliverer only (in AWS the stack's connection
+                                              holds it; refused with REKEY_BACKEND=aws, which also needs
+                                              REKEY_KMS_KEY_ID);
                                               --inbound-secret-file: keep this secret instead of a new one
                                               (Zendesk's webhook signing secret)`,
   ],

@@ -61,8 +61,11 @@ export interface OperationAccess {
   table: readonly TableAction[];
   /** Partition keys (IAM StringLike patterns, WRITABLE_PARTITIONS) its PutItem/UpdateItem/DeleteItem may touch. */
   writes: readonly string[];
-  /** Secret actions on one prefix's secrets (SECRET_PREFIXES). */
-  secrets?: { prefix: SecretPrefixKind; actions: readonly SecretAction[] };
+  /**
+   * Secret actions on one prefix's secrets (SECRET_PREFIXES); `names` narrows them, as an ARN
+   * pattern after the prefix (default: every secret under it).
+   */
+  secrets?: { prefix: SecretPrefixKind; actions: readonly SecretAction[]; names?: string };
   /** Channels it notifies on: `email` (SES, from the stack's sender), `phone` (SMS only). */
   notifies?: readonly ('email' | 'phone')[];
   /** It puts events on the rekey bus (EVENT_BUS_NAME): `events:PutEvents` on that bus alone. */
@@ -195,7 +198,10 @@ export const ROUTES: readonly RouteDefinition[] = [
     access: {
       table: ['GetItem', 'Query'],
       writes: [],
-      secrets: { prefix: 'connector', actions: ['GetSecretValue'] },
+      // The inbound secrets alone (`{id}/inbound` and the six characters Secrets Manager appends
+      // to an ARN): never a reply credential a connector may keep beside it, which this
+      // internet-facing function has no use for.
+      secrets: { prefix: 'connector', actions: ['GetSecretValue'], names: '*/inbound-??????' },
       putsEvents: true,
     },
   },

@@ -179,12 +179,19 @@ export class RekeyFunction extends Construct {
    * through Secrets Manager. Prefix and variable come from the contracts together, so a stack
    * cannot pair one prefix with the other's variable.
    */
-  bindSecrets(options: { prefix: SecretPrefixKind; actions: readonly SecretAction[]; key: IKey }): this {
+  bindSecrets(options: {
+    prefix: SecretPrefixKind;
+    actions: readonly SecretAction[];
+    key: IKey;
+    /** Which secrets under the prefix, as an ARN pattern after it (default `*`: all of them). */
+    names?: string;
+  }): this {
     const prefix = SECRET_PREFIXES[options.prefix];
+    const names = options.names ?? '*';
     const stack = Stack.of(this);
     this.function.addEnvironment(SECRET_PREFIX_ENV[options.prefix], prefix);
     Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${names}]`,
       reason: `Secrets are created per request (their names end with a request id), so the grant is the ${prefix} name prefix, never all secrets.`,
     });
     this.function.addToRolePolicy(
@@ -194,7 +201,7 @@ export class RekeyFunction extends Construct {
           stack.formatArn({
             service: 'secretsmanager',
             resource: 'secret',
-            resourceName: `${prefix}*`,
+            resourceName: `${prefix}${names}`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],

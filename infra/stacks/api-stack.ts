@@ -250,6 +250,7 @@ export class ApiStack extends Stack {
         prefix: access.secrets.prefix,
         actions: access.secrets.actions,
         key: props.secretsKey,
+        ...(access.secrets.names ? { names: access.secrets.names } : {}),
       });
     }
     if (access.notifies?.includes('email')) {

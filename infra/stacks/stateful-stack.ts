@@ -74,6 +74,10 @@ export class StatefulStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.temporarySecretReaders = this.readersPolicy();
+    new CfnOutput(this, 'SecretsKeyArn', {
+      value: this.secretsKey.keyArn,
+      description: 'REKEY_KMS_KEY_ID for the CLI with REKEY_BACKEND=aws (connector create encrypts with it).',
+    });
     new CfnOutput(this, 'TemporarySecretReadersPolicyArn', {
       value: this.temporarySecretReaders.managedPolicyArn,
       description: 'Attach to the roles that may read generated temporary passwords.',

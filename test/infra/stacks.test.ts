@@ -450,9 +450,10 @@ describe('every stack, as synthesized', () => {
       expect(statement.NotAction).toBeUndefined();
       for (const resource of resourcesOf(statement)) {
         expect(resource).not.toBe('*');
-        // A rekey prefix, or (the readers' policy) one realm's part of the temporary prefix.
+        // A rekey prefix, (the readers' policy) one realm's part of the temporary prefix, or
+        // (the ticket intake) the connectors' inbound secrets alone.
         expect(JSON.stringify(resource)).toMatch(
-          /:secret:rekey\/((temp|ddm|connector)\/|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/)\*"/,
+          /:secret:rekey\/((temp|ddm|connector)\/\*|temp\/\$\{aws:PrincipalTag\/rekey:realm\}\/\*|connector\/\*\/inbound-\?{6})"/,
         );
       }
     }

@@ -199,7 +199,13 @@ describe('the ticket intake function (least privilege)', () => {
     expect(JSON.stringify(byAction('events:')[0]?.Resource)).toContain(':event-bus/rekey');
     const secrets = byAction('secretsmanager:');
     expect(secrets.map((s) => s.Action)).toEqual(['secretsmanager:GetSecretValue']);
-    expect(JSON.stringify(secrets[0]?.Resource)).toContain(':secret:rekey/connector/*');
+    // The inbound secrets only: `rekey/connector/{id}/inbound-XXXXXX`, never `…/{id}/reply-…`.
+    expect(JSON.stringify(secrets[0]?.Resource)).toContain(':secret:rekey/connector/*/inbound-??????"');
+    const pattern = String(JSON.stringify(secrets[0]?.Resource).match(/rekey\/connector\/[^"]*/)?.[0]);
+    const matches = (name: string) =>
+      new RegExp(`^${pattern.replaceAll('*', '.*').replaceAll('?', '.')}$`).test(name);
+    expect(matches('rekey/connector/zd/inbound-AbC123')).toBe(true);
+    expect(matches('rekey/connector/zd/reply-AbC123')).toBe(false);
     const table = byAction('dynamodb:').flatMap((s) => ([] as string[]).concat(s.Action as string));
     expect([...new Set(table)].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     // No SES, no SNS, no Lambda, no SQS: it only verifies and forwards.

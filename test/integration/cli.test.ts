@@ -3,7 +3,7 @@
  * backend, as `npx rekey ...` would be next to `npm start`.
  */
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
@@ -627,6 +627,50 @@ describe('rekey CLI with REKEY_BACKEND=aws', () => {
       'table rekey exists',
       "event bus rekey is built into npm start's endpoint",
     ]);
+  });
+
+  it('connector create refuses --reply-auth-file and a missing REKEY_KMS_KEY_ID, writing nothing; with the key, encrypts with it', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'rekey-aws-connector-'));
+    const authFile = join(scratch, 'reply.auth');
+    writeFileSync(authFile, 'Basic YWdlbnQ6dG9rZW4tWFla');
+    const vault = () => api.backend?.vault.list('rekey/connector/') ?? [];
+    const before = vault().length;
+    const create = (id: string, extra: string[], env: Record<string, string>) =>
+      aws(
+        [
+          'connector',
+          'create',
+          '--id',
+          id,
+          '--kind',
+          'zendesk',
+          '--realm',
+          'awsconn',
+          '--reply-url',
+          'https://acme.zendesk.com',
+          ...extra,
+        ],
+        env,
+      );
+    const key = 'arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect((await aws(['realm', 'create', '--id', 'awsconn', '--name', 'AWS Connectors'])).code).toBe(0);
+
+    const withAuth = await create('zd-aws-1', ['--reply-auth-file', authFile], { REKEY_KMS_KEY_ID: key });
+    expect(withAuth.code).toBe(2);
+    expect(withAuth.err).toContain("--reply-auth-file is for npm start's deliverer only");
+    expect(withAuth.err).not.toContain('YWdlbnQ6');
+    const withoutKey = await create('zd-aws-2', [], {});
+    expect(withoutKey.code).toBe(2);
+    expect(withoutKey.err).toContain('set REKEY_KMS_KEY_ID');
+    expect(vault()).toHaveLength(before);
+
+    const ok = await create('zd-aws-3', [], { REKEY_KMS_KEY_ID: key });
+    expect(ok.code).toBe(0);
+    const created = vault().filter((secret) => secret.name.startsWith('rekey/connector/zd-aws-3/'));
+    expect(created.map((secret) => [secret.name, secret.kmsKeyId])).toEqual([
+      ['rekey/connector/zd-aws-3/inbound', key],
+    ]);
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it('event send prints the bus’s answer (the event ids) and says no result is awaited', async () => {
