@@ -8,13 +8,14 @@
 
 import type { Context } from 'aws-lambda';
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
+import { InvalidInputError } from '#core/errors.ts';
 import { oci } from '#dialects/oci.ts';
 import { type HttpResult, httpHandler } from '#http/http-handler.ts';
-import { type HttpEvent, parseInput, queryParameters } from '#http/request.ts';
+import { type HttpEvent, header, parseInput, queryParameters } from '#http/request.ts';
 import { PAGE_CSS, PAGE_HTML } from './page-html.ts';
 import { PAGE_SCRIPT } from './page-script.ts';
 import { rulesFor } from './rules.ts';
-import { pageRequest, rulesRequest } from './schema.ts';
+import { pageRequest, rulesRequest, TENANCY_HEADER } from './schema.ts';
 
 /**
  * Scripts, styles, fetches and the form only from the page's own origin; nothing inline,
@@ -67,7 +68,7 @@ export function createHandler(runtime: Runtime) {
     async ({ event }) => {
       const path = routePath(event);
       if (path === '/password/rules') {
-        const { tenancy } = parseInput(rulesRequest, queryParameters(event));
+        const { tenancy } = parseInput(rulesRequest, rulesInput(event));
         return { body: await rulesFor(deps.directory, tenancy) };
       }
       const asset = ASSETS[path] ?? ASSETS['/password'];
@@ -79,6 +80,29 @@ export function createHandler(runtime: Runtime) {
     const result = await inner(event, context);
     return { ...result, headers: { ...result.headers, ...PAGE_HEADERS } };
   };
+}
+
+/**
+ * The rules route's input: the query, with the tenancy from the page's header when it sent
+ * one (percent-encoded: a header carries Latin-1 only). Given twice, or not decodable, is a
+ * 400 that repeats neither.
+ */
+function rulesInput(event: HttpEvent): Record<string, string> {
+  const query = queryParameters(event);
+  const sent = header(event, TENANCY_HEADER);
+  if (sent === undefined) return query;
+  if (query.tenancy !== undefined) {
+    throw new InvalidInputError('Give the tenancy once: in the query or in the X-Rekey-Tenancy header.', {
+      field: 'tenancy',
+    });
+  }
+  try {
+    return { ...query, tenancy: decodeURIComponent(sent) };
+  } catch {
+    throw new InvalidInputError('The X-Rekey-Tenancy header must be percent-encoded UTF-8.', {
+      field: 'tenancy',
+    });
+  }
 }
 
 /** The route's path template (`GET /password/rules` → `/password/rules`). */

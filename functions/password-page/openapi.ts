@@ -48,7 +48,18 @@ export const contract: OperationContract = {
     description:
       'Public. An unknown tenancy (or none) gets the default realm policy’s rules, byte for byte, so the answer tells nothing about which tenancies exist.',
     auth: 'public',
-    parameters: parametersFrom(rules, 'query', ['tenancy'], () => 'The tenancy (an OCID or its name).'),
+    parameters: [
+      ...parametersFrom(rules, 'query', ['tenancy'], () => 'The tenancy (an OCID or its name).'),
+      {
+        name: 'X-Rekey-Tenancy',
+        in: 'header',
+        required: false,
+        schema: { type: 'string' },
+        description:
+          'The tenancy, percent-encoded UTF-8: what the page sends for a tenancy the user typed, so it never reaches a URL. Not with the query’s tenancy (400).',
+        'x-rekey-extension': true,
+      },
+    ],
     success: { description: 'The rules.', body: { type: 'object' } },
     errors: [400, 500],
   }),

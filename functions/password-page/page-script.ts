@@ -98,8 +98,11 @@ export const PAGE_SCRIPT = `'use strict';
   function loadRules() {
     var tenancy = el('tenancy').value.trim();
     var ticket = ++rulesRequest;
-    var url = RULES_PATH + (tenancy ? '?tenancy=' + encodeURIComponent(tenancy) : '');
-    return fetch(url, { credentials: 'omit', cache: 'no-store', headers: { accept: 'application/json' } })
+    // In a header, never the URL: what is typed here may be a password in the wrong field,
+    // and a URL reaches every proxy's and CDN's log.
+    var headers = { accept: 'application/json' };
+    if (tenancy) headers['x-rekey-tenancy'] = encodeURIComponent(tenancy);
+    return fetch(RULES_PATH, { credentials: 'omit', cache: 'no-store', headers: headers })
       .then(function (res) { return res.ok ? res.json() : null; })
       .then(function (body) {
         if (ticket !== rulesRequest || !body) return;

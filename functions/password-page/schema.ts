@@ -10,6 +10,13 @@ export const rulesRequest = z.strictObject({
 });
 
 /**
+ * The header the page sends a tenancy the user *typed* in (percent-encoded UTF-8): never the
+ * URL, where a password typed into the wrong field would reach every proxy's and CDN's log.
+ * The query's `tenancy` stays for a link's tenancy and for other clients; both at once is a 400.
+ */
+export const TENANCY_HEADER = 'x-rekey-tenancy';
+
+/**
  * The page's prefill (`GET /password?tenancy=…&username=…`), read by the page's own script;
  * checked here too, so a link cannot carry what no form field may hold. Never a password.
  */

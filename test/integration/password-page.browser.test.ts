@@ -292,6 +292,31 @@ describe('the end user page in Chromium', () => {
     expect(await page.$eval('#rules', (list) => list.textContent)).toContain('contain a special character');
   });
 
+  it('sends a typed tenancy in a header, never in a URL, and shows that realm’s rules', async () => {
+    await open('?username=someone');
+    const from = requests.length;
+    // What a user may type into the first field by mistake: a password.
+    const typed = 'Quartz-Lantern-Meadow-61';
+    await fill({ tenancy: typed });
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(
+      (n) =>
+        performance.getEntriesByType('resource').filter((e) => e.name.endsWith('/password/rules')).length >=
+        n,
+      {},
+      2,
+    );
+    await fill({ tenancy: 'strictcorp' });
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() =>
+      document.querySelector('#rules')?.textContent?.includes('special character'),
+    );
+    const rulesRequests = requests.slice(from).filter((r) => new URL(r.url).pathname === '/password/rules');
+    expect(rulesRequests.map((r) => new URL(r.url).search)).toEqual(['', '']);
+    expect(rulesRequests.map((r) => r.headers['x-rekey-tenancy'])).toEqual([typed, 'strictcorp']);
+    expect(requests.slice(from).some((r) => r.url.includes(typed))).toBe(false);
+  });
+
   it('says to wait on a 429', async () => {
     await open('?username=someone');
     await page.setRequestInterception(true);

@@ -110,6 +110,36 @@ describe('the end user page (GET /password)', () => {
     expect(byName.text).not.toBe((await t.request('GET', '/password/rules')).text);
   });
 
+  it('takes the tenancy from the page’s X-Rekey-Tenancy header (percent-encoded), not both ways at once', async () => {
+    const byName = await t.request('GET', '/password/rules?tenancy=strictcorp');
+    const byHeader = await t.request('GET', '/password/rules', {
+      headers: { 'x-rekey-tenancy': 'strictcorp' },
+    });
+    expect(byHeader.status).toBe(200);
+    expect(byHeader.text).toBe(byName.text);
+    expectPageHeaders(byHeader);
+    // Percent-encoded, as the page sends it (a header carries Latin-1 only).
+    const encoded = await t.request('GET', '/password/rules', {
+      headers: { 'x-rekey-tenancy': encodeURIComponent('strictcorp') },
+    });
+    expect(encoded.text).toBe(byName.text);
+    const both = await t.request('GET', '/password/rules?tenancy=strictcorp', {
+      headers: { 'x-rekey-tenancy': 'democorp' },
+    });
+    expect(both.status).toBe(400);
+    expect(both.text).not.toContain('democorp');
+    const broken = await t.request('GET', '/password/rules', {
+      headers: { 'x-rekey-tenancy': 'Secret%E0%A4%A' },
+    });
+    expect(broken.status).toBe(400);
+    expect(broken.text).not.toContain('Secret');
+    const malformed = await t.request('GET', '/password/rules', {
+      headers: { 'x-rekey-tenancy': encodeURIComponent('evil\u202ecorp') },
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.text).not.toContain('evil');
+  });
+
   it('answers an unknown tenancy with the very bytes of the default rules: the rules say nothing of existence', async () => {
     const none = await t.request('GET', '/password/rules');
     const unknown = await t.request('GET', '/password/rules?tenancy=no-such-corp');
