@@ -42,6 +42,8 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  // The page takes passwords: once a browser has seen it over HTTPS, never over plain HTTP.
+  'strict-transport-security': 'max-age=31536000',
 };
 
 /** The static files, by the route's path. */

@@ -101,6 +101,11 @@ export class ApiStack extends Stack {
       description: 'rekey: password operations in five vendor dialects',
       createDefaultStage: false,
     });
+    // Every notification carries this link, and the user types a password on its page: never
+    // a plain-http page, where the password and the link's prefill travel in the clear.
+    if (props.passwordPageUrl !== undefined && !props.passwordPageUrl.startsWith('https://')) {
+      throw new Error('passwordPageUrl must be an https:// URL in a deployed stack');
+    }
     this.passwordPageUrl = props.passwordPageUrl ?? `${this.api.apiEndpoint}/password`;
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,

@@ -220,6 +220,14 @@ describe('the HTTP API', () => {
       own.map(() => 'https://id.example.com/password'),
     );
     expect(variable(Template.fromStack(stacks.operations))).toEqual(['https://id.example.com/password']);
+    // A plain-http page would carry the passwords typed on it, and the links' prefill, in the clear.
+    const plain = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-page-http-')),
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => buildRekey(plain, { passwordPageUrl: 'http://id.example.com/password' })).toThrow(
+      'passwordPageUrl must be an https:// URL',
+    );
   });
 
   it('takes the public throttle from the stack props', () => {

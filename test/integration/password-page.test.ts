@@ -19,6 +19,7 @@ function expectPageHeaders(res: TestResponse): void {
   expect(res.headers.get('referrer-policy')).toBe('no-referrer');
   expect(res.headers.get('cache-control')).toBe('no-store');
   expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000');
   // Same origin only: no CORS header ever.
   expect([...res.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
 }
