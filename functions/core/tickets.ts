@@ -44,6 +44,8 @@ export interface PasswordResetCompleted {
   notified: string;
   /** The connector the ticket came through (the intake), for its reply rule. */
   connectorId?: string;
+  /** A repeated request's answer (the first one's result): see `repeated` on TicketResult's details. */
+  repeated?: true;
   /**
    * Where the user chooses their own password (the end user's page, prefilled), for the
    * ticket's note; present only when a page is configured. Never a password.
@@ -61,6 +63,12 @@ export interface PasswordResetFailed {
   message: string;
   /** The connector the ticket came through (the intake), for its reply rule. */
   connectorId?: string;
+  /**
+   * The answer to a repeated request for a ticket already answered: the first result again,
+   * nothing run. It carries no `connectorId`, so no connector's reply rule posts it on the
+   * ticket a second time (a rule that fires on every update would loop on rekey's own note).
+   */
+  repeated?: true;
 }
 
 /** The event rekey puts back on the bus for one ticket. */

@@ -80,18 +80,29 @@ interface StoredAnswer {
   eventId?: string | undefined;
 }
 
-/** The answer to one delivery: its result, and whether to put it on the bus. */
+/** The answer to one delivery: its result, and whether it answers a repeated request. */
 interface Answer {
   result: TicketResult;
   /** The stored answer of an earlier run of this ticket, nothing run now. */
   replayed: boolean;
   /**
-   * False for a repeated request (another event for a ticket already answered): its note is
-   * on the ticket already, and answering each repeat would loop with a ticketing rule that
-   * fires on every update of the ticket (rekey's own note included). True for the first run
-   * and for a redelivery of the same event (its earlier publish may have failed).
+   * A repeated request (another bus event for a ticket already answered): answered on the bus,
+   * marked `repeated` and without its connector, so no reply rule posts it on the ticket — its
+   * note is there already, and a ticketing rule that fires on every update of the ticket
+   * (rekey's own note included) would otherwise loop. False for the first run and for a
+   * redelivery of the same event (its earlier publish may have failed), answered as before.
    */
-  publish: boolean;
+  repeated: boolean;
+}
+
+/** The first result, for a repeated request: marked, and without a connector to post it. */
+function asRepeated(result: TicketResult): TicketResult {
+  if (result.detailType === DETAIL_TYPES.completed) {
+    const { connectorId: _, ...detail } = result.detail;
+    return { detailType: result.detailType, detail: { ...detail, repeated: true } };
+  }
+  const { connectorId: _, ...detail } = result.detail;
+  return { detailType: result.detailType, detail: { ...detail, repeated: true } };
 }
 
 /** A stored answer, also as records written before it kept the event id (the result alone). */
@@ -225,7 +236,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
 
   /** The answer to a message with a ticket id; throws what must be retried. */
   async function answerOf(record: SQSRecord, envelope: TicketEnvelope, context: Context): Promise<Answer> {
-    const fresh = (result: TicketResult): Answer => ({ result, replayed: false, publish: true });
+    const fresh = (result: TicketResult): Answer => ({ result, replayed: false, repeated: false });
     let ticket: Ticket;
     try {
       ticket = parseTicket(record.body, envelope);
@@ -254,7 +265,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       if (!once.replayed) return fresh(result);
       // The same event delivered again: publish again. Another event: answered already.
       const redelivery = answered === undefined || eventId === undefined || answered === eventId;
-      return { result, replayed: true, publish: redelivery };
+      return { result, replayed: true, repeated: !redelivery };
     } catch (error) {
       // Refusals from the idempotency layer itself: the ticket id reused for another request.
       if (isRefusal(error)) return fresh(failedResult(ticket.ticketId, error, ticket.operation));
@@ -295,11 +306,11 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
         );
         throw error;
       }
-      const { result, replayed, publish } = answer;
-      if (publish) await resultPublisher.publish(answering(envelope, result));
+      const { result, replayed, repeated } = answer;
+      await resultPublisher.publish(repeated ? asRepeated(result) : answering(envelope, result));
       await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result), false, replayed);
       logger.info(
-        publish ? 'ticket answered' : 'ticket already answered; its result is not published again',
+        repeated ? 'ticket answered again, as a repeat: no note on the ticket' : 'ticket answered',
         {
           messageId,
           ticketId: safeName(result.detail.ticketId),

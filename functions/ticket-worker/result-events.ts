@@ -16,6 +16,8 @@ export const passwordResetCompleted = z.strictObject({
   expiresAt: z.iso.datetime(),
   notified: z.string(),
   connectorId: z.optional(z.string()),
+  /** The first result, answered again for a repeated request: no connector posts it. */
+  repeated: z.optional(z.literal(true)),
   /** The end user's page, prefilled for the user (when one is configured): for the ticket's note. */
   passwordPageUrl: z.optional(z.url()),
 });
@@ -27,4 +29,6 @@ export const passwordResetFailed = z.strictObject({
   code: z.string(),
   message: z.string(),
   connectorId: z.optional(z.string()),
+  /** The first result, answered again for a repeated request: no connector posts it. */
+  repeated: z.optional(z.literal(true)),
 });

@@ -94,18 +94,18 @@ describe('ticketing events on the local bus', () => {
     },
   );
 
-  it('resets a ticket sent twice once, keeps one secret, and answers it once: the repeat is not answered again', async () => {
+  it('resets a ticket sent twice once, keeps one secret, and answers the repeat with the same result, marked', async () => {
     const ticketId = nextTicketId();
     const detail = { ticketId, operation: 'ResetRandomPassword', realmId: 'demo', userId: 'u-t1' };
     const before = await snapshot(t, 'u-t1');
     await putTickets(t, [detail]);
-    // A second request for the ticket — a ticketing rule that fires on every update of the
-    // ticket, rekey's own note included: answering it would post a note, which fires it again.
+    // A second request for the ticket (another bus event): the first result again, `repeated`.
     const { logs } = await capturingLogs(() => putTickets(t, [detail]));
 
     const results = resultsFor(t, ticketId);
-    expect(results).toHaveLength(1);
-    expect(logs).toContain('ticket already answered; its result is not published again');
+    expect(results).toHaveLength(2);
+    expect(results[1]?.detail).toEqual({ ...results[0]?.detail, repeated: true });
+    expect(logs).toContain('ticket answered again, as a repeat: no note on the ticket');
     const after = await snapshot(t, 'u-t1');
     expect(after.user?.version).toBe((before.user?.version ?? 0) + 1);
     expect(after.secrets?.filter((arn) => !before.secrets?.includes(arn))).toEqual([
@@ -113,14 +113,17 @@ describe('ticketing events on the local bus', () => {
     ]);
   });
 
-  it('resets a ticket sent twice in one batch once, and answers it once', async () => {
+  it('resets a ticket sent twice in one batch once, and answers both, the second as a repeat', async () => {
     const ticketId = nextTicketId();
     const detail = { ticketId, operation: 'ResetUserPassword', realmId: 'demo', userId: 'u-t2' };
     const before = await snapshot(t, 'u-t2');
     await putTickets(t, [detail, detail]);
 
     const results = resultsFor(t, ticketId);
-    expect(results.map((e) => e['detail-type'])).toEqual(['PasswordResetCompleted']);
+    expect(results.map((e) => [e['detail-type'], e.detail.repeated])).toEqual([
+      ['PasswordResetCompleted', undefined],
+      ['PasswordResetCompleted', true],
+    ]);
     const after = await snapshot(t, 'u-t2');
     expect(after.user?.version).toBe((before.user?.version ?? 0) + 1);
     expect(after.secrets).toHaveLength((before.secrets?.length ?? 0) + 1);

@@ -483,14 +483,29 @@ describe('ticket worker', () => {
     expect([...deps.vault.secrets.keys()]).toEqual(secretIds);
   });
 
-  it('answers a second request for a ticket (another bus event) with nothing: no reset, no result, a replay in the audit', async () => {
+  it('answers a second request for a ticket (another bus event) with the first result, marked repeated, and no connector: no reset, a replay in the audit', async () => {
+    await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
+      connectorId: 'zd-repeat',
+      kind: 'zendesk',
+      realmId: 'r1',
+      replyUrl: 'https://acme.zendesk.com',
+      createdAt: new Date().toISOString(),
+    });
     const detail = ticket();
-    expect(await run([message(detail)])).toEqual([]);
+    expect(await run([message(detail, undefined, 'rekey.connector.zd-repeat')])).toEqual([]);
     expect(results()).toHaveLength(1);
+    expect(results()[0]?.detail).toMatchObject({ connectorId: 'zd-repeat' });
     const version = (await deps.directory.getUser('u-alice'))?.version;
-    const { logs } = await capturingLogs(() => run([message(detail)]));
-    expect(results()).toHaveLength(1);
-    expect(logs).toContain('ticket already answered; its result is not published again');
+    const { logs } = await capturingLogs(() =>
+      run([message(detail, undefined, 'rekey.connector.zd-repeat')]),
+    );
+    expect(logs).toContain('ticket answered again, as a repeat: no note on the ticket');
+    // No connector: its reply rule does not post the note on the ticket a second time.
+    const { connectorId: _, ...first } = results()[0]?.detail ?? {};
+    expect(results()[1]).toEqual({
+      detailType: 'PasswordResetCompleted',
+      detail: { ...first, repeated: true },
+    });
     expect((await deps.directory.getUser('u-alice'))?.version).toBe(version);
     expect(audit.records.map((r) => [r.status, r.unmapped.replayed, r.message])).toEqual([
       ['Success', undefined, 'password reset succeeded'],
