@@ -69,11 +69,21 @@ interface IdempotencyRecord {
 /** How many times a lost race for an expired record is retried before giving up. */
 const MAX_ATTEMPTS = 3;
 
+/** `fn` run once per key; `forget` drops a key's completed result so that the next call runs. */
+export interface Idempotent<I, R> {
+  (input: I, context: Context): Promise<IdempotentResult<R>>;
+  /**
+   * Deletes the key's record if it still holds exactly `result` (another run's newer result
+   * stays). For a result worth running again (a refusal whose cause may be fixed). Best effort.
+   */
+  forget(input: I, result: R): Promise<void>;
+}
+
 /** Wraps `fn` so that calls sharing `input.key` run once. */
 export function idempotent<I extends IdempotentInput, R>(
   fn: (input: I) => Promise<R>,
   options: IdempotencyOptions<R>,
-): (input: I, context: Context) => Promise<IdempotentResult<R>> {
+): Idempotent<I, R> {
   const now = options.now ?? Date.now;
   const keepFor = options.keepFor ?? (() => IDEMPOTENCY_TTL_SECONDS);
   const sha256 = (text: string) => createHash('sha256').update(text).digest('base64url');
@@ -86,11 +96,13 @@ export function idempotent<I extends IdempotentInput, R>(
     }
   };
 
-  return async (input, context) => {
-    const key = marshall({
+  const keyOf = (input: I) =>
+    marshall({
       [PARTITION_KEY]: keys.idempotencyPartition(options.scope),
       [SORT_KEY]: sha256(input.key),
     });
+  const run = async (input: I, context: Context): Promise<IdempotentResult<R>> => {
+    const key = keyOf(input);
     const fingerprint = sha256(input.fingerprint);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const started = now();
@@ -141,6 +153,23 @@ export function idempotent<I extends IdempotentInput, R>(
     }
     throw new UnavailableError('The idempotency record kept changing; retry later.');
   };
+  const forget = async (input: I, result: R): Promise<void> => {
+    await send(() =>
+      options.client.send(
+        new DeleteItemCommand({
+          TableName: options.tableName,
+          Key: keyOf(input) as never,
+          ConditionExpression: '#status = :completed AND #result = :result',
+          ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
+          ExpressionAttributeValues: marshall({
+            ':completed': 'COMPLETED',
+            ':result': JSON.stringify(result),
+          }),
+        }),
+      ),
+    ).catch(() => undefined);
+  };
+  return Object.assign(run, { forget });
 
   async function read(key: Record<string, unknown>): Promise<IdempotencyRecord | undefined> {
     const out = await send(() =>

@@ -105,6 +105,12 @@ function asRepeated(result: TicketResult): TicketResult {
   return { detailType: result.detailType, detail: { ...detail, repeated: true } };
 }
 
+/** Whether two results say the same thing to the ticket: the same outcome and code. */
+function sameAnswer(a: TicketResult, b: TicketResult): boolean {
+  if (a.detailType !== b.detailType) return false;
+  return 'code' in a.detail && 'code' in b.detail ? a.detail.code === b.detail.code : true;
+}
+
 /** A stored answer, also as records written before it kept the event id (the result alone). */
 function storedAnswer(stored: StoredAnswer | TicketResult): StoredAnswer {
   return 'detailType' in stored ? { result: stored } : stored;
@@ -139,13 +145,30 @@ function answering(envelope: TicketEnvelope, result: TicketResult): TicketResult
 }
 
 /**
- * Whom a ticket's record is on: its realm, and its user unless the directory found no such
- * user there (`NotFound.*`) — a user id that names nobody is the sender's text, which may be
- * anything (a password in the wrong field), and stays out of the audit trail.
+ * The refusals that come after the worker found the ticket's user in its realm (handleTicket:
+ * SSO logon, federation, a channel the user has no address on, a notification that failed
+ * after the reset). Any other refusal or failure may come before it looked (a reused ticket
+ * id, the directory down, the user not found).
+ */
+const USER_FOUND_CODES: ReadonlySet<string> = new Set([
+  'Conflict.SSOEnabled',
+  'Conflict.Federated',
+  'InvalidParameter.notificationType',
+  'Unavailable.NotificationFailed',
+]);
+
+/**
+ * Whom a ticket's record is on: its realm, and its user only once the directory found them
+ * there — a user id it did not find is the sender's text, which may be anything (a password in
+ * the wrong field), and stays out of the audit trail. A connector's ticket names a user the
+ * intake found (it puts only those on the bus, and only it may use a connector's source).
  */
 function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId: string; userId?: string } {
-  if (!outcome.ok && outcome.code.startsWith('NotFound.')) return { realmId: ticket.realmId };
-  return { realmId: ticket.realmId, userId: ticket.userId };
+  const found = outcome.ok || (outcome.refused && USER_FOUND_CODES.has(outcome.code));
+  if (found || connectorIdOfSource(ticket.source) !== undefined) {
+    return { realmId: ticket.realmId, userId: ticket.userId };
+  }
+  return { realmId: ticket.realmId };
 }
 
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
@@ -248,24 +271,37 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
     const requestId = deps.ids.next();
     lastRequestId.set(envelope, requestId);
     const eventId = eventIdOf(envelope);
+    const attempt: TicketAttempt = {
+      // Per source: two systems' ticket ids are two namespaces, and one that may put
+      // events cannot take another's ticket id first (its answer would be a conflict).
+      key: JSON.stringify([ticket.source, ticket.realmId, ticket.ticketId, ticket.operation]),
+      fingerprint: ticketFingerprint(ticket),
+      ticket,
+      requestId,
+      eventId,
+    };
     try {
-      const once = await handleOnce(
-        {
-          // Per source: two systems' ticket ids are two namespaces, and one that may put
-          // events cannot take another's ticket id first (its answer would be a conflict).
-          key: JSON.stringify([ticket.source, ticket.realmId, ticket.ticketId, ticket.operation]),
-          fingerprint: ticketFingerprint(ticket),
-          ticket,
-          requestId,
-          eventId,
-        },
-        context,
-      );
-      const { result, eventId: answered } = storedAnswer(once.result);
-      if (!once.replayed) return fresh(result);
-      // The same event delivered again: publish again. Another event: answered already.
-      const redelivery = answered === undefined || eventId === undefined || answered === eventId;
-      return { result, replayed: true, repeated: !redelivery };
+      const once = await handleOnce(attempt, context);
+      const stored = storedAnswer(once.result);
+      if (!once.replayed) return fresh(stored.result);
+      // The same event delivered again (its answer may not have reached the bus): as the first time.
+      const { eventId: answered } = stored;
+      if (answered === undefined || eventId === undefined || answered === eventId) {
+        return { result: stored.result, replayed: true, repeated: false };
+      }
+      // Another request for a ticket that was reset: the first result, as a repeat.
+      if (resetHappened(stored)) return { result: stored.result, replayed: true, repeated: true };
+      // Another request for a ticket that was refused: nothing was reset, and its cause may be
+      // fixed (the user's address added), so it runs again. The same refusal again is answered
+      // as a repeat (no second note: a rule firing on rekey's own note cannot loop on it).
+      await handleOnce.forget(attempt, once.result);
+      const again = await handleOnce(attempt, context);
+      const next = storedAnswer(again.result).result;
+      return {
+        result: next,
+        replayed: again.replayed,
+        repeated: again.replayed || sameAnswer(next, stored.result),
+      };
     } catch (error) {
       // Refusals from the idempotency layer itself: the ticket id reused for another request.
       if (isRefusal(error)) return fresh(failedResult(ticket.ticketId, error, ticket.operation));
@@ -307,8 +343,10 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
         throw error;
       }
       const { result, replayed, repeated } = answer;
-      await resultPublisher.publish(repeated ? asRepeated(result) : answering(envelope, result));
+      // Audited and counted before it is published: a run that reset the password is on
+      // record even if the bus then fails (its redelivery is then a replay, audited as one).
       await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result), false, replayed);
+      await resultPublisher.publish(repeated ? asRepeated(result) : answering(envelope, result));
       logger.info(
         repeated ? 'ticket answered again, as a repeat: no note on the ticket' : 'ticket answered',
         {

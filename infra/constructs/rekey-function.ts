@@ -192,7 +192,10 @@ export class RekeyFunction extends Construct {
     this.function.addEnvironment(SECRET_PREFIX_ENV[options.prefix], prefix);
     Validations.of(this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${prefix}${names}]`,
-      reason: `Secrets are created per request (their names end with a request id), so the grant is the ${prefix} name prefix, never all secrets.`,
+      reason:
+        names === '*'
+          ? `Secrets are created per request (their names end with a request id), so the grant is the ${prefix} name prefix, never all secrets.`
+          : `One secret per connector (${prefix}${names}: its id, then the suffix Secrets Manager appends), never all secrets.`,
     });
     this.function.addToRolePolicy(
       new PolicyStatement({

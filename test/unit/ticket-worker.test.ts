@@ -481,6 +481,42 @@ describe('ticket worker', () => {
     expect(results()).toHaveLength(1);
     expect(passwordResetCompleted.parse(results()[0]?.detail).passwordSecretId).toBe(secretIds[0]);
     expect([...deps.vault.secrets.keys()]).toEqual(secretIds);
+    // The run that reset the password is on record although the bus then failed; the
+    // redelivery that only published its answer is a replay.
+    expect(audit.records.map((r) => [r.status, r.unmapped.result, r.unmapped.replayed])).toEqual([
+      ['Success', 'PasswordIssued', undefined],
+      ['Success', 'PasswordIssued', true],
+    ]);
+  });
+
+  it('runs a refused ticket again for another request (its cause fixed); the same refusal again is a repeat', async () => {
+    const detail = ticket({ notificationType: 'phone', userId: 'u-bob' });
+    expect(await run([message(detail)])).toEqual([]);
+    expect(results()[0]?.detail).toMatchObject({ code: 'InvalidParameter.notificationType' });
+    // Sent again unchanged: refused again, answered as a repeat (no second note).
+    expect(await run([message(detail)])).toEqual([]);
+    expect(results()[1]?.detail).toMatchObject({ code: 'InvalidParameter.notificationType', repeated: true });
+    // Bob gets a phone number, and the ticket is sent again: it runs, and is answered as new.
+    const bob = await deps.directory.getUser('u-bob');
+    await deps.directory.saveUser(
+      { ...(bob as NonNullable<typeof bob>), phone: '+15550100002', version: (bob?.version ?? 0) + 1 },
+      bob?.version ?? 0,
+    );
+    expect(await run([message(detail)])).toEqual([]);
+    expect(results()[2]?.detailType).toBe('PasswordResetCompleted');
+    expect(results()[2]?.detail).not.toHaveProperty('repeated');
+    expect(deps.notifier.sent.map((n) => n.to)).toEqual(['+15550100002']);
+  });
+
+  it('names no user in the record of a ticket refused before its user was looked up (a reused ticket id)', async () => {
+    const detail = ticket();
+    expect(await run([message(detail)])).toEqual([]);
+    const typed = 'Hunter2-Lantern-Quartz';
+    expect(await run([message({ ...detail, userId: typed })])).toEqual([]);
+    expect(results()[1]?.detail).toMatchObject({ code: 'Conflict.TicketReuse' });
+    const record = audit.records[1];
+    expect(record?.user.uid).toBeUndefined();
+    expect(JSON.stringify(record)).not.toContain(typed);
   });
 
   it('answers a second request for a ticket (another bus event) with the first result, marked repeated, and no connector: no reset, a replay in the audit', async () => {
