@@ -3,8 +3,9 @@
  * notification is the one place a generated password may go besides the vault: to the
  * user's own e-mail address or phone, never to the caller.
  */
+import { type IssuedTemporaryPassword, issueTemporaryPassword } from './credentials.ts';
 import { InvalidInputError, UnavailableError } from './errors.ts';
-import type { Realm, User } from './model.ts';
+import type { CredentialKind, Realm, User } from './model.ts';
 import type { Notification, NotificationChannel, Notifier, RekeyConfig, UseCaseDeps } from './ports.ts';
 
 /** Where one notification goes. */
@@ -125,4 +126,30 @@ export function undeliveredPasswordError(
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
+}
+
+/**
+ * Generates the password into the vault and the user's credential, then tells it to
+ * `recipients` from memory (never read back), with the page's link: the steps every issue
+ * shares, whoever asked (an admin route, a ticket). Returns what was issued and the channels
+ * that failed; the caller decides what a failed channel means.
+ */
+export async function issueAndTell(
+  deps: UseCaseDeps,
+  to: { user: User; realm: Realm; recipients: Recipient[] },
+  requestId: string,
+  options: { kind?: CredentialKind },
+): Promise<{ issued: IssuedTemporaryPassword; link: string | undefined; failed: NotificationChannel[] }> {
+  const { user, realm, recipients } = to;
+  const issued = await issueTemporaryPassword(deps, user, realm, requestId, options);
+  const link = passwordPageLink(deps.config, realm, user);
+  const { failed } = await sendTemporaryPassword(
+    deps,
+    recipients,
+    user,
+    issued.password,
+    issued.expiresAt,
+    link,
+  );
+  return { issued, link, failed };
 }

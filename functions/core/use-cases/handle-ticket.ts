@@ -4,19 +4,9 @@
  * HTTP dialect's field names. One flow serves the three operations a ticket may ask for;
  * they differ only in the credential's kind.
  */
-import {
-  type actedBy,
-  assertPasswordSettable,
-  issueTemporaryPassword,
-  loadUserInRealm,
-} from '../credentials.ts';
+import { type actedBy, assertPasswordSettable, loadUserInRealm } from '../credentials.ts';
 import type { CredentialKind } from '../model.ts';
-import {
-  passwordPageLink,
-  recipientsFor,
-  sendTemporaryPassword,
-  undeliveredPasswordError,
-} from '../notifications.ts';
+import { issueAndTell, recipientsFor, undeliveredPasswordError } from '../notifications.ts';
 import type { UseCaseDeps } from '../ports.ts';
 import {
   completedResult,
@@ -104,16 +94,7 @@ async function resetForTicket(
   const recipients = recipientsFor(user, ticket.channels, CHANNEL_FIELD);
   const kind = ticketCredentialKind(ticket);
 
-  const issued = await issueTemporaryPassword(deps, user, realm, requestId, { kind });
-  const link = passwordPageLink(deps.config, realm, user);
-  const { failed } = await sendTemporaryPassword(
-    deps,
-    recipients,
-    user,
-    issued.password,
-    issued.expiresAt,
-    link,
-  );
+  const { issued, link, failed } = await issueAndTell(deps, { user, realm, recipients }, requestId, { kind });
   const notified = recipients.map((r) => r.channel).filter((c) => !failed.includes(c));
   deps.log.info(resetLines[ticket.operation], {
     ...ticketActedBy(ticket, requestId),

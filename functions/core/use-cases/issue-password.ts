@@ -6,15 +6,10 @@
  * gets the secret's id, never the password.
  */
 import { subjectOf } from '../authentication.ts';
-import { actedBy, assertPasswordSettable, issueTemporaryPassword, loadUserForAdmin } from '../credentials.ts';
+import { actedBy, assertPasswordSettable, loadUserForAdmin } from '../credentials.ts';
 import { aboutSubject } from '../errors.ts';
 import type { AdminPrincipal, CredentialKind } from '../model.ts';
-import {
-  passwordPageLink,
-  recipientsFor,
-  sendTemporaryPassword,
-  undeliveredPasswordError,
-} from '../notifications.ts';
+import { issueAndTell, recipientsFor, undeliveredPasswordError } from '../notifications.ts';
 import type { NotificationChannel, UseCaseDeps } from '../ports.ts';
 import { authorize } from './authorize.ts';
 
@@ -67,21 +62,11 @@ export async function issuePassword(
     assertPasswordSettable(user, realm);
     const recipients = input.notify ? recipientsFor(user, input.notify.channels, input.notify.field) : [];
 
-    const issued = await issueTemporaryPassword(
+    const { issued, failed } = await issueAndTell(
       deps,
-      user,
-      realm,
+      { user, realm, recipients },
       input.requestId,
       input.kind ? { kind: input.kind } : {},
-    );
-    const link = passwordPageLink(deps.config, realm, user);
-    const { failed } = await sendTemporaryPassword(
-      deps,
-      recipients,
-      user,
-      issued.password,
-      issued.expiresAt,
-      link,
     );
     deps.log.info(logAs, {
       ...actedBy(admin, input.requestId),
