@@ -192,7 +192,7 @@ export async function createConnector(
     ),
   );
   io.err(
-    `the inbound secret is shown this once; it is kept in ${names.inbound}${options.local ? ' (local vault)' : ''}. See docs/ticketing.md for the ${kind} side.`,
+    `${given === undefined ? 'the inbound secret is shown this once; it' : 'the inbound secret you gave'} is kept in ${names.inbound}${options.local ? ' (local vault)' : ''}. See docs/ticketing.md for the ${kind} side.`,
   );
 }
 
