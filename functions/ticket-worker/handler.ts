@@ -63,13 +63,15 @@ export class PoisonMessageError extends Error {
  */
 export const TICKET_RESET_KEPT_SECONDS = 400 * 24 * 3600;
 
+/** failureCode's word for a reset whose notification failed: the password was reset. */
+const NOTIFICATION_FAILED = 'Unavailable.NotificationFailed';
+
 /** Whether a stored answer records a reset: done, or done and its notification failed. */
 function resetHappened(answer: StoredAnswer): boolean {
   const { result } = answer;
   return (
     result.detailType === DETAIL_TYPES.completed ||
-    // failureCode's word for a reset whose notification failed: the password was reset.
-    ('code' in result.detail && result.detail.code === 'Unavailable.NotificationFailed')
+    ('code' in result.detail && result.detail.code === NOTIFICATION_FAILED)
   );
 }
 
@@ -154,7 +156,7 @@ const USER_FOUND_CODES: ReadonlySet<string> = new Set([
   'Conflict.SSOEnabled',
   'Conflict.Federated',
   'InvalidParameter.notificationType',
-  'Unavailable.NotificationFailed',
+  NOTIFICATION_FAILED,
 ]);
 
 /**
@@ -211,8 +213,8 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
     envelope: TicketEnvelope,
     ticket: Ticket | undefined,
     outcome: AuditOutcome,
-    retried = false,
-    replayed = false,
+    /** `retried`: the queue delivers it again; `replayed`: a stored answer, nothing ran. */
+    { retried = false, replayed = false }: { retried?: boolean; replayed?: boolean } = {},
   ) {
     const ticketId = safeName(envelope.detail.ticketId);
     const operation = ticket?.operation ?? operationNamed(envelope.detail.operation) ?? 'unknown';
@@ -338,14 +340,14 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
           parsedTickets.get(envelope),
           { ok: false, refused: false, code: kind, reason },
           // Retried by the queue, unless this was the last delivery: the ticket was told it failed.
-          !givingUp,
+          { retried: !givingUp },
         );
         throw error;
       }
       const { result, replayed, repeated } = answer;
       // Audited and counted before it is published: a run that reset the password is on
       // record even if the bus then fails (its redelivery is then a replay, audited as one).
-      await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result), false, replayed);
+      await observe(envelope, parsedTickets.get(envelope), ticketOutcome(result), { replayed });
       await resultPublisher.publish(repeated ? asRepeated(result) : answering(envelope, result));
       logger.info(
         repeated ? 'ticket answered again, as a repeat: no note on the ticket' : 'ticket answered',

@@ -63,9 +63,10 @@ export const DEFAULT_PUBLIC_ROUTE_THROTTLE = { rateLimit: 10, burstLimit: 20 } a
  * /20160918/users/{userId}/uiPassword`), never the path as sent: nothing the caller typed in the
  * URL reaches the log before a function has checked it. Not the query string, where the
  * change-password seed puts passwords; not the path's ids either, where a password typed in the
- * wrong field would land (the audit record names the user once the function has found them). `subject` and `realm` are the verified `sub`
- * and realm claim the token authorizer hands the route (empty on public routes and for a
- * request without a valid token, whose `authenticated` is 'false'): who did what.
+ * wrong field would land (the audit record names the user once the function has found them).
+ * `subject` and `realm` are the verified `sub` and realm claim the token authorizer hands the
+ * route (empty on public routes and for a request without a valid token, whose
+ * `authenticated` is 'false'): who did what.
  */
 export const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: '$context.requestId',
@@ -251,12 +252,7 @@ export class ApiStack extends Stack {
       );
     }
     if (access.secrets) {
-      fn.bindSecrets({
-        prefix: access.secrets.prefix,
-        actions: access.secrets.actions,
-        key: props.secretsKey,
-        ...(access.secrets.names ? { names: access.secrets.names } : {}),
-      });
+      fn.bindSecrets({ ...access.secrets, key: props.secretsKey });
     }
     if (access.notifies?.includes('email')) {
       fn.function.addEnvironment(ENV.emailFrom, props.emailSender);
