@@ -15,7 +15,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, NotFoundError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
-import type { Directory, FailureStep, TrackedSecretPage } from '#core/ports.ts';
+import type { Directory, FailureCount, FailureStep, TrackedSecretPage } from '#core/ports.ts';
 import { keys } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
@@ -181,7 +181,7 @@ export class DynamoDbDirectory implements Directory {
   }
 
   /** One UpdateItem, conditional on the credential and the step's own state (not the version). */
-  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined> {
+  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<FailureCount> {
     const names: Record<string, string> = { '#version': 'version', '#hash': 'hash' };
     const values: Record<string, unknown> = { ':one': 1, ':hash': credentialHash };
     const set = ['#version = #version + :one'];
@@ -219,13 +219,16 @@ export class DynamoDbDirectory implements Directory {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values),
           ReturnValues: 'ALL_NEW',
+          // The record as the failed condition found it, in the same call (lockout.ts).
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      if (!out.Attributes) return undefined;
-      const { pk: _pk, sk: _sk, kind: _kind, ...user } = unmarshall(out.Attributes);
-      return user as User;
+      // An update that landed always returns the item; without it, nothing can be judged.
+      return out.Attributes ? { landed: recordOf<User>(out.Attributes) } : { current: undefined };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (error instanceof ConditionalCheckFailedException) {
+        return { current: error.Item ? recordOf<User>(error.Item) : undefined };
+      }
       throw serviceFailure('directory', error);
     }
   }
@@ -266,10 +269,7 @@ export class DynamoDbDirectory implements Directory {
         }),
       ),
     );
-    const secrets = (out.Items ?? []).map((item) => {
-      const { pk: _pk, sk: _sk, kind: _kind, ...secret } = unmarshall(item);
-      return secret as TrackedSecret;
-    });
+    const secrets = (out.Items ?? []).map((item) => recordOf<TrackedSecret>(item));
     const next = out.LastEvaluatedKey ? String(unmarshall(out.LastEvaluatedKey).sk) : undefined;
     return next === undefined ? { secrets } : { secrets, next };
   }
@@ -280,9 +280,7 @@ export class DynamoDbDirectory implements Directory {
         new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
       ),
     );
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, kind: _kind, ...record } = unmarshall(out.Item);
-    return record as T;
+    return out.Item ? recordOf<T>(out.Item) : undefined;
   }
 
   private async claim(key: { pk: string; sk: string }, attributes: Item, what: string): Promise<void> {
@@ -368,4 +366,10 @@ export class DynamoDbDirectory implements Directory {
 /** Optional fields are left out of the item rather than stored as nulls. */
 function toItem(item: Item) {
   return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
+}
+
+/** A stored item as the record it holds, without the table's own attributes. */
+function recordOf<T>(item: Parameters<typeof unmarshall>[0]): T {
+  const { pk: _pk, sk: _sk, kind: _kind, ...record } = unmarshall(item);
+  return record as T;
 }

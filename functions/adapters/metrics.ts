@@ -79,12 +79,12 @@ export function countingLockouts(directory: Directory, metrics: RekeyMetrics): D
         return typeof value === 'function' ? value.bind(target) : value;
       }
       const countFailure: Directory['countFailure'] = async (userId, hash, step) => {
-        const after = await target.countFailure(userId, hash, step);
+        const count = await target.countFailure(userId, hash, step);
         const locks = step.kind === 'lock' || (step.kind === 'restart' && step.lockUntil !== undefined);
-        if (after && locks && after.lockedUntil !== undefined) {
-          metrics.count(METRIC.lockedOut, { realm: after.realmId });
+        if (count.landed && locks && count.landed.lockedUntil !== undefined) {
+          metrics.count(METRIC.lockedOut, { realm: count.landed.realmId });
         }
-        return after;
+        return count;
       };
       return countFailure;
     },

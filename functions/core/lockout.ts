@@ -6,7 +6,7 @@
 import { asUnavailable } from './credentials.ts';
 import { VersionConflictError } from './errors.ts';
 import { DEFAULT_LOCKOUT, type Realm, type User } from './model.ts';
-import type { CoreDeps, FailureStep } from './ports.ts';
+import type { CoreDeps, FailureCount, FailureStep } from './ports.ts';
 
 /**
  * How often an attempt's reservation (or release) is re-read and retried when its conditional
@@ -53,8 +53,8 @@ export function failureStep(user: User, lockout: Realm['lockout'], now: Date): F
  * *before* the hash is checked, with one atomic update (Directory.countFailure) that lands only
  * while the user still holds the credential read and is in the state the step was decided on;
  * the failure that reaches the realm's limit sets the lock in the same update. When the update
- * does not land (another failure, the lock or a change came first), the record is read again
- * and judged as it now is. Resolves to undefined — the guess is not to be checked, and costs
+ * does not land (another failure, the lock or a change came first), the record that write
+ * found is judged as it now is. Resolves to undefined — the guess is not to be checked, and costs
  * one conditional write all the same — when the user is locked, is gone, or had its credential
  * set after the attempt began (a duplicate of the change that set it, or a retry after a
  * timeout: not counted, or a burst of duplicates would lock the user out of the password they
@@ -79,8 +79,8 @@ export async function reserveAttempt(
 ): Promise<User | undefined> {
   let user: User | undefined = first;
   for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
-    const hash = user?.credential?.hash;
-    const step =
+    const hash: string | undefined = user?.credential?.hash;
+    const step: FailureStep | undefined =
       user && hash && !credentialSetAfter(user, startedAt)
         ? failureStep(user, lockout, startedAt)
         : undefined;
@@ -89,12 +89,16 @@ export async function reserveAttempt(
       if (round === 0) await writeNothing(deps);
       return undefined;
     }
-    const after = await deps.directory.countFailure(user.userId, hash, step).catch((error: unknown) => {
-      throw asUnavailable(error);
-    });
-    if (after) return after;
-    // Another failure, a change or the lock landed first: judge the record as it is now.
-    user = await reread(deps, first.userId);
+    const count: FailureCount = await deps.directory
+      .countFailure(user.userId, hash, step)
+      .catch((error: unknown) => {
+        throw asUnavailable(error);
+      });
+    if (count.landed) return count.landed;
+    // Another failure, a change or the lock landed first: judge the record as the failed write
+    // found it. Not read again: a second read would make a guess that lost the race slower than
+    // an unknown name's refusal, and a burst would tell that the account exists.
+    user = count.current;
   }
   // Not evaluated, still a 401: a different answer would tell that the user exists.
   deps.log.warn('attempt not evaluated: the user record kept changing', { userId: first.userId });
@@ -142,14 +146,6 @@ function credentialSetAfter(user: User, startedAt: Date): boolean {
   return user.credential !== undefined && Date.parse(user.credential.setAt) > startedAt.getTime();
 }
 
-async function reread(deps: LockoutDeps, userId: string): Promise<User | undefined> {
-  try {
-    return await deps.directory.getUser(userId);
-  } catch (error) {
-    throw asUnavailable(error);
-  }
-}
-
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : typeof error;
 }
@@ -161,10 +157,10 @@ function errorName(error: unknown): string {
  * on the Directory contract: a count lands only on an existing user holding the credential.
  */
 export async function writeNothing(deps: LockoutDeps): Promise<void> {
-  const landed = await deps.directory
+  const count = await deps.directory
     .countFailure(NO_SUCH_USER_ID, NO_SUCH_USER_ID, { kind: 'count', below: undefined })
     .catch((error: unknown) => {
       throw asUnavailable(error);
     });
-  if (landed) deps.log.warn('a failure count meant to fail landed', { userId: NO_SUCH_USER_ID });
+  if (count.landed) deps.log.warn('a failure count meant to fail landed', { userId: NO_SUCH_USER_ID });
 }

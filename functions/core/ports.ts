@@ -35,10 +35,12 @@ export interface Directory {
    * Counts one failed sign-in with a single atomic update that does not depend on the record's
    * version, so concurrent failures never conflict with one another. It lands only while the
    * user still holds the credential whose hash is `credentialHash` and `step` still describes
-   * the user (see FailureStep); it bumps the version. Resolves to the user as written, or
-   * undefined when the condition does not hold (no such user included).
+   * the user (see FailureStep); it bumps the version. Resolves to the user as written
+   * (`landed`), or, when the condition does not hold, to the record as that same write found
+   * it (`current`; undefined when there is no such user): the caller judges it without a
+   * second read, so a guess that lost a race costs the same one call as any other refusal.
    */
-  countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined>;
+  countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<FailureCount>;
   getInstance(instanceId: string): Promise<DatabaseInstance | undefined>;
   /** Creates (expectedVersion undefined) or replaces an instance, conditionally like saveUser. */
   saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void>;
@@ -59,6 +61,9 @@ export interface Directory {
  * - `restart`: the user's lock ended by `expiredBy`: the count starts again at one failure,
  *   the lock removed (or set to `lockUntil`, when one failure is the limit).
  */
+/** What one failure count did: landed on the user as written, or found the record as `current`. */
+export type FailureCount = { landed: User; current?: never } | { landed?: never; current: User | undefined };
+
 export type FailureStep =
   | { kind: 'count'; below: number | undefined }
   | { kind: 'lock'; atLeast: number; lockUntil: string }

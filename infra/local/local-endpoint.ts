@@ -74,6 +74,12 @@ export async function startLocalEndpoint(options: {
   const route = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('DynamoDB_')) {
+      if (wantsOldItemOnConditionFailure(target, body)) {
+        void withOldItemOnConditionFailure(dynamoListener, req, body)
+          .then((answer) => res.writeHead(answer.statusCode, answer.headers).end(answer.body))
+          .catch(() => send(res, awsError('InternalFailure', 'The local endpoint failed.', 500)));
+        return;
+      }
       dynamoListener(req, res);
       return;
     }
@@ -169,7 +175,7 @@ function parseJson(body: Buffer): Record<string, unknown> {
 }
 
 /** The request again, for a listener that reads the body itself (dynalite's). */
-function replay(req: IncomingMessage, body: Buffer): IncomingMessage {
+function replay(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, body: Buffer): IncomingMessage {
   return Object.assign(Readable.from(body.length > 0 ? [body] : []), {
     headers: req.headers,
     method: req.method,
@@ -225,34 +231,90 @@ function inProcessHandler(listener: RequestListener, server: Server): InProcessH
         method: request.method,
         url: query ? `${request.path}?${query}` : request.path,
       });
-      return new Promise((resolve) => {
-        const answer: Record<string, string> = {};
-        const res = {
-          statusCode: 200,
-          contentType: undefined as string | undefined,
-          setHeader(name: string, value: unknown) {
-            answer[name.toLowerCase()] = String(value);
-            return res;
-          },
-          writeHead(status: number, more: Record<string, string> = {}) {
-            res.statusCode = status;
-            for (const [name, value] of Object.entries(more)) answer[name.toLowerCase()] = value;
-            return res;
-          },
-          end(data?: string | Buffer) {
-            resolve({
-              response: { statusCode: res.statusCode, headers: answer, body: Buffer.from(data ?? '') },
-            });
-            return res;
-          },
-        };
-        listener(req as unknown as IncomingMessage, res as unknown as ServerResponse);
-      });
+      return { response: await collectAnswer(listener, req as unknown as IncomingMessage) };
     },
     updateHttpClientConfig: () => undefined,
     httpHandlerConfigs: () => ({}),
     destroy: () => undefined,
   };
+}
+
+interface CollectedAnswer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Runs `listener` on `req` and collects its answer from the few response methods dynalite and `send` use. */
+function collectAnswer(listener: RequestListener, req: IncomingMessage): Promise<CollectedAnswer> {
+  return new Promise((resolve) => {
+    const headers: Record<string, string> = {};
+    const res = {
+      statusCode: 200,
+      setHeader(name: string, value: unknown) {
+        headers[name.toLowerCase()] = String(value);
+        return res;
+      },
+      writeHead(status: number, more: Record<string, string> = {}) {
+        res.statusCode = status;
+        for (const [name, value] of Object.entries(more)) headers[name.toLowerCase()] = value;
+        return res;
+      },
+      end(data?: string | Buffer) {
+        resolve({ statusCode: res.statusCode, headers, body: Buffer.from(data ?? '') });
+        return res;
+      },
+    };
+    listener(req, res as unknown as ServerResponse);
+  });
+}
+
+/**
+ * Whether a DynamoDB request asks for the item a failed condition found
+ * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), which dynalite accepts but never returns.
+ * Only UpdateItem is served so: the one call rekey makes with it (the lock-out's failure count).
+ */
+function wantsOldItemOnConditionFailure(target: string, body: Buffer): boolean {
+  if (target !== 'DynamoDB_20120810.UpdateItem') return false;
+  try {
+    return parseJson(body).ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
+  } catch {
+    return false; // dynalite answers the malformed body itself
+  }
+}
+
+/**
+ * The update as dynalite answers it; when its condition failed, the error body carries the item
+ * as it stands (strongly consistent), as DynamoDB's ConditionalCheckFailedException does, and no
+ * `Item` when there is none. The item is read on every failed condition, whether or not it
+ * exists, so the extra work does not depend on it.
+ */
+async function withOldItemOnConditionFailure(
+  dynamoListener: RequestListener,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<CollectedAnswer> {
+  const answer = await collectAnswer(dynamoListener, replay(req, body));
+  if (answer.statusCode !== 400) return answer;
+  const error = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
+  if (!String(error.__type).endsWith('#ConditionalCheckFailedException')) return answer;
+  const input = parseJson(body);
+  const read = await collectAnswer(
+    dynamoListener,
+    replay(
+      {
+        method: req.method,
+        url: req.url,
+        headers: { ...req.headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+      },
+      Buffer.from(JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true })),
+    ),
+  );
+  const found = read.statusCode === 200 ? (JSON.parse(read.body.toString('utf8')) as { Item?: unknown }) : {};
+  const withItem = Buffer.from(JSON.stringify(found.Item ? { ...error, Item: found.Item } : error));
+  // The body changed: its length and dynalite's CRC32 of it no longer hold.
+  const { 'content-length': _length, 'x-amz-crc32': _crc, ...headers } = answer.headers;
+  return { statusCode: answer.statusCode, headers, body: withItem };
 }
 
 async function bodyBytes(body: unknown): Promise<Buffer> {

@@ -228,6 +228,25 @@ describe('DynamoDbDirectory', () => {
       expect(await directory.getUser(user.userId)).not.toHaveProperty('lockedUntil');
     });
 
+    it('counts a failure while its condition holds, and otherwise hands back the record the failed write found', async () => {
+      const credential = { hash: 'h1', kind: 'PERMANENT' as const, setAt: '2026-01-01T00:00:00.000Z' };
+      const user = { ...newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'gina' }), credential };
+      await directory.createUser(user);
+      const counted = await directory.countFailure(user.userId, 'h1', { kind: 'count', below: 9 });
+      expect(counted).toEqual({ landed: { ...user, failedAttempts: 1, version: user.version + 1 } });
+      // A lock decided on a stale read does not land; the record comes back in that same call
+      // (ReturnValuesOnConditionCheckFailure), so the lock-out judges it without a second read.
+      const lock = { kind: 'lock' as const, atLeast: 9, lockUntil: '2026-01-15T10:15:00.000Z' };
+      expect(await directory.countFailure(user.userId, 'h1', lock)).toEqual({ current: counted.landed });
+      expect(await directory.countFailure(user.userId, 'other', { kind: 'count', below: 9 })).toEqual({
+        current: counted.landed,
+      });
+      expect(await directory.countFailure(fresh('u'), 'h1', { kind: 'count', below: 9 })).toEqual({
+        current: undefined,
+      });
+      expect(await directory.getUser(user.userId)).toEqual(counted.landed);
+    });
+
     it('refuses to save a user that does not exist', async () => {
       const ghost = newUser({ realmId: fresh('r'), userId: fresh('u'), username: 'ghost' });
       await expect(directory.saveUser({ ...ghost, version: 2 }, 1)).rejects.toBeInstanceOf(

@@ -14,6 +14,7 @@ import type {
   Clock,
   CoreDeps,
   Directory,
+  FailureCount,
   FailureStep,
   IdSource,
   Log,
@@ -151,12 +152,14 @@ export class InMemoryDirectory implements Directory {
     if (fault) throw fault.error ?? injectedError('saveUser');
   }
 
-  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<User | undefined> {
+  async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<FailureCount> {
     const fault = this.enter('countFailure', true);
-    const next = countedFailure(this.users.get(userId), credentialHash, step);
+    const stored = this.users.get(userId);
+    const next = countedFailure(stored, credentialHash, step);
     if (next) this.users.set(userId, copy(next));
     if (fault) throw fault.error ?? injectedError('countFailure');
-    return copy(next);
+    // As DynamoDB's ReturnValuesOnConditionCheckFailure: the record the failed condition saw.
+    return next ? { landed: copy(next) } : { current: copy(stored) };
   }
 
   async getInstance(instanceId: string): Promise<DatabaseInstance | undefined> {

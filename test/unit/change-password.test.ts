@@ -131,6 +131,32 @@ describe('changePassword', () => {
     expect(journals[2]).toEqual(journals[0]);
   });
 
+  it('makes those same calls for a guess whose count lost the race to the lock: no second read', async () => {
+    const unknown = deps.journal.length;
+    await expect(change({ username: 'nobody' })).rejects.toThrow(NOT_AUTHENTICATED_MESSAGE);
+    const unknownCalls = deps.journal.slice(unknown);
+    const directory = deps.directory;
+    const lost = Object.assign(Object.create(directory) as typeof directory, {
+      countFailure: async (...args: Parameters<typeof directory.countFailure>) => {
+        // Another guess of the burst locked the account between this one's read and its count.
+        const user = directory.users.get('u1');
+        if (user) directory.users.set('u1', { ...user, lockedUntil: '2026-01-15T10:15:00.000Z' });
+        return directory.countFailure(...args);
+      },
+    });
+    const from = deps.journal.length;
+    await expect(
+      changeOwnPassword(
+        { ...deps, directory: lost },
+        { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
+      ),
+    ).rejects.toThrow(NOT_AUTHENTICATED_MESSAGE);
+    // Judged on the record the failed write found; a read more would make a burst against an
+    // existing account slower than against an unknown name.
+    expect(deps.journal.slice(from)).toEqual(unknownCalls);
+    expect(hasher.verified.at(-1)).toBe(DUMMY_HASH);
+  });
+
   it('treats a username present in two realms without a tenancy as unknown, and finds it with one', async () => {
     await deps.directory.createRealm(newRealm('r2', 'other', { now: deps.clock.now() }));
     await addUser({ userId: 'u2', username: 'alice', realmId: 'r2' });
@@ -228,11 +254,12 @@ describe('changePassword', () => {
   it('still answers 401 when the counter cannot be written after every retry, and says so in the log', async () => {
     const directory = deps.directory;
     let counts = 0;
-    // Every count loses to some other write, and the record it re-reads looks the same.
+    // Every count loses to some other write, and the record it finds looks the same.
+    const found = await stored('u1');
     const busy = Object.assign(Object.create(directory) as typeof directory, {
       countFailure: async () => {
         counts++;
-        return undefined;
+        return { current: found };
       },
     });
     hasher.verified.length = 0;
@@ -403,7 +430,7 @@ describe('failureStep and the directory countFailure', () => {
     const directory = fakeDeps().directory;
     directory.users.set(from.userId, from);
     const step = failureStep(from, rule, now);
-    return step && directory.countFailure(from.userId, 'h', step);
+    return step && (await directory.countFailure(from.userId, 'h', step)).landed;
   }
 
   it('locks on the last allowed failure', async () => {
@@ -435,7 +462,10 @@ describe('failureStep and the directory countFailure', () => {
   it('does not land a count decided on a stale read: a count that would reach the limit, a lock too early', async () => {
     const directory = fakeDeps().directory;
     directory.users.set('u1', { ...user, failedAttempts: 2 });
-    expect(await directory.countFailure('u1', 'h', { kind: 'count', below: 2 })).toBeUndefined();
+    // Each refusal hands back the record the condition found, to be judged again.
+    expect(await directory.countFailure('u1', 'h', { kind: 'count', below: 2 })).toEqual({
+      current: { ...user, failedAttempts: 2 },
+    });
     directory.users.set('u1', { ...user, failedAttempts: 1 });
     expect(
       await directory.countFailure('u1', 'h', {
@@ -443,8 +473,13 @@ describe('failureStep and the directory countFailure', () => {
         atLeast: 2,
         lockUntil: '2026-01-15T10:01:00.000Z',
       }),
-    ).toBeUndefined();
-    expect(await directory.countFailure('u1', 'other-hash', { kind: 'count', below: 2 })).toBeUndefined();
+    ).toEqual({ current: { ...user, failedAttempts: 1 } });
+    expect(await directory.countFailure('u1', 'other-hash', { kind: 'count', below: 2 })).toEqual({
+      current: { ...user, failedAttempts: 1 },
+    });
+    expect(await directory.countFailure('nobody', 'h', { kind: 'count', below: 2 })).toEqual({
+      current: undefined,
+    });
     expect(directory.users.get('u1')).toMatchObject({ failedAttempts: 1, version: 1 });
   });
 });
