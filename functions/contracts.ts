@@ -44,6 +44,12 @@ export const keys = {
 };
 
 /**
+ * The ticket worker's idempotency scopes: one record per ticket (its run and answer), and one
+ * per request that reused a ticket's id (its refusal, answered once).
+ */
+export const TICKET_SCOPES = { ticket: 'ticket', reuse: 'ticket-reuse' } as const;
+
+/**
  * The partition keys a function may write, as IAM `StringLike` patterns for
  * `dynamodb:LeadingKeys`, built from the key functions above so the grants and the items
  * cannot drift apart. The key design limits how narrow they can be: a user record's key

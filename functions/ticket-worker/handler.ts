@@ -32,7 +32,7 @@ import {
   type TicketResult,
 } from '#core/tickets.ts';
 import { handleTicket, type ResetLines } from '#core/use-cases/handle-ticket.ts';
-import { DETAIL_TYPES, METRIC, RESULT_SOURCE } from '#functions/contracts.ts';
+import { DETAIL_TYPES, METRIC, RESULT_SOURCE, TICKET_SCOPES } from '#functions/contracts.ts';
 import { connectorIdOfSource } from '#functions/ticketing/connectors.ts';
 import { safeName } from '#http/json.ts';
 import { parseTicket, readEnvelope, type TicketEnvelope, ticketFingerprint } from './schema.ts';
@@ -118,6 +118,14 @@ function storedAnswer(stored: StoredAnswer | TicketResult): StoredAnswer {
   return 'detailType' in stored ? { result: stored } : stored;
 }
 
+/**
+ * Whether a stored answer was given to this very bus event (delivered again), rather than to
+ * another request for its ticket. Answers stored without an event id count as this one's.
+ */
+function sameEvent(stored: StoredAnswer, eventId: string | undefined): boolean {
+  return stored.eventId === undefined || eventId === undefined || stored.eventId === eventId;
+}
+
 /** The bus event id of a message, when it has one (every EventBridge event does). */
 function eventIdOf(envelope: TicketEnvelope): string | undefined {
   const id = (envelope as { id?: unknown }).id;
@@ -184,9 +192,27 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
     {
       client: runtime.dynamoDb,
       tableName: runtime.settings.tableName,
-      scope: 'ticket',
+      scope: TICKET_SCOPES.ticket,
       keyName: 'ticketId',
       keepFor: (answer) => (resetHappened(answer) ? TICKET_RESET_KEPT_SECONDS : IDEMPOTENCY_TTL_SECONDS),
+    },
+  );
+
+  /**
+   * A ticket id's reuse (the same ticket and operation sent again with other fields), refused
+   * once per request that reused it: a second event for the same reuse is answered as a
+   * repeat, with no note, so a ticketing rule that fires on rekey's own note cannot loop on it.
+   */
+  const refuseReuseOnce = idempotent(
+    async (attempt: TicketAttempt & { refusal: TicketResult }): Promise<StoredAnswer> => ({
+      result: attempt.refusal,
+      eventId: attempt.eventId,
+    }),
+    {
+      client: runtime.dynamoDb,
+      tableName: runtime.settings.tableName,
+      scope: TICKET_SCOPES.reuse,
+      keyName: 'ticketId',
     },
   );
 
@@ -287,10 +313,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       const stored = storedAnswer(once.result);
       if (!once.replayed) return fresh(stored.result);
       // The same event delivered again (its answer may not have reached the bus): as the first time.
-      const { eventId: answered } = stored;
-      if (answered === undefined || eventId === undefined || answered === eventId) {
-        return { result: stored.result, replayed: true, repeated: false };
-      }
+      if (sameEvent(stored, eventId)) return { result: stored.result, replayed: true, repeated: false };
       // Another request for a ticket that was reset: the first result, as a repeat.
       if (resetHappened(stored)) return { result: stored.result, replayed: true, repeated: true };
       // Another request for a ticket that was refused: nothing was reset, and its cause may be
@@ -306,8 +329,14 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       };
     } catch (error) {
       // Refusals from the idempotency layer itself: the ticket id reused for another request.
-      if (isRefusal(error)) return fresh(failedResult(ticket.ticketId, error, ticket.operation));
-      throw error;
+      if (!isRefusal(error)) throw error;
+      const refusal = failedResult(ticket.ticketId, error, ticket.operation);
+      if (error.reason !== 'RetryTokenReuse') return fresh(refusal);
+      const reuse = { ...attempt, key: JSON.stringify([attempt.key, attempt.fingerprint]), refusal };
+      const once = await refuseReuseOnce(reuse, context);
+      const stored = storedAnswer(once.result);
+      if (!once.replayed) return fresh(stored.result);
+      return { result: stored.result, replayed: true, repeated: !sameEvent(stored, eventId) };
     }
   }
 

@@ -32,6 +32,7 @@ import {
   EVENT_BUS_NAME,
   RESULT_SOURCE,
   SECRET_PREFIXES,
+  TICKET_SCOPES,
 } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
 import { RekeyFunction } from '../constructs/rekey-function.ts';
@@ -189,13 +190,19 @@ export class OperationsStack extends Stack {
         ...(props.passwordPageUrl ? { [ENV.passwordPageUrl]: props.passwordPageUrl } : {}),
       },
     })
-      // Idempotency records per ticket: claimed and completed with PutItem, read back with
-      // GetItem, dropped on failure with DeleteItem (as are replaced secrets' index entries).
-      // The resets write user records and the secrets index, as their HTTP functions do.
+      // Idempotency records per ticket (and per reuse of a ticket's id): claimed and completed
+      // with PutItem, read back with GetItem, dropped on failure with DeleteItem (as are
+      // replaced secrets' index entries). The resets write user records and the secrets
+      // index, as their HTTP functions do.
       .bindTable(
         props.table,
         ['GetItem', 'PutItem', 'DeleteItem'],
-        [WRITABLE.idempotency('ticket'), WRITABLE.users, WRITABLE.trackedSecrets],
+        [
+          WRITABLE.idempotency(TICKET_SCOPES.ticket),
+          WRITABLE.idempotency(TICKET_SCOPES.reuse),
+          WRITABLE.users,
+          WRITABLE.trackedSecrets,
+        ],
       )
       .bindSecrets({
         prefix: 'temporary',

@@ -192,6 +192,16 @@ beforeAll(async () => {
   await putTickets(t, [
     { ticketId: 'WRITES000002', operation: 'ResetRandomPassword', realmId: 'demo', userId: 'u-alice' },
   ]);
+  // The second ticket's id again, with other fields: its reuse is answered once (a record of its own).
+  await putTickets(t, [
+    {
+      ticketId: 'WRITES000002',
+      operation: 'ResetRandomPassword',
+      realmId: 'demo',
+      userId: 'u-alice',
+      notificationType: 'email',
+    },
+  ]);
   // The sweeper, a month later: u-alice's TEMPORARY credential has expired (detached, its
   // secret and entry deleted).
   const sweeperRuntime = recording('sweeper', createRuntime('sweeper', { clients: t.api.clients }));

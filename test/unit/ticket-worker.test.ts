@@ -414,6 +414,47 @@ describe('ticket worker', () => {
     expect(deps.vault.secrets.size).toBe(1);
   });
 
+  it('answers a reuse of a ticket id once: the same reuse sent again is a repeat without its connector, so no second note', async () => {
+    await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
+      connectorId: 'zd-reuse',
+      kind: 'zendesk',
+      realmId: 'r1',
+      replyUrl: 'https://acme.zendesk.com',
+      createdAt: new Date().toISOString(),
+    });
+    const source = 'rekey.connector.zd-reuse';
+    const detail = ticket();
+    await run([message(detail, undefined, source)]);
+    const reused = { ...detail, notificationType: 'email' };
+    const first = message(reused, undefined, source);
+    await run([first]);
+    expect(results()[1]?.detail).toMatchObject({ code: 'Conflict.TicketReuse', connectorId: 'zd-reuse' });
+    expect(results()[1]?.detail).not.toHaveProperty('repeated');
+    // The same bus event delivered again (its answer did not reach the bus): as the first time.
+    await run([first]);
+    expect(results()[2]).toEqual(results()[1]);
+    // A rule that fires on every update of the ticket (rekey's note included) sends the same
+    // fields again: answered on the bus only, or each note would set off the next request.
+    await run([message(reused, undefined, source)]);
+    const { connectorId: _, ...refusal } = results()[1]?.detail ?? {};
+    expect(results()[3]).toEqual({
+      detailType: 'PasswordResetFailed',
+      detail: { ...refusal, repeated: true },
+    });
+    // Another reuse, with other fields again, is its own request: one note for it.
+    await run([message({ ...detail, notificationType: 'phone' }, undefined, source)]);
+    expect(results()[4]?.detail).toMatchObject({ code: 'Conflict.TicketReuse', connectorId: 'zd-reuse' });
+    expect(results()[4]?.detail).not.toHaveProperty('repeated');
+    expect(deps.vault.secrets.size).toBe(1);
+    expect(audit.records.map((r) => [r.status, r.unmapped.replayed])).toEqual([
+      ['Success', undefined],
+      ['Failure', undefined],
+      ['Failure', true],
+      ['Failure', true],
+      ['Failure', undefined],
+    ]);
+  });
+
   it('retries a ticket whose vault is down: a batch item failure, no result, nothing changed', async () => {
     deps.vault.faults.fail('create', {
       error: new UnavailableError('The vault is unavailable; retry later.'),
