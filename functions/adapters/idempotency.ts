@@ -45,6 +45,12 @@ export interface IdempotencyOptions<R = unknown> {
    * may live, its refusal only a day.
    */
   keepFor?: (result: R) => number;
+  /**
+   * Whether a completed result gives way to a request with another fingerprint, which then
+   * runs (default: never; the request is refused as a reuse of the key). For a result that
+   * did nothing, such as a ticket's refusal: the ticket corrected is still its one request.
+   */
+  replaceable?: (result: R) => boolean;
   /** Epoch milliseconds; tests pass a controlled clock. */
   now?: () => number;
 }
@@ -138,7 +144,14 @@ export function idempotent<I extends IdempotentInput, R>(
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const existing = await read(key);
         if (!existing) continue; // expired or deleted meanwhile: race for it again
-        if (existing.fingerprint !== fingerprint) throw reuse(options.keyName);
+        if (existing.fingerprint !== fingerprint) {
+          const stored = existing.status === 'COMPLETED' ? existing.result : undefined;
+          if (stored === undefined || !options.replaceable?.(JSON.parse(stored) as R)) {
+            throw reuse(options.keyName);
+          }
+          await dropCompleted(key, stored);
+          continue; // race for the key again, as for an expired record
+        }
         if (existing.status === 'COMPLETED') {
           return { result: JSON.parse(existing.result ?? 'null') as R, replayed: true };
         }
@@ -153,23 +166,23 @@ export function idempotent<I extends IdempotentInput, R>(
     }
     throw new UnavailableError('The idempotency record kept changing; retry later.');
   };
-  const forget = async (input: I, result: R): Promise<void> => {
+  const forget = (input: I, result: R): Promise<void> => dropCompleted(keyOf(input), JSON.stringify(result));
+  return Object.assign(run, { forget });
+
+  /** Deletes a key's record if it is still COMPLETED with exactly this stored result. Best effort. */
+  async function dropCompleted(key: Record<string, unknown>, result: string): Promise<void> {
     await send(() =>
       options.client.send(
         new DeleteItemCommand({
           TableName: options.tableName,
-          Key: keyOf(input) as never,
+          Key: key as never,
           ConditionExpression: '#status = :completed AND #result = :result',
           ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-          ExpressionAttributeValues: marshall({
-            ':completed': 'COMPLETED',
-            ':result': JSON.stringify(result),
-          }),
+          ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED', ':result': result }),
         }),
       ),
     ).catch(() => undefined);
-  };
-  return Object.assign(run, { forget });
+  }
 
   async function read(key: Record<string, unknown>): Promise<IdempotencyRecord | undefined> {
     const out = await send(() =>

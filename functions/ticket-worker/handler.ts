@@ -195,6 +195,8 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       scope: TICKET_SCOPES.ticket,
       keyName: 'ticketId',
       keepFor: (answer) => (resetHappened(answer) ? TICKET_RESET_KEPT_SECONDS : IDEMPOTENCY_TTL_SECONDS),
+      // A refused ticket corrected (another channel, another user) runs: nothing was reset.
+      replaceable: (answer) => !resetHappened(storedAnswer(answer)),
     },
   );
 

@@ -549,6 +549,21 @@ describe('ticket worker', () => {
     expect(deps.notifier.sent.map((n) => n.to)).toEqual(['+15550100002']);
   });
 
+  it('runs a refused ticket again when the ticket itself was corrected (another channel), where a reset ticket refuses it', async () => {
+    const refused = ticket({ notificationType: 'phone', userId: 'u-bob' });
+    expect(await run([message(refused)])).toEqual([]);
+    expect(results()[0]?.detail).toMatchObject({ code: 'InvalidParameter.notificationType' });
+    // The agent picks the channel Bob has: nothing was reset, so this is the ticket's one reset.
+    expect(await run([message({ ...refused, notificationType: 'email' })])).toEqual([]);
+    expect(results()[1]?.detailType).toBe('PasswordResetCompleted');
+    expect(results()[1]?.detail).not.toHaveProperty('repeated');
+    expect(deps.notifier.sent.map((n) => n.to)).toEqual(['b@x.example']);
+    // Once reset, the ticket refuses other fields: one reset per ticket.
+    expect(await run([message({ ...refused, notificationType: 'email,phone' })])).toEqual([]);
+    expect(results()[2]?.detail).toMatchObject({ code: 'Conflict.TicketReuse' });
+    expect(deps.vault.secrets.size).toBe(1);
+  });
+
   it('names no user in the record of a ticket refused before its user was looked up (a reused ticket id)', async () => {
     const detail = ticket();
     expect(await run([message(detail)])).toEqual([]);
