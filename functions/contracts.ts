@@ -44,10 +44,11 @@ export const keys = {
 };
 
 /**
- * The ticket worker's idempotency scopes: one record per ticket (its run and answer), and one
- * per request that reused a ticket's id (its refusal, answered once).
+ * The ticketing idempotency scopes: the worker's record per ticket (its run and answer) and
+ * per request that reused a ticket's id (its refusal, answered once), and the intake's per
+ * ticket whose user the realm does not have (its refusal, answered once).
  */
-export const TICKET_SCOPES = { ticket: 'ticket', reuse: 'ticket-reuse' } as const;
+export const TICKET_SCOPES = { ticket: 'ticket', reuse: 'ticket-reuse', intake: 'ticket-intake' } as const;
 
 /**
  * The partition keys a function may write, as IAM `StringLike` patterns for

@@ -10,6 +10,7 @@ import {
   type SecretAction,
   type SecretPrefixKind,
   type TableAction,
+  TICKET_SCOPES,
   WRITABLE_PARTITIONS as WRITABLE,
 } from './contracts.ts';
 
@@ -194,10 +195,12 @@ export const ROUTES: readonly RouteDefinition[] = [
     answersOtherMethods: false,
     seed: 'issue-12',
     // Reads the connector record, the user (by id, or a username or e-mail entry: Query) and
-    // the connector's inbound secret; writes nothing in the table; puts the request on the bus.
+    // the connector's inbound secret; puts the request on the bus. Writes only the record of a
+    // ticket whose user the realm lacks (its refusal, answered once: claimed and completed with
+    // PutItem, dropped with DeleteItem).
     access: {
-      table: ['GetItem', 'Query'],
-      writes: [],
+      table: ['GetItem', 'Query', 'PutItem', 'DeleteItem'],
+      writes: [WRITABLE.idempotency(TICKET_SCOPES.intake)],
       // The inbound secrets alone (`{id}/inbound` and the six characters Secrets Manager appends
       // to an ARN): never a reply credential a connector may keep beside it, which this
       // internet-facing function has no use for.

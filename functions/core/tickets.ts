@@ -76,6 +76,16 @@ export type TicketResult =
   | { detailType: typeof DETAIL_TYPES.completed; detail: PasswordResetCompleted }
   | { detailType: typeof DETAIL_TYPES.failed; detail: PasswordResetFailed };
 
+/** The first result, for a repeated request: marked, and without a connector to post it. */
+export function asRepeated(result: TicketResult): TicketResult {
+  if (result.detailType === DETAIL_TYPES.completed) {
+    const { connectorId: _, ...detail } = result.detail;
+    return { detailType: result.detailType, detail: { ...detail, repeated: true } };
+  }
+  const { connectorId: _, ...detail } = result.detail;
+  return { detailType: result.detailType, detail: { ...detail, repeated: true } };
+}
+
 /** Puts result events on the bus (EventBridge in AWS, the local bus in `npm start`). */
 export interface ResultPublisher {
   /** Rejects when the bus did not take the event: the ticket is then retried. */

@@ -11,19 +11,21 @@
  * (unknown connector, unverified sender, bad body, unknown user) is one audit record and a
  * `Refused` count; an accepted one (202) is not the reset, which the worker audits.
  */
+import { createHmac } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { type ClientOptions, createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { ConnectorStore } from '#adapters/connector-store.ts';
 import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { type IdempotentInput, idempotent } from '#adapters/idempotency.ts';
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
 import { eventBusNameFromEnv, requiredSetting } from '#adapters/settings.ts';
 import { TicketRequestBus } from '#adapters/ticket-requests.ts';
 import { NotFoundError, SecretNotFoundError } from '#core/errors.ts';
 import type { User } from '#core/model.ts';
 import type { Directory } from '#core/ports.ts';
-import { failedResult, type ResultPublisher } from '#core/tickets.ts';
+import { asRepeated, failedResult, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { rekeyDialect } from '#dialects/rekey.ts';
-import { ENV, METRIC } from '#functions/contracts.ts';
+import { ENV, METRIC, TICKET_SCOPES } from '#functions/contracts.ts';
 import {
   CONNECTOR_ID,
   type Connector,
@@ -55,64 +57,105 @@ export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients
     'requests' in wiring ? wiring : busWiring(wiring.clients, process.env);
   // A refused intake is a refused reset; an accepted one (no `success`) is not audited here.
   const observe = observing(runtime, { operation: 'ticket-intake', activity: 'reset', actor: 'ticket' });
-  return httpHandler({ dialect: rekeyDialect, logger, observe }, async ({ event, requestId, note }) => {
-    const connectorId = event.pathParameters?.connectorId ?? '';
-    const connector = CONNECTOR_ID.test(connectorId) ? await connectors.get(connectorId) : undefined;
-    if (!connector) throw new NotFoundError('Connector', UNKNOWN_CONNECTOR);
-    // Named in the audit record from here: a connector that exists (the caller may not be it yet).
-    const ticketNote: NonNullable<typeof note.ticket> = { connector: connectorId };
-    note.ticket = ticketNote;
-    note.target = { realmId: connector.realmId };
-    const inbound = await readInbound(
-      runtime,
-      connectorSecretNames(connectorSecretPrefix, connectorId).inbound,
-    );
-    if (inbound === undefined) throw new NotFoundError('Connector', UNKNOWN_CONNECTOR);
-    try {
-      verifySender(connector.kind, inbound, event.headers ?? {}, rawBody(event), deps.clock.now());
-    } catch (error) {
-      if (error instanceof SenderRefusedError) {
-        // For operators: which check failed; never a header's or the body's content.
-        logger.warn('ticket intake refused a sender', { connectorId, problem: error.problem, requestId });
-      }
-      throw error;
-    }
-    ticketNote.verified = true;
-    const request = parseIntake(event);
-    ticketNote.ticketId = request.ticketId;
-    const user = await findUser(deps.directory, connector, request.user);
-    const source = connectorSource(connectorId);
-    if (!user) {
-      // Unknown or in another realm: the same answer as the worker's for a user it cannot find.
-      const failed = failedResult(
-        request.ticketId,
-        new NotFoundError('User', 'The user does not exist or is not authorized.'),
-        request.operation,
+  // Published inside the once-record's run: a publish that fails leaves nothing remembered,
+  // so the sender's retry posts the note.
+  const refuseOnce = idempotent(
+    async (input: IdempotentInput & { result: TicketResult }) => {
+      await results.publish(input.result);
+      return input.result;
+    },
+    {
+      client: runtime.dynamoDb,
+      tableName: runtime.settings.tableName,
+      scope: TICKET_SCOPES.intake,
+      keyName: 'ticketId',
+      // Another user or channel asked on the same ticket is answered anew.
+      replaceable: () => true,
+    },
+  );
+  return httpHandler(
+    { dialect: rekeyDialect, logger, observe },
+    async ({ event, context, requestId, note }) => {
+      const connectorId = event.pathParameters?.connectorId ?? '';
+      const connector = CONNECTOR_ID.test(connectorId) ? await connectors.get(connectorId) : undefined;
+      if (!connector) throw new NotFoundError('Connector', UNKNOWN_CONNECTOR);
+      // Named in the audit record from here: a connector that exists (the caller may not be it yet).
+      const ticketNote: NonNullable<typeof note.ticket> = { connector: connectorId };
+      note.ticket = ticketNote;
+      note.target = { realmId: connector.realmId };
+      const inbound = await readInbound(
+        runtime,
+        connectorSecretNames(connectorSecretPrefix, connectorId).inbound,
       );
-      await results.publish(withConnector(failed, connectorId));
-      // A reset refused on the ticket: audited as refused (the 202 only says the ticket is
-      // answered), and counted as the worker counts a ticket it answers with a failure.
-      note.refused = { code: 'code' in failed.detail ? failed.detail.code : 'NotFound.User', reason: 'User' };
-      metrics.count(METRIC.ticketFailed, { operation: request.operation });
-    } else {
-      note.target = { realmId: connector.realmId, userId: user.userId };
-      await requests.put(source, {
+      if (inbound === undefined) throw new NotFoundError('Connector', UNKNOWN_CONNECTOR);
+      try {
+        verifySender(connector.kind, inbound, event.headers ?? {}, rawBody(event), deps.clock.now());
+      } catch (error) {
+        if (error instanceof SenderRefusedError) {
+          // For operators: which check failed; never a header's or the body's content.
+          logger.warn('ticket intake refused a sender', { connectorId, problem: error.problem, requestId });
+        }
+        throw error;
+      }
+      ticketNote.verified = true;
+      const request = parseIntake(event);
+      ticketNote.ticketId = request.ticketId;
+      const user = await findUser(deps.directory, connector, request.user);
+      const source = connectorSource(connectorId);
+      if (!user) {
+        // Unknown or in another realm: the same answer as the worker's for a user it cannot find,
+        // posted on the ticket once per request (the same user and channel) and a day: the same
+        // request again is answered on the bus only, or a ticketing rule that fires on every
+        // update would fire again on rekey's note, without end. What was asked is kept only as
+        // an HMAC under the connector's own secret: the user field may hold anything, even a
+        // password typed in the wrong field, and a bare hash of it could be guessed offline.
+        const failed = withConnector(
+          failedResult(
+            request.ticketId,
+            new NotFoundError('User', 'The user does not exist or is not authorized.'),
+            request.operation,
+          ),
+          connectorId,
+        );
+        const asked = [request.user, request.notificationType ?? null];
+        const once = await refuseOnce(
+          {
+            key: JSON.stringify([connectorId, request.ticketId, request.operation]),
+            fingerprint: createHmac('sha256', inbound).update(JSON.stringify(asked)).digest('base64url'),
+            result: failed,
+          },
+          context,
+        );
+        // A reset refused on the ticket: audited as refused (the 202 only says the ticket is
+        // answered), and counted, once, as the worker counts a ticket it answers with a failure.
+        note.refused = {
+          code: 'code' in failed.detail ? failed.detail.code : 'NotFound.User',
+          reason: 'User',
+        };
+        if (once.replayed) {
+          await results.publish(asRepeated(once.result));
+          note.replayed = true;
+        } else metrics.count(METRIC.ticketFailed, { operation: request.operation });
+      } else {
+        note.target = { realmId: connector.realmId, userId: user.userId };
+        await requests.put(source, {
+          ticketId: request.ticketId,
+          operation: request.operation,
+          realmId: connector.realmId,
+          userId: user.userId,
+          ...(request.notificationType ? { notificationType: request.notificationType } : {}),
+        });
+      }
+      logger.info('ticket accepted', {
+        connectorId,
         ticketId: request.ticketId,
         operation: request.operation,
-        realmId: connector.realmId,
-        userId: user.userId,
-        ...(request.notificationType ? { notificationType: request.notificationType } : {}),
+        ...(user ? { userId: user.userId } : { user: 'not in realm' }),
+        requestId,
       });
-    }
-    logger.info('ticket accepted', {
-      connectorId,
-      ticketId: request.ticketId,
-      operation: request.operation,
-      ...(user ? { userId: user.userId } : { user: 'not in realm' }),
-      requestId,
-    });
-    return { status: 202, body: { accepted: true, requestId } };
-  });
+      return { status: 202, body: { accepted: true, requestId } };
+    },
+  );
 }
 
 /** The result with the connector it answers, so that the connector's reply rule matches it. */

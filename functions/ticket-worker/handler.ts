@@ -22,6 +22,7 @@ import {
   UnavailableError,
 } from '#core/errors.ts';
 import {
+  asRepeated,
   failedResult,
   isRefusal,
   type ResultPublisher,
@@ -95,16 +96,6 @@ interface Answer {
    * redelivery of the same event (its earlier publish may have failed), answered as before.
    */
   repeated: boolean;
-}
-
-/** The first result, for a repeated request: marked, and without a connector to post it. */
-function asRepeated(result: TicketResult): TicketResult {
-  if (result.detailType === DETAIL_TYPES.completed) {
-    const { connectorId: _, ...detail } = result.detail;
-    return { detailType: result.detailType, detail: { ...detail, repeated: true } };
-  }
-  const { connectorId: _, ...detail } = result.detail;
-  return { detailType: result.detailType, detail: { ...detail, repeated: true } };
 }
 
 /** Whether two results say the same thing to the ticket: the same outcome and code. */

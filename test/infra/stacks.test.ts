@@ -143,8 +143,12 @@ const SENDS: Record<string, { dynamodb: string[]; secretsmanager: string[] }> = 
   },
   // The ticket intake: ConnectorStore.get GetItem; findUser: getUser GetItem,
   // findUsersByUsername and findUsersByEmail Query (+ GetItem); the connector's inbound secret:
-  // vault.read. It writes nothing: the request goes on the bus.
-  'RekeyApi/TicketIntake': { dynamodb: ['GetItem', 'Query'], secretsmanager: ['GetSecretValue'] },
+  // vault.read. The request goes on the bus; it writes only an unknown user's refusal, once
+  // (idempotent(): PutItem, GetItem, DeleteItem).
+  'RekeyApi/TicketIntake': {
+    dynamodb: ['GetItem', 'Query', 'PutItem', 'DeleteItem'],
+    secretsmanager: ['GetSecretValue'],
+  },
   // idempotent() per ticket; handleTicket: loadUserInRealm GetItem, issueTemporaryPassword as
   // above. The notification sends the password issueTemporaryPassword returned: no vault.read.
   'RekeyOperations/TicketWorker': {

@@ -20,6 +20,7 @@ import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
+import { createTestConnector, zendeskHeaders } from '#test/support/ticketing-systems.ts';
 import { putTickets } from '#test/support/tickets.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
 
@@ -202,6 +203,23 @@ beforeAll(async () => {
       notificationType: 'email',
     },
   ]);
+  // The ticket intake: a signed request for a user the realm lacks (its refusal's record).
+  const connector = await createTestConnector(
+    t,
+    { id: 'writes-zd', kind: 'zendesk', realm: 'demo', replyUrl: 'https://writes.zendesk.example' },
+    mkdtempSync(join(tmpdir(), 'rekey-writes-')),
+  );
+  const intakeBody = JSON.stringify({
+    ticketId: 'WRITES-3',
+    operation: 'ResetRandomPassword',
+    user: 'nobody',
+  });
+  const intake = await t.request('POST', `/tickets/${connector.connectorId}`, {
+    headers: zendeskHeaders(connector.inboundSecret, intakeBody),
+    body: intakeBody,
+  });
+  expect(intake.status, intake.text).toBe(202);
+  await t.api.bus?.idle();
   // The sweeper, a month later: u-alice's TEMPORARY credential has expired (detached, its
   // secret and entry deleted).
   const sweeperRuntime = recording('sweeper', createRuntime('sweeper', { clients: t.api.clients }));

@@ -182,7 +182,7 @@ describe('each connector’s reply side', () => {
 });
 
 describe('the ticket intake function (least privilege)', () => {
-  it('reads the table (GetItem, Query), connectors’ inbound secrets only, and puts events on the rekey bus alone', () => {
+  it('reads the table (GetItem, Query), writes only its refusals’ records, reads connectors’ inbound secrets only, and puts events on the rekey bus alone', () => {
     const intake = stacks.api.functions.get('ticket-intake');
     expect(intake).toBeDefined();
     const roleId = stacks.api.getLogicalId(intake?.function.role?.node.defaultChild as never);
@@ -207,7 +207,17 @@ describe('the ticket intake function (least privilege)', () => {
     expect(matches('rekey/connector/zd/inbound-AbC123')).toBe(true);
     expect(matches('rekey/connector/zd/reply-AbC123')).toBe(false);
     const table = byAction('dynamodb:').flatMap((s) => ([] as string[]).concat(s.Action as string));
-    expect([...new Set(table)].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...new Set(table)].sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    // The writes only on its own records: an unknown user's refusal, answered once.
+    const writes = byAction('dynamodb:').filter((s) => JSON.stringify(s.Action).includes('PutItem'));
+    expect(writes.map((s) => JSON.stringify(s.Condition))).toEqual([
+      expect.stringContaining('"dynamodb:LeadingKeys":["IDEMPOTENCY#ticket-intake"]'),
+    ]);
     // No SES, no SNS, no Lambda, no SQS: it only verifies and forwards.
     const services = new Set(
       statements.flatMap((s) => ([] as string[]).concat(s.Action as string)).map((a) => a.split(':')[0]),

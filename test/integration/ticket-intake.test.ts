@@ -17,10 +17,13 @@
  * - ServiceNow Table API, PATCH /api/now/table/{tableName}/{sys_id} with `work_notes`:
  *   https://www.servicenow.com/docs/bundle/zurich-api-reference/page/integrate/inbound-rest/concept/c_TableAPI.html
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { replyDeadLettersPath } from '#infra/local/ticket-replies.ts';
@@ -351,6 +354,45 @@ describe('a Zendesk webhook', () => {
     });
     expect(temporarySecrets().length).toBe(secretsBefore);
     expect((await t.getUser('u-olga'))?.credential).toBeUndefined();
+  });
+});
+
+describe('a user the realm does not have, asked again and again', () => {
+  it('is refused on the ticket once per user asked: the same request again is answered on the bus only, so a rule firing on every update cannot loop', async () => {
+    const ticketId = nextTicket();
+    const before = system.calls.length;
+    const send = async (user: string) => {
+      const body = zendeskBody(ticketId, user);
+      const res = await intake('zd', body, zendeskHeaders(connectors.zd?.inboundSecret ?? '', body));
+      expect(res.status).toBe(202);
+    };
+    await send('nobody-here');
+    expect(system.calls.slice(before)).toHaveLength(1);
+    // rekey's note is an update of the ticket: a rule that fires on every update asks again.
+    await send('nobody-here');
+    await send('nobody-here');
+    expect(system.calls.slice(before)).toHaveLength(1);
+    const [first, ...repeats] = resultsFor(ticketId);
+    expect(first?.detail).toMatchObject({ code: 'NotFound.User', connectorId: 'zd' });
+    const { connectorId: _, ...refusal } = first?.detail ?? {};
+    expect(repeats.map((r) => r.detail)).toEqual([
+      { ...refusal, repeated: true },
+      { ...refusal, repeated: true },
+    ]);
+    // The agent corrects the user, to another name the realm lacks: that is a new request.
+    await send('nobody-else');
+    expect(system.calls.slice(before)).toHaveLength(2);
+    // What was asked is kept in neither the clear nor a bare hash (the user field may hold a
+    // password typed in the wrong field): only as an HMAC under the connector's secret.
+    const client = createDynamoDbClient(t.api.clients);
+    const table = JSON.stringify((await client.send(new ScanCommand({ TableName: 'rekey' }))).Items);
+    client.destroy();
+    const asked = JSON.stringify(['nobody-else', 'email']);
+    const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
+    expect(table).toContain('IDEMPOTENCY#ticket-intake');
+    expect(table).not.toContain('nobody-else');
+    expect(table).not.toContain(sha(asked));
+    expect(table).not.toContain(sha(sha(asked)));
   });
 });
 
