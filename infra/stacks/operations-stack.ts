@@ -32,6 +32,7 @@ import {
   EVENT_BUS_NAME,
   RESULT_SOURCE,
   SECRET_PREFIXES,
+  TICKET_REDRIVE_TAG,
   TICKET_SCOPES,
 } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
@@ -100,12 +101,30 @@ export class OperationsStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: TICKET_MAX_RECEIVE_COUNT },
     });
-    new Rule(this, DETAIL_TYPES.requested, {
+    const requests = new Rule(this, DETAIL_TYPES.requested, {
       eventBus: this.bus,
       description: 'rekey: ticketing requests to the worker queue',
       eventPattern: { detailType: [DETAIL_TYPES.requested] },
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
+    // The worker trusts a message's source as the bus let it through (the bus policy keeps
+    // rekey's names to rekey's functions). A principal allowed sqs:SendMessage on `*` could
+    // otherwise put an event the bus refuses straight on the queue, in a connector's name.
+    // Only the request rule sends, and an operator's role tagged for a redrive of the
+    // dead-letter queue (TICKET_REDRIVE_TAG = true).
+    this.queue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyTheRequestRuleOrARedriveSends',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: {
+          ArnNotEquals: { 'aws:SourceArn': requests.ruleArn },
+          StringNotEquals: { [`aws:PrincipalTag/${TICKET_REDRIVE_TAG}`]: 'true' },
+        },
+      }),
+    );
     new Alarm(this, 'TicketsDeadLettersAlarm', {
       alarmDescription: 'rekey: ticketing messages failed every retry and wait in the dead-letter queue',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),

@@ -640,6 +640,41 @@ describe('the operations stack', () => {
     });
   });
 
+  it('lets only the request rule send to the ticket queue, or an operator role tagged for a redrive: not any principal allowed sqs:SendMessage', () => {
+    const ticketsId = logicalId(stacks.operations, stacks.operations.queue);
+    const policies = Object.values(ops.findResources('AWS::SQS::QueuePolicy')) as Resource[];
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Queues).includes(ticketsId));
+    const document = policy?.Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
+    const statements = document?.Statement ?? [];
+    const rules = Object.entries(ops.toJSON().Resources as Record<string, Resource>).filter(
+      ([, r]) =>
+        r.Type === 'AWS::Events::Rule' &&
+        String(JSON.stringify(r.Properties.EventPattern)).includes('PasswordResetRequested'),
+    );
+    expect(rules).toHaveLength(1);
+    const ruleArn = { 'Fn::GetAtt': [rules[0]?.[0], 'Arn'] };
+    // The bus's own Allow, for that rule alone.
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      }),
+    );
+    // And a Deny for everyone else, whatever their own policies allow.
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 'sqs:SendMessage',
+        Condition: {
+          ArnNotEquals: { 'aws:SourceArn': ruleArn },
+          StringNotEquals: { 'aws:PrincipalTag/rekey:ticket-redrive': 'true' },
+        },
+      }),
+    );
+  });
+
   it("gives the ticket worker's role no action that reads a secret's value (GetSecretValue, by name or by wildcard)", () => {
     const resources = ops.toJSON().Resources as Record<string, Resource>;
     const workerId = logicalId(stacks.operations, stacks.operations.worker.function);
