@@ -141,6 +141,23 @@ export class StatefulStack extends Stack {
           actions: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
           resources: [everyRealm],
         }),
+        // Nor change, share or delete one: rekey never attaches a resource policy to a
+        // temporary secret, so none may be put (a grant to one principal of the account passes
+        // BlockPublicPolicy, and could open another realm's secret to a reader without a tag).
+        new PolicyStatement({
+          sid: 'NoChangesToTemporarySecrets',
+          effect: Effect.DENY,
+          actions: [
+            'secretsmanager:PutResourcePolicy',
+            'secretsmanager:DeleteResourcePolicy',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecret',
+            'secretsmanager:DeleteSecret',
+            'secretsmanager:RotateSecret',
+            'secretsmanager:CancelRotateSecret',
+          ],
+          resources: [everyRealm],
+        }),
         new PolicyStatement({
           sid: 'DecryptThroughSecretsManager',
           actions: ['kms:Decrypt'],

@@ -35,6 +35,8 @@ interface Request {
   principalTags: Record<string, string>;
   /** The secret's region (a replica's): the stack's own by default. */
   region?: string;
+  /** The request's own condition keys (`secretsmanager:BlockPublicPolicy`). */
+  keys?: Record<string, string>;
 }
 type Decision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
@@ -75,6 +77,7 @@ function contextValue(key: string, request: Request): string | undefined {
   if (resourceTag) return request.secret.tags[resourceTag];
   const principalTag = /^aws:PrincipalTag\/(.+)$/.exec(key)?.[1];
   if (principalTag) return request.principalTags[principalTag];
+  if (key.startsWith('secretsmanager:')) return request.keys?.[key];
   throw new Error(`no value for condition key ${key}`);
 }
 
@@ -99,9 +102,11 @@ function applies(statement: Statement, request: Request): boolean {
             ? actual === undefined || !values.includes(actual)
             : operator === 'Null'
               ? (values[0] === 'true') === (actual === undefined)
-              : (() => {
-                  throw new Error(`operator ${operator} is not modelled`);
-                })();
+              : operator === 'Bool'
+                ? actual !== undefined && values.includes(actual)
+                : (() => {
+                    throw new Error(`operator ${operator} is not modelled`);
+                  })();
       if (!ok) return false;
     }
   }
@@ -213,6 +218,31 @@ describe('TemporarySecretReaders', () => {
     expect(decide(readers, get(retagged, { 'rekey:realm': 'acme' }))).toBe('ExplicitDeny');
     const untagged = { name: acmeSecret.name, tags: {} };
     expect(decide([...readers, WIDER], get(untagged, { 'rekey:realm': 'acme' }))).toBe('ExplicitDeny');
+  });
+
+  it('never lets a reader share, change or delete a temporary secret, even with a role that allows it', () => {
+    // A resource policy that passes BlockPublicPolicy may still grant one principal of the
+    // account (one without a realm tag) another realm's secret.
+    const share = {
+      ...get(globexSecret, { 'rekey:realm': 'acme' }, 'secretsmanager:PutResourcePolicy'),
+      keys: { 'secretsmanager:BlockPublicPolicy': 'true' },
+    };
+    expect(decide([...readers, WIDER], share)).toBe('ExplicitDeny');
+    for (const action of [
+      'secretsmanager:DeleteResourcePolicy',
+      'secretsmanager:PutSecretValue',
+      'secretsmanager:UpdateSecret',
+      'secretsmanager:DeleteSecret',
+      'secretsmanager:RotateSecret',
+    ]) {
+      for (const secret of [acmeSecret, globexSecret]) {
+        expect(decide([...readers, WIDER], get(secret, { 'rekey:realm': 'acme' }, action)), action).toBe(
+          'ExplicitDeny',
+        );
+      }
+    }
+    // The control: the same wider role may still read its own realm's.
+    expect(decide([...readers, WIDER], get(acmeSecret, { 'rekey:realm': 'acme' }))).toBe('Allow');
   });
 
   it('never lets a reader re-tag or untag a temporary secret, even with a role that allows it', () => {
