@@ -225,9 +225,12 @@ export class RekeyFunction extends Construct {
     );
     if (!usesKey) return this;
     this.function.addEnvironment(ENV.kmsKeyId, options.key.keyArn);
+    // Encrypting a value needs a data key; a function that only reads (the ticket intake)
+    // is given Decrypt alone.
+    const writesValues = options.actions.some((a) => ['CreateSecret', 'PutSecretValue'].includes(a));
     this.function.addToRolePolicy(
       new PolicyStatement({
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        actions: writesValues ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt'],
         resources: [options.key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
       }),

@@ -80,20 +80,26 @@ describe('secret resource policies', () => {
     }
   });
 
-  it('may be put by a temporary-secret reader only with BlockPublicPolicy set', () => {
+  it('may be put by a temporary-secret reader only with BlockPublicPolicy set, and never on a temporary secret', () => {
     const [policy] = Object.values(stateful.findResources('AWS::IAM::ManagedPolicy')) as PolicyResource[];
     const statements = policy?.Properties.PolicyDocument.Statement ?? [];
     const denies = statements.filter(
       (s) => s.Effect === 'Deny' && actionsOf(s).includes('secretsmanager:PutResourcePolicy'),
     );
-    expect(denies.map((s) => actionsOf(s))).toEqual([
+    const anywhere = denies.filter((s) => s.Resource === '*');
+    expect(anywhere.map((s) => actionsOf(s))).toEqual([
       ['secretsmanager:PutResourcePolicy'],
       ['secretsmanager:PutResourcePolicy'],
     ]);
-    expect(denies.map((s) => s.Condition)).toEqual([
+    expect(anywhere.map((s) => s.Condition)).toEqual([
       { Bool: { 'secretsmanager:BlockPublicPolicy': 'false' } },
       { Null: { 'secretsmanager:BlockPublicPolicy': 'true' } },
     ]);
+    // On the temporary secrets, none at all (temporary-secret-readers.test.ts evaluates it).
+    const temporary = denies.filter((s) => s.Resource !== '*');
+    expect(temporary).toHaveLength(1);
+    expect(temporary[0]?.Condition).toBeUndefined();
+    expect(JSON.stringify(temporary[0]?.Resource)).toContain(':secret:rekey/temp/*');
   });
 });
 
@@ -415,6 +421,20 @@ describe('permissions by operation', () => {
         },
       ]);
     }
+  });
+
+  it("allows an action on every resource ('*') only where it has no resource to name: X-Ray's two and SMS", () => {
+    // The one cdk-nag acknowledgement of Resource::* (rekey-function.ts) covers every role, so
+    // it cannot catch a new wildcard grant; this does (a red-team pass planted kms:Decrypt,
+    // dynamodb:Scan and events:PutEvents on '*' and nag let them through).
+    const onEverything = rolePolicies().flatMap(([id, statements]) =>
+      statements
+        .filter((s) => s.Effect === 'Allow' && ([] as unknown[]).concat(s.Resource).includes('*'))
+        .flatMap((s) => actionsOf(s).map((action) => `${id}: ${action}`)),
+    );
+    expect(onEverything.length).toBeGreaterThan(0);
+    const allowed = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'sns:Publish']);
+    expect(onEverything.filter((grant) => !allowed.has(grant.split(': ')[1] ?? ''))).toEqual([]);
   });
 
   it('keeps DDM administrator secrets under their own prefix, apart from temporary passwords', () => {

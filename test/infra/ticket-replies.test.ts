@@ -218,6 +218,8 @@ describe('the ticket intake function (least privilege)', () => {
     expect(writes.map((s) => JSON.stringify(s.Condition))).toEqual([
       expect.stringContaining('"dynamodb:LeadingKeys":["IDEMPOTENCY#ticket-intake"]'),
     ]);
+    // It reads a secret, never writes one: Decrypt, no data key.
+    expect(byAction('kms:').map((s) => s.Action)).toEqual(['kms:Decrypt']);
     // No SES, no SNS, no Lambda, no SQS: it only verifies and forwards.
     const services = new Set(
       statements.flatMap((s) => ([] as string[]).concat(s.Action as string)).map((a) => a.split(':')[0]),
