@@ -155,6 +155,26 @@ export class RekeyFunction extends Construct {
   }
 
   /**
+   * Sets the sender (REKEY_EMAIL_FROM) and allows `ses:SendEmail` through the SES identity, as
+   * that sender only (`ses:FromAddress`: the address, without a display name): a compromised
+   * function cannot mail as another address of the verified domain.
+   */
+  allowEmail(options: { identity: string; sender: string }): this {
+    const stack = Stack.of(this);
+    this.function.addEnvironment(ENV.emailFrom, options.sender);
+    this.function.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ses:SendEmail'],
+        resources: [
+          stack.formatArn({ service: 'ses', resource: 'identity', resourceName: options.identity }),
+        ],
+        conditions: { StringEquals: { 'ses:FromAddress': addressOf(options.sender) } },
+      }),
+    );
+    return this;
+  }
+
+  /**
    * Allows SMS straight to phone numbers and nothing else SNS publishes to. An SMS to a
    * phone number has no resource ARN (SNS authorizes it on "*") and Publish has no condition
    * key naming the destination (sns:Protocol and sns:Endpoint are Subscribe's), so the grant
@@ -237,4 +257,9 @@ export class RekeyFunction extends Construct {
     );
     return this;
   }
+}
+
+/** The address of a sender written `Name <address>`, or the sender as it is. */
+export function addressOf(sender: string): string {
+  return /<([^<>]+)>\s*$/.exec(sender)?.[1]?.trim() ?? sender.trim();
 }

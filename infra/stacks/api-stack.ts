@@ -255,15 +255,7 @@ export class ApiStack extends Stack {
       fn.bindSecrets({ ...access.secrets, key: props.secretsKey });
     }
     if (access.notifies?.includes('email')) {
-      fn.function.addEnvironment(ENV.emailFrom, props.emailSender);
-      fn.function.addToRolePolicy(
-        new PolicyStatement({
-          actions: ['ses:SendEmail'],
-          resources: [
-            this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.emailIdentity }),
-          ],
-        }),
-      );
+      fn.allowEmail({ identity: props.emailIdentity, sender: props.emailSender });
     }
     if (access.notifies?.includes('phone')) fn.allowSms();
     // What carries a temporary password links to the end user's page.

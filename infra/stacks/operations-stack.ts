@@ -203,7 +203,6 @@ export class OperationsStack extends Stack {
       reservedConcurrentExecutions: props.workerConcurrency ?? 5,
       environment: {
         [ENV.eventBusName]: this.bus.eventBusName,
-        [ENV.emailFrom]: props.emailSender,
         // The runtime reads both prefixes; the worker is granted only the temporary one.
         [ENV.databaseSecretPrefix]: SECRET_PREFIXES.database,
         ...(props.passwordPageUrl ? { [ENV.passwordPageUrl]: props.passwordPageUrl } : {}),
@@ -231,14 +230,7 @@ export class OperationsStack extends Stack {
         key: props.secretsKey,
       });
     this.bus.grantPutEventsTo(this.worker.function);
-    this.worker.function.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['ses:SendEmail'],
-        resources: [
-          this.formatArn({ service: 'ses', resource: 'identity', resourceName: props.emailIdentity }),
-        ],
-      }),
-    );
+    this.worker.allowEmail({ identity: props.emailIdentity, sender: props.emailSender });
     // SMS to phone numbers only (never a topic or a platform endpoint).
     this.worker.allowSms();
     Validations.of(this.worker).acknowledge(

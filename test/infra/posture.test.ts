@@ -11,6 +11,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '#functions/routes.ts';
 import { REALM_CLAIM } from '#http/admin.ts';
+import { addressOf } from '#infra/constructs/rekey-function.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { ACCESS_LOG_FORMAT, DEFAULT_PUBLIC_ROUTE_THROTTLE, routeKeys } from '#infra/stacks/api-stack.ts';
 import { PRINCIPAL_REALM } from '#infra/stacks/stateful-stack.ts';
@@ -399,6 +400,27 @@ describe('permissions by operation', () => {
         .sort();
     expect(allowedTo('ses:SendEmail')).toEqual(['ChangePassword', 'ResetRandomPassword', 'TicketWorker']);
     expect(allowedTo('sns:Publish')).toEqual(['ResetRandomPassword', 'TicketWorker']);
+  });
+
+  it('lets them send e-mail through the identity as the configured sender only (ses:FromAddress)', () => {
+    const sending = rolePolicies().flatMap(([id, statements]) =>
+      statements
+        .filter((s) => s.Effect === 'Allow' && actionsOf(s).includes('ses:SendEmail'))
+        .map((s) => [id, s] as const),
+    );
+    expect(sending).toHaveLength(3);
+    for (const [id, statement] of sending) {
+      expect(actionsOf(statement), id).toEqual(['ses:SendEmail']);
+      expect(statement.Condition, id).toEqual({
+        StringEquals: { 'ses:FromAddress': 'no-reply@example.com' },
+      });
+      expect(JSON.stringify(statement.Resource), id).toContain(':identity/example.com');
+    }
+  });
+
+  it('takes the address of a sender with a display name for ses:FromAddress', () => {
+    expect(addressOf('rekey <no-reply@example.com>')).toBe('no-reply@example.com');
+    expect(addressOf(' no-reply@example.com ')).toBe('no-reply@example.com');
   });
 
   it('lets them publish SMS to phone numbers only: Publish to any topic or platform endpoint ARN is denied', () => {
