@@ -409,5 +409,17 @@ export class OperationsStack extends Stack {
       ['events:detail-type', DETAIL_TYPES.audit],
       rolesOf(this.auditForwarder),
     );
+    // A completed reset is the worker's alone; the intake answers only refusals (an unknown
+    // user), so a compromised intake cannot post a made-up secret's ARN on a ticket.
+    onlyFrom(
+      'OnlyTheWorkerPutsCompletedResets',
+      ['events:detail-type', DETAIL_TYPES.completed],
+      [...rolesOf(this.worker)],
+    );
+    onlyFrom(
+      'OnlyTheWorkerAndTheIntakePutRefusals',
+      ['events:detail-type', DETAIL_TYPES.failed],
+      [...rolesOf(this.worker), ...intakeRoles],
+    );
   }
 }

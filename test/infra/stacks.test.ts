@@ -600,7 +600,16 @@ describe('the operations stack', () => {
     expect(
       denied('PasswordAudit', 'events:detail-type')?.Condition.ArnNotEquals?.['aws:PrincipalArn'],
     ).toEqual([roleOf(stacks.operations.auditForwarder)]);
-    expect(statements).toHaveLength(3);
+    // Results by their kind: a completed reset, the worker's alone; a refusal, the worker's
+    // or the intake's (an unknown user). Neither the forwarder nor the intake can post a
+    // made-up secret's ARN on a ticket.
+    expect(
+      denied('PasswordResetCompleted', 'events:detail-type')?.Condition.ArnNotEquals?.['aws:PrincipalArn'],
+    ).toEqual([roleOf(stacks.operations.worker)]);
+    expect(
+      denied('PasswordResetFailed', 'events:detail-type')?.Condition.ArnNotEquals?.['aws:PrincipalArn'],
+    ).toEqual([roleOf(stacks.operations.worker), intake]);
+    expect(statements).toHaveLength(5);
   });
 
   it('gives the ticket queue a dead-letter queue, an alarm on its depth, and a partial-batch worker with capped concurrency', () => {
