@@ -54,6 +54,17 @@ const context = {
 
 let sequence = 0;
 /** An SQS message carrying `detail` as a PasswordResetRequested event (or `body` as is). */
+/** A Zendesk connector of realm r1, as `rekey connector create` stores it. */
+async function zendeskConnector(connectorId: string): Promise<void> {
+  await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
+    connectorId,
+    kind: 'zendesk',
+    realmId: 'r1',
+    replyUrl: 'https://acme.zendesk.com',
+    createdAt: new Date().toISOString(),
+  });
+}
+
 function message(
   detail: Record<string, unknown> | string,
   messageId = `m-${++sequence}`,
@@ -415,13 +426,7 @@ describe('ticket worker', () => {
   });
 
   it('answers a reuse of a ticket id once: the same reuse sent again is a repeat without its connector, so no second note', async () => {
-    await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
-      connectorId: 'zd-reuse',
-      kind: 'zendesk',
-      realmId: 'r1',
-      replyUrl: 'https://acme.zendesk.com',
-      createdAt: new Date().toISOString(),
-    });
+    await zendeskConnector('zd-reuse');
     const source = 'rekey.connector.zd-reuse';
     const detail = ticket();
     await run([message(detail, undefined, source)]);
@@ -576,13 +581,7 @@ describe('ticket worker', () => {
   });
 
   it('answers a second request for a ticket (another bus event) with the first result, marked repeated, and no connector: no reset, a replay in the audit', async () => {
-    await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
-      connectorId: 'zd-repeat',
-      kind: 'zendesk',
-      realmId: 'r1',
-      replyUrl: 'https://acme.zendesk.com',
-      createdAt: new Date().toISOString(),
-    });
+    await zendeskConnector('zd-repeat');
     const detail = ticket();
     expect(await run([message(detail, undefined, 'rekey.connector.zd-repeat')])).toEqual([]);
     expect(results()).toHaveLength(1);
