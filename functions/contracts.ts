@@ -170,13 +170,6 @@ export const SECRET_TAGS = {
   instance: 'rekey:instance',
 } as const;
 
-/**
- * The principal tag (value `true`) of an operator's role that may send to the ticket queue
- * itself: a redrive from its dead-letter queue. Every other sender but the bus's request rule
- * is denied (infra/stacks/operations-stack.ts).
- */
-export const TICKET_REDRIVE_TAG = 'rekey:ticket-redrive';
-
 /** The event bus tickets arrive on and results go back to. */
 export const EVENT_BUS_NAME = 'rekey';
 

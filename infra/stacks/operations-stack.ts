@@ -32,7 +32,6 @@ import {
   EVENT_BUS_NAME,
   RESULT_SOURCE,
   SECRET_PREFIXES,
-  TICKET_REDRIVE_TAG,
   TICKET_SCOPES,
 } from '../../functions/contracts.ts';
 import { TICKET_MAX_RECEIVE_COUNT } from '../../functions/core/tickets.ts';
@@ -109,20 +108,18 @@ export class OperationsStack extends Stack {
     });
     // The worker trusts a message's source as the bus let it through (the bus policy keeps
     // rekey's names to rekey's functions). A principal allowed sqs:SendMessage on `*` could
-    // otherwise put an event the bus refuses straight on the queue, in a connector's name.
-    // Only the request rule sends, and an operator's role tagged for a redrive of the
-    // dead-letter queue (TICKET_REDRIVE_TAG = true).
+    // otherwise put an event the bus refuses straight on the queue, in a connector's name. So
+    // the request rule alone sends, and a dead-lettered ticket runs again only through the
+    // bus (`rekey event send` with the message's body), never by an SQS redrive: anyone may
+    // be able to send to the dead-letter queue, and a redrive would make its messages trusted.
     this.queue.addToResourcePolicy(
       new PolicyStatement({
-        sid: 'OnlyTheRequestRuleOrARedriveSends',
+        sid: 'OnlyTheRequestRuleSends',
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['sqs:SendMessage'],
         resources: [this.queue.queueArn],
-        conditions: {
-          ArnNotEquals: { 'aws:SourceArn': requests.ruleArn },
-          StringNotEquals: { [`aws:PrincipalTag/${TICKET_REDRIVE_TAG}`]: 'true' },
-        },
+        conditions: { ArnNotEquals: { 'aws:SourceArn': requests.ruleArn } },
       }),
     );
     new Alarm(this, 'TicketsDeadLettersAlarm', {

@@ -649,7 +649,7 @@ describe('the operations stack', () => {
     });
   });
 
-  it('lets only the request rule send to the ticket queue, or an operator role tagged for a redrive: not any principal allowed sqs:SendMessage', () => {
+  it('lets only the request rule send to the ticket queue: not any principal allowed sqs:SendMessage, nor a redrive from the dead-letter queue', () => {
     const ticketsId = logicalId(stacks.operations, stacks.operations.queue);
     const policies = Object.values(ops.findResources('AWS::SQS::QueuePolicy')) as Resource[];
     const policy = policies.find((p) => JSON.stringify(p.Properties.Queues).includes(ticketsId));
@@ -676,10 +676,7 @@ describe('the operations stack', () => {
         Effect: 'Deny',
         Principal: { AWS: '*' },
         Action: 'sqs:SendMessage',
-        Condition: {
-          ArnNotEquals: { 'aws:SourceArn': ruleArn },
-          StringNotEquals: { 'aws:PrincipalTag/rekey:ticket-redrive': 'true' },
-        },
+        Condition: { ArnNotEquals: { 'aws:SourceArn': ruleArn } },
       }),
     );
   });
