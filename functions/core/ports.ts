@@ -52,6 +52,9 @@ export interface Directory {
   listTrackedSecrets(page?: { after?: string; limit?: number }): Promise<TrackedSecretPage>;
 }
 
+/** What one failure count did: landed on the user as written, or found the record as `current`. */
+export type FailureCount = { landed: User; current?: never } | { landed?: never; current: User | undefined };
+
 /**
  * One failure count, as the lock-out rule decided it from the record it read:
  * - `count`: the user is not locked and has fewer than `below` failures (no bound when
@@ -61,9 +64,6 @@ export interface Directory {
  * - `restart`: the user's lock ended by `expiredBy`: the count starts again at one failure,
  *   the lock removed (or set to `lockUntil`, when one failure is the limit).
  */
-/** What one failure count did: landed on the user as written, or found the record as `current`. */
-export type FailureCount = { landed: User; current?: never } | { landed?: never; current: User | undefined };
-
 export type FailureStep =
   | { kind: 'count'; below: number | undefined }
   | { kind: 'lock'; atLeast: number; lockUntil: string }

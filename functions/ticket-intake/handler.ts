@@ -35,7 +35,7 @@ import {
 import { httpHandler, observing } from '#http/http-handler.ts';
 import type { HttpEvent } from '#http/request.ts';
 import { MAX_BODY_BYTES } from '#http/request.ts';
-import { parseIntake } from './schema.ts';
+import { type IntakeRequest, parseIntake } from './schema.ts';
 import { SenderRefusedError, verifySender } from './senders.ts';
 
 export interface IntakeWiring {
@@ -73,6 +73,41 @@ export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients
       replaceable: () => true,
     },
   );
+  /**
+   * Answers a ticket whose user the realm does not have (`NotFound.User`), on the ticket once
+   * per request (the same user and channel) and a day: the same request again is answered on
+   * the bus only, or a ticketing rule that fires on every update would fire again on rekey's
+   * note, without end. What was asked is kept only as an HMAC under the connector's own secret:
+   * the user field may hold anything, even a password typed in the wrong field, and a bare hash
+   * of it could be guessed offline.
+   */
+  async function refuseUnknownUser(
+    request: IntakeRequest,
+    connectorId: string,
+    inbound: string,
+    context: Context,
+  ): Promise<{ replayed: boolean }> {
+    const failed = withConnector(
+      failedResult(
+        request.ticketId,
+        new NotFoundError('User', 'The user does not exist or is not authorized.'),
+        request.operation,
+      ),
+      connectorId,
+    );
+    const asked = JSON.stringify([request.user, request.notificationType ?? null]);
+    const once = await refuseOnce(
+      {
+        key: JSON.stringify([connectorId, request.ticketId, request.operation]),
+        fingerprint: createHmac('sha256', inbound).update(asked).digest('base64url'),
+        result: failed,
+      },
+      context,
+    );
+    if (once.replayed) await results.publish(asRepeated(once.result));
+    return { replayed: once.replayed };
+  }
+
   return httpHandler(
     { dialect: rekeyDialect, logger, observe },
     async ({ event, context, requestId, note }) => {
@@ -103,39 +138,13 @@ export function createHandler(runtime: Runtime, wiring: IntakeWiring | { clients
       const user = await findUser(deps.directory, connector, request.user);
       const source = connectorSource(connectorId);
       if (!user) {
-        // Unknown or in another realm: the same answer as the worker's for a user it cannot find,
-        // posted on the ticket once per request (the same user and channel) and a day: the same
-        // request again is answered on the bus only, or a ticketing rule that fires on every
-        // update would fire again on rekey's note, without end. What was asked is kept only as
-        // an HMAC under the connector's own secret: the user field may hold anything, even a
-        // password typed in the wrong field, and a bare hash of it could be guessed offline.
-        const failed = withConnector(
-          failedResult(
-            request.ticketId,
-            new NotFoundError('User', 'The user does not exist or is not authorized.'),
-            request.operation,
-          ),
-          connectorId,
-        );
-        const asked = [request.user, request.notificationType ?? null];
-        const once = await refuseOnce(
-          {
-            key: JSON.stringify([connectorId, request.ticketId, request.operation]),
-            fingerprint: createHmac('sha256', inbound).update(JSON.stringify(asked)).digest('base64url'),
-            result: failed,
-          },
-          context,
-        );
+        // Unknown or in another realm: the same answer as the worker's for a user it cannot find.
+        const { replayed } = await refuseUnknownUser(request, connectorId, inbound, context);
         // A reset refused on the ticket: audited as refused (the 202 only says the ticket is
         // answered), and counted, once, as the worker counts a ticket it answers with a failure.
-        note.refused = {
-          code: 'code' in failed.detail ? failed.detail.code : 'NotFound.User',
-          reason: 'User',
-        };
-        if (once.replayed) {
-          await results.publish(asRepeated(once.result));
-          note.replayed = true;
-        } else metrics.count(METRIC.ticketFailed, { operation: request.operation });
+        note.refused = { code: 'NotFound.User', reason: 'User' };
+        if (replayed) note.replayed = true;
+        else metrics.count(METRIC.ticketFailed, { operation: request.operation });
       } else {
         note.target = { realmId: connector.realmId, userId: user.userId };
         await requests.put(source, {
