@@ -299,15 +299,23 @@ async function withOldItemOnConditionFailure(
   const error = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
   if (!String(error.__type).endsWith('#ConditionalCheckFailedException')) return answer;
   const input = parseJson(body);
+  const getItem = Buffer.from(
+    JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true }),
+  );
+  const { 'content-length': _sent, ...sentHeaders } = req.headers;
   const read = await collectAnswer(
     dynamoListener,
     replay(
       {
         method: req.method,
         url: req.url,
-        headers: { ...req.headers, 'x-amz-target': 'DynamoDB_20120810.GetItem' },
+        headers: {
+          ...sentHeaders,
+          'content-length': String(getItem.length),
+          'x-amz-target': 'DynamoDB_20120810.GetItem',
+        },
       },
-      Buffer.from(JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true })),
+      getItem,
     ),
   );
   const found = read.statusCode === 200 ? (JSON.parse(read.body.toString('utf8')) as { Item?: unknown }) : {};
