@@ -170,15 +170,27 @@ export function idempotent<I extends IdempotentInput, R>(
   return Object.assign(run, { forget });
 
   /** Deletes a key's record if it is still COMPLETED with exactly this stored result. Best effort. */
-  async function dropCompleted(key: Record<string, unknown>, result: string): Promise<void> {
+  function dropCompleted(key: Record<string, unknown>, result: string): Promise<void> {
+    return deleteIf(key, '#status = :completed AND #result = :result', {
+      names: { '#status': 'status', '#result': 'result' },
+      values: { ':completed': 'COMPLETED', ':result': result },
+    });
+  }
+
+  /** Deletes a key's record if `condition` holds of it. Best effort: a record left behind expires. */
+  async function deleteIf(
+    key: Record<string, unknown>,
+    condition: string,
+    { names, values }: { names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<void> {
     await send(() =>
       options.client.send(
         new DeleteItemCommand({
           TableName: options.tableName,
           Key: key as never,
-          ConditionExpression: '#status = :completed AND #result = :result',
-          ExpressionAttributeNames: { '#status': 'status', '#result': 'result' },
-          ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED', ':result': result }),
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
         }),
       ),
     ).catch(() => undefined);
@@ -233,21 +245,11 @@ export function idempotent<I extends IdempotentInput, R>(
    * Deletes this run's own claim: still IN_PROGRESS, with this run's deadline. Best effort:
    * a claim left behind expires with `inProgressUntil`.
    */
-  async function release(key: Record<string, unknown>, record: IdempotencyRecord): Promise<void> {
-    await send(() =>
-      options.client.send(
-        new DeleteItemCommand({
-          TableName: options.tableName,
-          Key: key as never,
-          ConditionExpression: '#status = :inProgress AND #until = :until',
-          ExpressionAttributeNames: { '#status': 'status', '#until': 'inProgressUntil' },
-          ExpressionAttributeValues: marshall({
-            ':inProgress': 'IN_PROGRESS',
-            ':until': record.inProgressUntil,
-          }),
-        }),
-      ),
-    ).catch(() => undefined);
+  function release(key: Record<string, unknown>, record: IdempotencyRecord): Promise<void> {
+    return deleteIf(key, '#status = :inProgress AND #until = :until', {
+      names: { '#status': 'status', '#until': 'inProgressUntil' },
+      values: { ':inProgress': 'IN_PROGRESS', ':until': record.inProgressUntil },
+    });
   }
 }
 

@@ -175,16 +175,15 @@ function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId: string; use
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */
 export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher) {
   const { deps, logger, metrics } = runtime;
+  const store = { client: runtime.dynamoDb, tableName: runtime.settings.tableName, keyName: 'ticketId' };
   const handleOnce = idempotent(
     async (attempt: TicketAttempt): Promise<StoredAnswer> => ({
       result: await handleTicket(deps, attempt.ticket, attempt.requestId, RESET_LINES),
       eventId: attempt.eventId,
     }),
     {
-      client: runtime.dynamoDb,
-      tableName: runtime.settings.tableName,
+      ...store,
       scope: TICKET_SCOPES.ticket,
-      keyName: 'ticketId',
       keepFor: (answer) => (resetHappened(answer) ? TICKET_RESET_KEPT_SECONDS : IDEMPOTENCY_TTL_SECONDS),
       // A refused ticket corrected (another channel, another user) runs: nothing was reset.
       replaceable: (answer) => !resetHappened(storedAnswer(answer)),
@@ -201,12 +200,7 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       result: attempt.refusal,
       eventId: attempt.eventId,
     }),
-    {
-      client: runtime.dynamoDb,
-      tableName: runtime.settings.tableName,
-      scope: TICKET_SCOPES.reuse,
-      keyName: 'ticketId',
-    },
+    { ...store, scope: TICKET_SCOPES.reuse },
   );
 
   /** Counts one delivery's outcome (a first run: a repeat is not counted again). */

@@ -74,8 +74,9 @@ export async function startLocalEndpoint(options: {
   const route = (req: IncomingMessage, body: Buffer, res: ServerResponse) => {
     const target = String(req.headers['x-amz-target'] ?? '');
     if (target.startsWith('DynamoDB_')) {
-      if (wantsOldItemOnConditionFailure(target, body)) {
-        void withOldItemOnConditionFailure(dynamoListener, req, body)
+      const update = updateWantingOldItem(target, body);
+      if (update) {
+        void withOldItemOnConditionFailure(dynamoListener, req, body, update)
           .then((answer) => res.writeHead(answer.statusCode, answer.headers).end(answer.body))
           .catch(() => send(res, awsError('InternalFailure', 'The local endpoint failed.', 500)));
         return;
@@ -270,16 +271,22 @@ function collectAnswer(listener: RequestListener, req: IncomingMessage): Promise
 }
 
 /**
- * Whether a DynamoDB request asks for the item a failed condition found
+ * The table and key of a DynamoDB request that asks for the item a failed condition found
  * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), which dynalite accepts but never returns.
  * Only UpdateItem is served so: the one call rekey makes with it (the lock-out's failure count).
  */
-function wantsOldItemOnConditionFailure(target: string, body: Buffer): boolean {
-  if (target !== 'DynamoDB_20120810.UpdateItem') return false;
+function updateWantingOldItem(
+  target: string,
+  body: Buffer,
+): { TableName: unknown; Key: unknown } | undefined {
+  if (target !== 'DynamoDB_20120810.UpdateItem') return undefined;
   try {
-    return parseJson(body).ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
+    const input = parseJson(body);
+    return input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+      ? { TableName: input.TableName, Key: input.Key }
+      : undefined;
   } catch {
-    return false; // dynalite answers the malformed body itself
+    return undefined; // dynalite answers the malformed body itself
   }
 }
 
@@ -293,15 +300,13 @@ async function withOldItemOnConditionFailure(
   dynamoListener: RequestListener,
   req: IncomingMessage,
   body: Buffer,
+  update: { TableName: unknown; Key: unknown },
 ): Promise<CollectedAnswer> {
   const answer = await collectAnswer(dynamoListener, replay(req, body));
   if (answer.statusCode !== 400) return answer;
   const error = JSON.parse(answer.body.toString('utf8')) as Record<string, unknown>;
   if (!String(error.__type).endsWith('#ConditionalCheckFailedException')) return answer;
-  const input = parseJson(body);
-  const getItem = Buffer.from(
-    JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true }),
-  );
+  const getItem = Buffer.from(JSON.stringify({ ...update, ConsistentRead: true }));
   const { 'content-length': _sent, ...sentHeaders } = req.headers;
   const read = await collectAnswer(
     dynamoListener,
