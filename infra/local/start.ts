@@ -5,7 +5,7 @@
  */
 import './node-warnings.ts';
 import './local-env.ts';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRuntime } from '#adapters/runtime.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
@@ -44,6 +44,9 @@ const refuse = (message: string): never => {
 
 // The data folder's lock and run file: a second npm start on this folder stops here, before it
 // opens the table (dynalite's "Database is closed"); the CLI reads the URLs from it.
+// A folder this run creates is removed again if it stops before serving (a port in use), so a
+// failed start leaves nothing behind; one that was there already is never removed.
+const createdDataDir = !existsSync(dataDir);
 mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 let lock: DataFolderLock;
 try {
@@ -52,7 +55,11 @@ try {
   refuse((error as Error).message);
   throw error;
 }
-process.once('exit', () => lock.release());
+let serving = false;
+process.once('exit', () => {
+  lock.release();
+  if (createdDataDir && !serving) rmSync(dataDir, { recursive: true, force: true });
+});
 
 let api: Awaited<ReturnType<typeof startLocalApi>>;
 try {
@@ -78,6 +85,7 @@ try {
   }
   throw error;
 }
+serving = true;
 lock.update({
   api: api.gateway.url,
   ...(api.backend ? { endpoint: api.backend.endpoint.url } : {}),

@@ -232,7 +232,24 @@ describe('a second npm start', () => {
       expect(err).toBe(
         `rekey: port ${port} is in use by another rekey (pid ${server.child.pid}); stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)\n`,
       );
-      // It let go of its data folder's lock on the way out.
+      // It let go of its data folder's lock on the way out, and the folder it had made for this
+      // run is gone with it: a failed start leaves nothing behind.
+      expect(existsSync(join(other, '.rekey', 'run.json'))).toBe(false);
+      expect(existsSync(join(other, '.rekey'))).toBe(false);
+    },
+    SPAWN_TIMEOUT,
+  );
+
+  it(
+    'on a port in use, keeps a data folder that was there before it, with what it holds',
+    async () => {
+      const other = join(root, 'kept-folder');
+      mkdirSync(join(other, '.rekey'), { recursive: true });
+      writeFileSync(join(other, '.rekey', 'keep.txt'), 'earlier data\n');
+      const second = await start(other, { PORT: new URL(server.url).port });
+      expect('child' in second).toBe(false);
+      expect((second as Exit).code).not.toBe(0);
+      expect(readFileSync(join(other, '.rekey', 'keep.txt'), 'utf8')).toBe('earlier data\n');
       expect(existsSync(join(other, '.rekey', 'run.json'))).toBe(false);
     },
     SPAWN_TIMEOUT,
@@ -254,6 +271,8 @@ describe('a second npm start', () => {
         expect(err).toBe(
           `rekey: port ${port} is in use by another program (pid ${process.pid}); stop it, or start this one on other ports (PORT=… REKEY_LOCAL_ENDPOINT_PORT=…)\n`,
         );
+        // The embedded store had opened its files in the folder this run made: all removed.
+        expect(existsSync(join(other, '.rekey'))).toBe(false);
       } finally {
         await new Promise((resolvePromise) => taken.close(resolvePromise));
       }
