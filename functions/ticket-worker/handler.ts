@@ -159,17 +159,18 @@ const USER_FOUND_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Whom a ticket's record is on: its realm, and its user only once the directory found them
- * there — a user id it did not find is the sender's text, which may be anything (a password in
- * the wrong field), and stays out of the audit trail. A connector's ticket names a user the
- * intake found (it puts only those on the bus, and only it may use a connector's source).
+ * Whom a ticket's record is on: its realm and user only once the directory found the user in
+ * that realm. A realm or user id it did not find is the sender's text, which may be anything (a
+ * password in the wrong field), and stays out of the audit trail; the record still has the
+ * ticket and its source. A connector's ticket names a user the intake found (it puts only those
+ * on the bus, and only it may use a connector's source).
  */
-function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId: string; userId?: string } {
+function targetOf(ticket: Ticket, outcome: AuditOutcome): { realmId?: string; userId?: string } {
   const found = outcome.ok || (outcome.refused && USER_FOUND_CODES.has(outcome.code));
   if (found || connectorIdOfSource(ticket.source) !== undefined) {
     return { realmId: ticket.realmId, userId: ticket.userId };
   }
-  return { realmId: ticket.realmId };
+  return {};
 }
 
 /** Builds the SQS handler over a runtime and a publisher; tests pass fakes or the local bus. */

@@ -542,23 +542,32 @@ describe('tickets: one audit record per delivery, with the ticket and its connec
     expect(metric(emf, 'Refused', { operation: 'ResetRandomPassword', code: 'Conflict.Federated' })).toBe(1);
   });
 
-  it('a ticket whose user id names nobody: refused, the record names the realm only', async () => {
-    const typed = 'Lantern-Quartz-Meadow-88';
-    const { records } = await observed(async () => {
-      await putTickets(t, [
-        { ticketId: 'REC0000003', operation: 'ResetRandomPassword', realmId: 'demo', userId: typed },
-      ]);
-      return { status: 0 } as TestResponse;
-    });
-    const record = one(records);
-    expect(record).toMatchObject({
-      status: 'Failure',
-      status_code: 'NotFound.User',
-      user: { domain: 'demo' },
-    });
-    expect(record.user.uid).toBeUndefined();
-    expect(JSON.stringify(record)).not.toContain(typed);
-  });
+  it.each([
+    [
+      'user id',
+      'REC0000003',
+      { realmId: 'demo', userId: 'Lantern-Quartz-Meadow-88' },
+      'Lantern-Quartz-Meadow-88',
+    ],
+    ['realm id', 'REC0000004', { realmId: 'Autumn-Leaves-2026', userId: 'u-alice' }, 'Autumn-Leaves-2026'],
+  ])(
+    'a ticket whose %s names nobody: refused, the record names neither realm nor user, only the ticket',
+    async (_what, ticketId, names, typed) => {
+      const { records } = await observed(async () => {
+        await putTickets(t, [{ ticketId, operation: 'ResetRandomPassword', ...names }]);
+        return { status: 0 } as TestResponse;
+      });
+      const record = one(records);
+      expect(record).toMatchObject({
+        status: 'Failure',
+        status_code: 'NotFound.User',
+        metadata: { correlation_uid: ticketId },
+      });
+      expect(record.user?.uid).toBeUndefined();
+      expect(record.user?.domain).toBeUndefined();
+      expect(JSON.stringify(record)).not.toContain(typed);
+    },
+  );
 });
 
 /** Posts to a connector's intake and waits for the worker (and the note) behind it. */
