@@ -106,9 +106,10 @@ export function actedBy(
  * secret it replaces.
  *
  * If the write fails, the new secret (if any) is deleted — but only once a fresh read shows
- * the write did not land: a timeout can hide a write that succeeded, and deleting the secret
- * of a live credential would leave a password nobody holds. When even that read fails the
- * secret stays, and the sweeper removes it once no credential refers to it.
+ * the write can never land (the record moved on without it): a timeout can hide a write that
+ * succeeded or is still on its way, and deleting the secret of a live credential would leave a
+ * password nobody holds. When the read cannot tell, the secret stays, and the sweeper removes
+ * it once no credential refers to it.
  *
  * It checks nothing about whether the password may be set: admin paths go through
  * `issueTemporaryPassword` or `setGivenPassword`, which run `assertPasswordSettable` first.
@@ -131,13 +132,24 @@ export async function switchCredential(
   try {
     await deps.directory.saveUser(next, user.version);
   } catch (error) {
-    const landed = await writeLanded(deps, user.userId, credential);
-    if (landed === true) return afterSwitch(deps, user, next);
-    // Only a write known not to have landed gives its secret up. When the re-read failed
-    // too, the outcome is unknown: the secret stays, for the sweeper to judge later.
-    if (landed === false && credential.secretId) {
+    const landed = await judgeLostWrite({
+      read: () => deps.directory.getUser(user.userId),
+      expectedVersion: user.version,
+      holdsOurs: (current) => current.credential?.hash === credential.hash,
+      // Only a new secret is worth a fence: without one, nothing is given up either way.
+      ...(credential.secretId
+        ? {
+            fence: (current: User) =>
+              deps.directory.saveUser({ ...current, version: current.version + 1 }, current.version),
+          }
+        : {}),
+    });
+    if (landed === 'yes') return afterSwitch(deps, user, next);
+    // Only a write known never to land gives its secret up. Otherwise the secret stays, for
+    // the sweeper to judge once no credential can refer to it.
+    if (landed === 'no' && credential.secretId) {
       await discardSecret(deps, credential.secretId, 'compensation');
-    } else if (landed === undefined && credential.secretId) {
+    } else if (landed === 'unknown' && credential.secretId) {
       deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
         secretId: credential.secretId,
       });
@@ -165,18 +177,49 @@ async function afterSwitch(
   return next;
 }
 
-/** Whether the user record now holds `credential`; undefined when that cannot be known. */
-async function writeLanded(
-  deps: Pick<CoreDeps, 'directory'>,
-  userId: string,
-  credential: Credential,
-): Promise<boolean | undefined> {
-  try {
-    const current = await deps.directory.getUser(userId);
-    return current?.credential?.hash === credential.hash;
-  } catch {
-    return undefined;
-  }
+/** How to judge a conditional write (on `expectedVersion`) that answered with an error. */
+export interface LostWrite<T extends { version: number }> {
+  read(): Promise<T | undefined>;
+  expectedVersion: number;
+  /** Whether the record as read holds what the write wrote. */
+  holdsOurs(current: T): boolean;
+  /** Moves the record as read one version on, unchanged, conditionally on its version. */
+  fence?(current: T): Promise<void>;
+}
+
+/**
+ * What a fresh read tells of a conditional write that answered with an error: 'yes' when the
+ * record holds what it wrote; 'no' when the record is gone or has moved past the version the
+ * write expects without it, so the write can never land; 'unknown' when that cannot be told.
+ *
+ * A record still at that version is not proof: an attempt the client gave up on (a timeout, a
+ * dropped connection) may still be on its way and land after the read, and deleting its secret
+ * then would leave a credential whose password nobody holds. So the record is fenced first:
+ * moved one version on, unchanged, which no write expecting the old version can pass. Without
+ * a fence, or when the fence's own outcome is unknown, the answer is 'unknown'.
+ */
+export async function judgeLostWrite<T extends { version: number }>(
+  write: LostWrite<T>,
+): Promise<'yes' | 'no' | 'unknown'> {
+  const judge = async (fence: LostWrite<T>['fence']): Promise<'yes' | 'no' | 'unknown'> => {
+    let current: T | undefined;
+    try {
+      current = await write.read();
+    } catch {
+      return 'unknown';
+    }
+    if (current && write.holdsOurs(current)) return 'yes';
+    if (!current || current.version !== write.expectedVersion) return 'no';
+    if (!fence) return 'unknown';
+    try {
+      await fence(current);
+      return 'no';
+    } catch (error) {
+      // Another write moved the record first: ours, late, or someone else's. Read it again.
+      return error instanceof VersionConflictError ? judge(undefined) : 'unknown';
+    }
+  };
+  return judge(write.fence);
 }
 
 /**

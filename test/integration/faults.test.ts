@@ -349,12 +349,18 @@ const ISSUE_STEPS: readonly StepRow[] = [
   ['directory.untrackSecret#1', "drop the replaced secret's index entry"],
 ];
 
-/** A switch that failed: re-read to learn whether it landed, then give the new secret up. */
+/**
+ * A switch that failed: re-read to learn whether it landed; not there, fence the record (one
+ * version on, unchanged, so the failed write can never land late), then give the new secret up.
+ */
 const SWITCH_COMPENSATION: readonly Step[] = [
   'directory.getUser#2',
+  'directory.saveUser#2',
   'vault.delete#1',
   'directory.untrackSecret#1',
 ];
+/** A switch that failed but landed: the re-read finds it, and the replaced secret is tidied as on success. */
+const SWITCH_LANDED: readonly Step[] = ['directory.getUser#2', 'vault.delete#1', 'directory.untrackSecret#1'];
 
 const ticketEvent = (detail: Record<string, unknown>) =>
   JSON.stringify({
@@ -387,8 +393,7 @@ const SCENARIOS: readonly Scenario[] = [
     steps: ISSUE_STEPS,
     followUps: [
       { after: { step: 'directory.saveUser#1', mode: 'before' }, steps: SWITCH_COMPENSATION },
-      // Landed: the re-read finds it, and the replaced secret is tidied as on success.
-      { after: { step: 'directory.saveUser#1', mode: 'landed' }, steps: SWITCH_COMPENSATION },
+      { after: { step: 'directory.saveUser#1', mode: 'landed' }, steps: SWITCH_LANDED },
     ],
     prepare: () => userWithTemporaryPassword(),
     run: async (subject) => ({
@@ -573,7 +578,13 @@ const SCENARIOS: readonly Scenario[] = [
       },
       {
         after: { step: 'directory.saveInstance#1', mode: 'before' },
-        steps: ['directory.getInstance#2', 'vault.delete#1', 'directory.untrackSecret#1'],
+        // Re-read, fence the instance (one version on, unchanged), then give the secret up.
+        steps: [
+          'directory.getInstance#2',
+          'directory.saveInstance#2',
+          'vault.delete#1',
+          'directory.untrackSecret#1',
+        ],
       },
     ],
     prepare: () => databaseInstance(false),

@@ -36,6 +36,12 @@ export const TEST_BLOCKLIST = CONTAINER_BLOCKLIST;
 export interface Fault {
   error?: Error;
   landed?: boolean;
+  /**
+   * The call throws without writing, and its write lands later, after the next read of the
+   * same record (an attempt the client gave up on, still on its way): still conditional, as
+   * DynamoDB would judge it then. Directory writes only.
+   */
+  late?: boolean;
 }
 
 /** Faults queued per method name: each call of that method takes the next one, if any. */
@@ -117,7 +123,9 @@ export class InMemoryDirectory implements Directory {
 
   async getUser(userId: string): Promise<User | undefined> {
     this.enter('getUser');
-    return copy(this.users.get(userId));
+    const read = copy(this.users.get(userId));
+    this.landLateWrites();
+    return read;
   }
 
   async findUsersByUsername(username: string): Promise<User[]> {
@@ -146,6 +154,12 @@ export class InMemoryDirectory implements Directory {
 
   async saveUser(next: User, expectedVersion: number): Promise<void> {
     const fault = this.enter('saveUser', true);
+    if (fault?.late) {
+      this.lateWrites.push(() => {
+        if (this.users.get(next.userId)?.version === expectedVersion) this.users.set(next.userId, copy(next));
+      });
+      throw fault.error ?? injectedError('saveUser');
+    }
     const stored = this.users.get(next.userId);
     if (!stored || stored.version !== expectedVersion) throw new VersionConflictError();
     this.users.set(next.userId, copy(next));
@@ -164,11 +178,21 @@ export class InMemoryDirectory implements Directory {
 
   async getInstance(instanceId: string): Promise<DatabaseInstance | undefined> {
     this.enter('getInstance');
-    return copy(this.instances.get(instanceId));
+    const read = copy(this.instances.get(instanceId));
+    this.landLateWrites();
+    return read;
   }
 
   async saveInstance(next: DatabaseInstance, expectedVersion: number | undefined): Promise<void> {
     const fault = this.enter('saveInstance', true);
+    if (fault?.late) {
+      this.lateWrites.push(() => {
+        if (this.instances.get(next.instanceId)?.version === expectedVersion) {
+          this.instances.set(next.instanceId, copy(next));
+        }
+      });
+      throw fault.error ?? injectedError('saveInstance');
+    }
     const stored = this.instances.get(next.instanceId);
     if (expectedVersion === undefined ? stored !== undefined : stored?.version !== expectedVersion) {
       throw new VersionConflictError();
@@ -200,15 +224,24 @@ export class InMemoryDirectory implements Directory {
     return taken.length < names.length && last !== undefined ? { secrets, next: last } : { secrets };
   }
 
+  /** Writes that threw without landing and land after the next read (`Fault.late`). */
+  private lateWrites: Array<() => void> = [];
+
+  private landLateWrites(): void {
+    const writes = this.lateWrites;
+    this.lateWrites = [];
+    for (const write of writes) write();
+  }
+
   /**
    * Records the call and applies its fault: one that did not land throws here; one that
-   * landed is handed back to a write, which applies itself first and then throws.
+   * landed (or lands late) is handed back to a write, which applies itself and then throws.
    */
   private enter(method: DirectoryMethod, canLand = false): Fault | undefined {
     this.journal.push(`directory.${method}`);
     const fault = this.faults.take(method);
     if (!fault) return undefined;
-    if (fault.landed && canLand) return fault;
+    if ((fault.landed || fault.late) && canLand) return fault;
     throw fault.error ?? injectedError(method);
   }
 }

@@ -110,18 +110,33 @@ describe('manageDdmAdmin', () => {
     expect((error as Error).message).toBe('The instance does not exist in this project.');
   });
 
-  it('deletes its secret when the instance update fails', async () => {
+  it('deletes its secret when the instance update fails, once the instance is fenced', async () => {
     deps.directory.faults.fail('saveInstance');
     await expect(manageDdmAdmin(deps, ADMIN, input())).rejects.toBeInstanceOf(UnavailableError);
     expect(writes()).toEqual([
       'directory.trackSecret',
       'vault.create',
       'directory.saveInstance',
+      // The fence: the instance one version on, unchanged, so the failed write can never land.
+      'directory.saveInstance',
       'vault.delete',
       'directory.untrackSecret',
     ]);
+    expect(await deps.directory.getInstance('ddm1')).toEqual({ ...INSTANCE, version: 2 });
     expect(deps.vault.secrets.size).toBe(0);
     expect(deps.directory.trackedSecrets.size).toBe(0);
+  });
+
+  it('keeps its secret, and answers success, when an update that failed lands after the re-read', async () => {
+    deps.directory.faults.fail('saveInstance', { late: true });
+    // The fence loses to the late write, and the second re-read finds it landed.
+    const result = await manageDdmAdmin(deps, ADMIN, input());
+    const instance = await deps.directory.getInstance('ddm1');
+    expect(instance?.adminSecretId).toBe(result.secretId);
+    expect(JSON.parse(await deps.vault.read(instance?.adminSecretId ?? ''))).toMatchObject({
+      username: 'root',
+      password: PASSWORD,
+    });
   });
 
   it('keeps its secret when the update landed but failed to answer', async () => {

@@ -211,10 +211,39 @@ describe('resetRandomPassword', () => {
     const before = await stored('u-alice');
     deps.directory.faults.fail('saveUser');
     await expect(reset()).rejects.toThrow(UnavailableError);
-    expect(await stored('u-alice')).toEqual(before);
+    // The record was fenced (one version on, unchanged) before the secret was given up.
+    expect(await stored('u-alice')).toEqual({ ...before, version: before.version + 1 });
     expect(deps.vault.secrets.size).toBe(0);
     expect(deps.journal.indexOf('vault.create')).toBeLessThan(deps.journal.indexOf('directory.saveUser'));
     expect(deps.notifier.sent).toEqual([]);
+  });
+
+  it('keeps the new secret, and answers success, when a switch that failed lands after the re-read', async () => {
+    deps.directory.faults.fail('saveUser', { late: true });
+    // The fence loses to the late write, and the second re-read finds it landed.
+    const result = await reset();
+    const user = await stored('u-alice');
+    expect(user.credential?.secretId).toBe(result.passwordSecretId);
+    const secret = secretOf(user.credential?.secretId ?? '');
+    expect(await fastHasher.verify(user.credential?.hash ?? '', secret.password)).toBe(true);
+  });
+
+  it('gives the secret up when a switch that failed is fenced before it could land late', async () => {
+    const before = await stored('u-alice');
+    // The first attempt is lost on its way; the fence (the second write) lands first.
+    deps.directory.faults.fail('saveUser', { late: true });
+    const getUser = deps.directory.getUser.bind(deps.directory);
+    let reads = 0;
+    // The re-read (the second read) does not let the late write land: it is still on its way.
+    deps.directory.getUser = async (userId: string) =>
+      ++reads === 2 ? structuredClone(deps.directory.users.get(userId)) : getUser(userId);
+    await expect(reset()).rejects.toThrow(UnavailableError);
+    deps.directory.getUser = getUser;
+    // Now the late write arrives (on the next read): its condition, the old version, no longer holds.
+    await stored('u-alice');
+    const after = await stored('u-alice');
+    expect(after.credential).toEqual(before.credential);
+    expect(deps.vault.secrets.size).toBe(0);
   });
 });
 

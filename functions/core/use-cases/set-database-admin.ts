@@ -7,7 +7,7 @@
  */
 
 import { SECRET_TAGS } from '../../contracts.ts';
-import { actedBy, asUnavailable, discardSecret, untrackQuietly } from '../credentials.ts';
+import { actedBy, asUnavailable, discardSecret, judgeLostWrite, untrackQuietly } from '../credentials.ts';
 import {
   aboutSubject,
   ConflictError,
@@ -181,7 +181,13 @@ async function createAdministrator(
   try {
     await deps.directory.saveInstance(next, instance.version);
   } catch (error) {
-    const landed = await adminRecorded(deps, instance.instanceId, secretId);
+    const landed = await judgeLostWrite({
+      read: () => deps.directory.getInstance(instance.instanceId),
+      expectedVersion: instance.version,
+      holdsOurs: (current) => current.adminSecretId === secretId,
+      fence: (current) =>
+        deps.directory.saveInstance({ ...current, version: current.version + 1 }, current.version),
+    });
     if (landed === 'no') await discardSecret(deps, secretId, 'compensation');
     if (landed !== 'yes') {
       if (landed === 'no' && error instanceof VersionConflictError) {
@@ -206,20 +212,6 @@ async function createAdministrator(
 function refuseIf(violation: PolicyViolation | undefined, field: string): void {
   if (violation) {
     throw new InvalidInputError(`Parameter ${field} ${violation.message}.`, { field });
-  }
-}
-
-/** Whether the instance now points at `secretId`; 'unknown' when even the read fails. */
-async function adminRecorded(
-  deps: Pick<CoreDeps, 'directory'>,
-  instanceId: string,
-  secretId: string,
-): Promise<'yes' | 'no' | 'unknown'> {
-  try {
-    return (await deps.directory.getInstance(instanceId))?.adminSecretId === secretId ? 'yes' : 'no';
-  } catch {
-    // Keep the secret: an orphan costs cents, a deleted live credential locks everyone out.
-    return 'unknown';
   }
 }
 
