@@ -17,25 +17,39 @@ export interface ClientOptions {
   requestHandler?: NonNullable<DynamoDBClientConfig['requestHandler']>;
 }
 
+/**
+ * Every call is bounded. The SDK's Node transport has no timeout by default, so a call that
+ * hangs (a connection that never opens, an answer that never comes) would run until Lambda
+ * kills the function, between two writes, where no handler can compensate or record anything.
+ * Bounded, it fails like any other fault, each attempt after at most 1 s to connect and 2 s in
+ * all: three attempts stay inside the HTTP functions' 10 s (functions/contracts.ts).
+ */
+export const SDK_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true };
+
+/** What every client is built with: three attempts, each bounded, unless a transport is given. */
+function clientConfig(options: ClientOptions) {
+  return { ...options, requestHandler: options.requestHandler ?? SDK_TIMEOUTS, maxAttempts: 3 };
+}
+
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient({ ...options, maxAttempts: 3 });
+  return new DynamoDBClient(clientConfig(options));
 }
 
 export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
-  return new SecretsManagerClient({ ...options, maxAttempts: 3 });
+  return new SecretsManagerClient(clientConfig(options));
 }
 
-/** SES v2, for e-mail notifications. */
+/** SES (v1: its client loads less than v2's, docs/decisions.md), for e-mail notifications. */
 export function createSesClient(options: ClientOptions = {}): SESClient {
-  return new SESClient({ ...options, maxAttempts: 3 });
+  return new SESClient(clientConfig(options));
 }
 
 /** SNS, for SMS notifications (direct publish to a phone number). */
 export function createSnsClient(options: ClientOptions = {}): SNSClient {
-  return new SNSClient({ ...options, maxAttempts: 3 });
+  return new SNSClient(clientConfig(options));
 }
 
 /** EventBridge, for the ticket worker's result events and the CLI's `event send`. */
 export function createEventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
-  return new EventBridgeClient({ ...options, maxAttempts: 3 });
+  return new EventBridgeClient(clientConfig(options));
 }

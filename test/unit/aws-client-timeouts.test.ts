@@ -1,0 +1,87 @@
+/**
+ * Every AWS SDK client rekey builds gives up on a call that hangs, instead of waiting until
+ * Lambda kills the function between two writes (docs/security.md, "Write order").
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type ClientOptions,
+  createDynamoDbClient,
+  createEventBridgeClient,
+  createSecretsManagerClient,
+  createSesClient,
+  createSnsClient,
+  SDK_TIMEOUTS,
+} from '#adapters/aws-clients.ts';
+
+/** A server that accepts every connection and reads the request, but never answers. */
+let silent: Server;
+const sockets = new Set<Socket>();
+let options: ClientOptions;
+
+beforeAll(async () => {
+  silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  options = {
+    region: 'us-east-1',
+    endpoint: `http://127.0.0.1:${port}`,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+});
+
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise((resolve) => silent.close(resolve));
+});
+
+describe('the AWS SDK clients', () => {
+  const calls: Array<[string, () => Promise<unknown>]> = [
+    ['DynamoDB', () => createDynamoDbClient(options).send(new GetItemCommand({ TableName: 't', Key: {} }))],
+    [
+      'Secrets Manager',
+      () => createSecretsManagerClient(options).send(new GetSecretValueCommand({ SecretId: 's' })),
+    ],
+    [
+      'SES',
+      () =>
+        createSesClient(options).send(
+          new SendEmailCommand({
+            Source: 'a@example.com',
+            Destination: { ToAddresses: ['b@example.com'] },
+            Message: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } },
+          }),
+        ),
+    ],
+    [
+      'SNS',
+      () => createSnsClient(options).send(new PublishCommand({ PhoneNumber: '+15550100', Message: 'm' })),
+    ],
+    ['EventBridge', () => createEventBridgeClient(options).send(new PutEventsCommand({ Entries: [] }))],
+  ];
+
+  it.concurrent.each(calls)(
+    '%s gives up on a server that never answers, within its three bounded attempts',
+    async (_name, call) => {
+      const started = Date.now();
+      const error = await call().catch((e: unknown) => e);
+      const took = Date.now() - started;
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).name).toBe('TimeoutError');
+      // Three attempts of at most requestTimeout each, plus the SDK's back-off between them:
+      // well inside the HTTP functions' 10 s, and at least one full attempt was waited for.
+      expect(took).toBeGreaterThanOrEqual(SDK_TIMEOUTS.requestTimeout);
+      expect(took).toBeLessThan(9_000);
+    },
+    20_000,
+  );
+});
