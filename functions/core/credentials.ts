@@ -136,6 +136,7 @@ export async function switchCredential(
       read: () => deps.directory.getUser(user.userId),
       expectedVersion: user.version,
       holdsOurs: (current) => current.credential?.hash === credential.hash,
+      error,
       // Only a new secret is worth a fence: without one, nothing is given up either way.
       ...(credential.secretId
         ? {
@@ -183,14 +184,20 @@ export interface LostWrite<T extends { version: number }> {
   expectedVersion: number;
   /** Whether the record as read holds what the write wrote. */
   holdsOurs(current: T): boolean;
+  /**
+   * The write's own error: a refused condition (VersionConflictError) proves the record had
+   * moved past the expected version, so that write cannot land any more, whatever the read shows.
+   */
+  error: unknown;
   /** Moves the record as read one version on, unchanged, conditionally on its version. */
   fence?(current: T): Promise<void>;
 }
 
 /**
  * What a fresh read tells of a conditional write that answered with an error: 'yes' when the
- * record holds what it wrote; 'no' when the record is gone or has moved past the version the
- * write expects without it, so the write can never land; 'unknown' when that cannot be told.
+ * record holds what it wrote; 'no' when its condition was refused, or the record is gone or has
+ * moved past the version the write expects without it, so the write can never land; 'unknown'
+ * when that cannot be told.
  *
  * A record still at that version is not proof: an attempt the client gave up on (a timeout, a
  * dropped connection) may still be on its way and land after the read, and deleting its secret
@@ -209,6 +216,7 @@ export async function judgeLostWrite<T extends { version: number }>(
       return 'unknown';
     }
     if (current && write.holdsOurs(current)) return 'yes';
+    if (write.error instanceof VersionConflictError) return 'no';
     if (!current || current.version !== write.expectedVersion) return 'no';
     if (!fence) return 'unknown';
     try {

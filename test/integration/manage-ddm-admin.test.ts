@@ -252,11 +252,17 @@ describe('PUT|POST /v3/{project_id}/instances/{instance_id}/admin-user', () => {
       expect([res.status, res.json.error_code]).toEqual([503, 'DDM.0015']);
     });
 
-    it('deletes the new secret if the instance cannot be updated', async () => {
+    it('deletes the new secret if the instance cannot be updated, once the instance is fenced', async () => {
+      const before = await store().getInstance('ddm-faults');
       directory.fail('saveInstance');
-      const res = await refused('ddm-faults', () => send('ddm-faults', { name: 'root', password: FIRST }));
+      const res = await send('ddm-faults', { name: 'root', password: FIRST });
       expect([res.status, res.json.error_code]).toEqual([503, 'DDM.0015']);
       expect(secretsOf('ddm-faults')).toEqual([]);
+      // Nothing changed but the fence: one version on, so the failed write can never land.
+      expect(await store().getInstance('ddm-faults')).toEqual({
+        ...before,
+        version: (before?.version ?? 0) + 1,
+      });
     });
 
     it('keeps the secret, and answers 503, when it cannot tell whether the update landed', async () => {

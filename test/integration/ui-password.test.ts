@@ -440,7 +440,11 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       faults(directoryFaults).fail('saveUser');
       const res = await reset('u-alice');
       expectOciError(res, 500, 'InternalServerError');
-      expect(await snapshot()).toEqual(before);
+      // Nothing changed but the fence: the user one version on, so the failed write can never land.
+      const fenced = before.users.map((u) =>
+        u?.userId === 'u-alice' ? { ...u, version: u.version + 1 } : u,
+      );
+      expect(await snapshot()).toEqual({ ...before, users: fenced });
       await expectInvariants();
     });
 

@@ -185,6 +185,7 @@ async function createAdministrator(
       read: () => deps.directory.getInstance(instance.instanceId),
       expectedVersion: instance.version,
       holdsOurs: (current) => current.adminSecretId === secretId,
+      error,
       fence: (current) =>
         deps.directory.saveInstance({ ...current, version: current.version + 1 }, current.version),
     });
