@@ -19,12 +19,20 @@ export interface ClientOptions {
 
 /**
  * Every call is bounded. The SDK's Node transport has no timeout by default, so a call that
- * hangs (a connection that never opens, an answer that never comes) would run until Lambda
- * kills the function, between two writes, where no handler can compensate or record anything.
- * Bounded, it fails like any other fault, each attempt after at most 1 s to connect and 2 s in
- * all: three attempts stay inside the HTTP functions' 10 s (functions/contracts.ts).
+ * hangs (a connection that never opens, an answer that never comes or stops half-way) would
+ * run until Lambda kills the function, between two writes, where no handler can compensate or
+ * record anything. Bounded, it fails like any other fault: each attempt gives up after 1 s
+ * without a connection, 2.5 s without the answer's headers (`requestTimeout`, which only warns
+ * unless `throwOnRequestTimeout`), or 2.5 s without a byte of its body (`socketTimeout`; the
+ * request timer stops at the headers). One call's three attempts stay inside the HTTP
+ * functions' 10 s (functions/contracts.ts); two hung calls in one request do not.
  */
-export const SDK_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true };
+export const SDK_TIMEOUTS = {
+  connectionTimeout: 1_000,
+  requestTimeout: 2_500,
+  socketTimeout: 2_500,
+  throwOnRequestTimeout: true,
+};
 
 /** What every client is built with: three attempts, each bounded, unless a transport is given. */
 function clientConfig(options: ClientOptions) {

@@ -19,29 +19,46 @@ import {
   SDK_TIMEOUTS,
 } from '#adapters/aws-clients.ts';
 
+const sockets = new Set<Socket>();
 /** A server that accepts every connection and reads the request, but never answers. */
 let silent: Server;
-const sockets = new Set<Socket>();
 let options: ClientOptions;
+/** A server that answers the headers and half a body, then stalls. */
+let stalling: Server;
+let stallingOptions: ClientOptions;
 
-beforeAll(async () => {
-  silent = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('data', () => {});
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const { port } = silent.address() as { port: number };
-  options = {
+async function listen(server: Server): Promise<ClientOptions> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
     region: 'us-east-1',
     endpoint: `http://127.0.0.1:${port}`,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
   };
+}
+
+function tracked(onData: (socket: Socket) => void): Server {
+  return createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', () => onData(socket));
+    socket.on('close', () => sockets.delete(socket));
+  });
+}
+
+beforeAll(async () => {
+  silent = tracked(() => {});
+  options = await listen(silent);
+  stalling = tracked((socket) =>
+    socket.write(
+      'HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 100\r\n\r\n{"Item":',
+    ),
+  );
+  stallingOptions = await listen(stalling);
 });
 
 afterAll(async () => {
   for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => silent.close(resolve));
+  await Promise.all([silent, stalling].map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
 describe('the AWS SDK clients', () => {
@@ -78,10 +95,19 @@ describe('the AWS SDK clients', () => {
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).name).toBe('TimeoutError');
       // Three attempts of at most requestTimeout each, plus the SDK's back-off between them:
-      // well inside the HTTP functions' 10 s, and at least one full attempt was waited for.
+      // inside the HTTP functions' 10 s, and at least one full attempt was waited for.
       expect(took).toBeGreaterThanOrEqual(SDK_TIMEOUTS.requestTimeout);
-      expect(took).toBeLessThan(9_000);
+      expect(took).toBeLessThan(10_000);
     },
     20_000,
   );
+
+  it.concurrent('gives up on an answer whose body stops half-way (the request timer stops at the headers)', async () => {
+    const started = Date.now();
+    const error = await createDynamoDbClient(stallingOptions)
+      .send(new GetItemCommand({ TableName: 't', Key: {} }))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 20_000);
 });
