@@ -347,4 +347,33 @@ describe('when no npm start runs', () => {
     },
     SPAWN_TIMEOUT,
   );
+
+  it(
+    '`rekey audit | head`: a reader that stops early ends the output, exit 0, no stack trace',
+    async () => {
+      const folder = join(root, 'piped', '.rekey');
+      mkdirSync(folder, { recursive: true });
+      // Enough records that the CLI is still writing when the reader has gone.
+      const record = (i: number) =>
+        JSON.stringify({ detail: { class_uid: 3001, user: { uid: `u-${i}`, domain: 'demo' }, time: i } });
+      writeFileSync(
+        join(folder, 'audit.jsonl'),
+        `${Array.from({ length: 20_000 }, (_, i) => record(i)).join('\n')}\n`,
+      );
+      const child = spawn(process.execPath, [REKEY, 'audit'], {
+        cwd: join(root, 'piped'),
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let err = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      child.stdout?.once('data', () => child.stdout?.destroy());
+      const code = await new Promise<number | null>((resolvePromise) => child.once('exit', resolvePromise));
+      expect(err).toBe('');
+      expect(code).toBe(0);
+    },
+    SPAWN_TIMEOUT,
+  );
 });
