@@ -13,6 +13,12 @@ export const SORT_KEY = 'sk';
 
 /** The attribute DynamoDB's TTL reads (epoch seconds): idempotency records and other short-lived items. */
 export const TTL_ATTRIBUTE = 'ttl';
+/**
+ * A user item's id of the last failed sign-in counted on it (a random id per count): a retry of a
+ * count whose answer was lost finds its own id there and is not counted twice. Never part of a
+ * User as the code sees it.
+ */
+export const FAILURE_COUNT_ATTRIBUTE = 'failureCountId';
 
 /**
  * Item keys, in one place so the directory, the sweeper, the CLI and the stacks' write grants

@@ -3,6 +3,8 @@
  * record's version; uniqueness of realm names and usernames is kept by claim items written
  * before the record they point to.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -16,7 +18,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, NotFoundError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, FailureCount, FailureStep, TrackedSecretPage } from '#core/ports.ts';
-import { keys } from '#functions/contracts.ts';
+import { FAILURE_COUNT_ATTRIBUTE, keys } from '#functions/contracts.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** No user has this id (user ids start with a letter or a digit). */
@@ -182,11 +184,23 @@ export class DynamoDbDirectory implements Directory {
 
   /** One UpdateItem, conditional on the credential and the step's own state (not the version). */
   async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<FailureCount> {
-    const names: Record<string, string> = { '#version': 'version', '#hash': 'hash' };
-    const values: Record<string, unknown> = { ':one': 1, ':hash': credentialHash };
-    const set = ['#version = #version + :one'];
+    // The update is not idempotent: the SDK retries an attempt whose answer was lost (a timeout,
+    // a dropped connection) even when it landed. Each count writes an id of its own, and a retry
+    // that finds it there is refused, and answered as the count that landed.
+    const countId = randomUUID();
+    const names: Record<string, string> = {
+      '#version': 'version',
+      '#hash': 'hash',
+      '#countId': FAILURE_COUNT_ATTRIBUTE,
+    };
+    const values: Record<string, unknown> = { ':one': 1, ':hash': credentialHash, ':countId': countId };
+    const set = ['#version = #version + :one', '#countId = :countId'];
     const remove: string[] = [];
-    const conditions = ['attribute_exists(pk)', 'credential.#hash = :hash'];
+    const conditions = [
+      'attribute_exists(pk)',
+      'credential.#hash = :hash',
+      '(attribute_not_exists(#countId) OR #countId <> :countId)',
+    ];
     if (step.kind === 'restart') {
       set.push('failedAttempts = :one');
       conditions.push('lockedUntil <= :expiredBy');
@@ -227,7 +241,10 @@ export class DynamoDbDirectory implements Directory {
       return out.Attributes ? { landed: recordOf<User>(out.Attributes) } : { current: undefined };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        return { current: error.Item ? recordOf<User>(error.Item) : undefined };
+        const found = error.Item ? unmarshall(error.Item) : undefined;
+        const current = error.Item ? recordOf<User>(error.Item) : undefined;
+        // This count's own earlier attempt landed; the record is as it left it, or later.
+        return found?.[FAILURE_COUNT_ATTRIBUTE] === countId ? { landed: current as User } : { current };
       }
       throw serviceFailure('directory', error);
     }
@@ -369,7 +386,8 @@ function toItem(item: Item) {
 }
 
 /** A stored item as the record it holds, without the table's own attributes. */
+/** The record an item holds: without its keys, its kind, or the failure count's id. */
 function recordOf<T>(item: Parameters<typeof unmarshall>[0]): T {
-  const { pk: _pk, sk: _sk, kind: _kind, ...record } = unmarshall(item);
+  const { pk: _pk, sk: _sk, kind: _kind, [FAILURE_COUNT_ATTRIBUTE]: _countId, ...record } = unmarshall(item);
   return record as T;
 }
