@@ -186,7 +186,9 @@ export class DynamoDbDirectory implements Directory {
   async countFailure(userId: string, credentialHash: string, step: FailureStep): Promise<FailureCount> {
     // The update is not idempotent: the SDK retries an attempt whose answer was lost (a timeout,
     // a dropped connection) even when it landed. Each count writes an id of its own, and a retry
-    // that finds it there is refused, and answered as the count that landed.
+    // that finds it there is refused, and answered as the count that landed. A write to the user
+    // in between (another guess's count, a release) replaces or drops the id, and the retry then
+    // counts again: an early lock, never a late one.
     const countId = randomUUID();
     const names: Record<string, string> = {
       '#version': 'version',
@@ -385,7 +387,6 @@ function toItem(item: Item) {
   return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
 }
 
-/** A stored item as the record it holds, without the table's own attributes. */
 /** The record an item holds: without its keys, its kind, or the failure count's id. */
 function recordOf<T>(item: Parameters<typeof unmarshall>[0]): T {
   const { pk: _pk, sk: _sk, kind: _kind, [FAILURE_COUNT_ATTRIBUTE]: _countId, ...record } = unmarshall(item);
