@@ -244,9 +244,9 @@ export class DynamoDbDirectory implements Directory {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         const found = error.Item ? unmarshall(error.Item) : undefined;
-        const current = error.Item ? recordOf<User>(error.Item) : undefined;
-        // This count's own earlier attempt landed; the record is as it left it, or later.
-        return found?.[FAILURE_COUNT_ATTRIBUTE] === countId ? { landed: current as User } : { current };
+        const current = found ? withoutTableAttributes<User>(found) : undefined;
+        // This count's own earlier attempt landed: the record is as it left it.
+        return current && found?.[FAILURE_COUNT_ATTRIBUTE] === countId ? { landed: current } : { current };
       }
       throw serviceFailure('directory', error);
     }
@@ -389,6 +389,10 @@ function toItem(item: Item) {
 
 /** The record an item holds: without its keys, its kind, or the failure count's id. */
 function recordOf<T>(item: Parameters<typeof unmarshall>[0]): T {
-  const { pk: _pk, sk: _sk, kind: _kind, [FAILURE_COUNT_ATTRIBUTE]: _countId, ...record } = unmarshall(item);
+  return withoutTableAttributes<T>(unmarshall(item));
+}
+
+function withoutTableAttributes<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, kind: _kind, [FAILURE_COUNT_ATTRIBUTE]: _countId, ...record } = item;
   return record as T;
 }
