@@ -38,7 +38,8 @@ export const contract: OperationContract = {
     description:
       "OCI Identity's CreateOrResetUIPassword. The new password is generated, kept in Secrets Manager and never " +
       'returned: the UIPassword carries the id of the secret that holds it. The user must change it at next sign-in. ' +
-      'A federated user or a realm with SSO sign-in is refused with 409 Conflict (a code the OCI SDKs do not retry).',
+      'A federated user or a realm with SSO sign-in is refused with 409 Conflict (a code the OCI SDKs do not retry); ' +
+      'a reset that lost its write to another reset of the same user at the same moment is 409 IncorrectState (one they retry).',
     auth: 'admin',
     scheme: 'bearer',
     parameters: [
@@ -48,7 +49,8 @@ export const contract: OperationContract = {
         'header',
         ['opc-retry-token'],
         () =>
-          'Makes the call idempotent: a retry with the same token answers the first result; the token with another user is 409 IdempotencyConflict.',
+          'Makes the call idempotent: a retry with the same token answers the first result (409 IncorrectState, ' +
+          'which the OCI SDKs retry, while the first is still running); the token with another user is 409 Conflict.',
       ),
     ],
     requestBody: jsonBody(

@@ -18,20 +18,31 @@ const CODES: Record<RekeyError['kind'], string> = {
   Unavailable: 'InternalServerError',
 };
 
+/** Conflicts that clear by themselves (ConflictError reasons): OCI's `IncorrectState`. */
+const TRANSIENT_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress', 'ConcurrentUpdate']);
+
+/** InvalidInputError reasons of a body that could not be read: OCI's `CannotParseRequest`. */
+const UNPARSED: ReadonlySet<string> = new Set(['MalformedJson', 'MalformedBody']);
+
 export const oci: Dialect = {
   name: 'oci',
   internal: { status: 500, code: 'InternalServerError' },
   mapError(error) {
     if (error.kind === 'Unavailable') return { status: 500, code: 'InternalServerError' };
-    // A federated user is 409 Conflict (the kind's code), not IncorrectState: the OCI SDKs'
-    // default retry policy retries 409 IncorrectState (oci-common's DefaultRetryCondition: 8
-    // attempts, about 95 s), and this refusal will not change by waiting. It retries no other
-    // 409.
-    if (error.kind === 'Conflict' && error.reason === 'RetryTokenReuse') {
-      return { status: 409, code: 'IdempotencyConflict' };
+    // OCI's two 409s differ by whether waiting helps, and the OCI SDKs act on it: their default
+    // retry policy retries 409 IncorrectState with backoff (oci-common's DefaultRetryCondition:
+    // 8 attempts, about 95 s) and no other 409. A request still in progress under the same
+    // opc-retry-token, or a reset that lost its write to another one at the same moment, is
+    // IncorrectState: the SDK's retry is then answered (the first request's result, or a
+    // reset of its own). A federated user, or a retry token used for another request, is
+    // Conflict, the kind's code: waiting changes nothing.
+    if (error.kind === 'Conflict' && error.reason !== undefined && TRANSIENT_CONFLICTS.has(error.reason)) {
+      return { status: 409, code: 'IncorrectState' };
     }
-    if (error.kind === 'InvalidInput' && error.reason === 'MissingParameter') {
-      return { status: 400, code: 'MissingParameter' };
+    if (error.kind === 'InvalidInput' && error.reason !== undefined) {
+      if (error.reason === 'MissingParameter') return { status: 400, code: 'MissingParameter' };
+      // A body that is not JSON (or not UTF-8) at all: "The request is incorrectly formatted."
+      if (UNPARSED.has(error.reason)) return { status: 400, code: 'CannotParseRequest' };
     }
     return { status: DEFAULT_STATUS[error.kind], code: CODES[error.kind] };
   },

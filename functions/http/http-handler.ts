@@ -23,7 +23,7 @@ import type {
 } from '#adapters/audit.ts';
 import { type Logger, lambdaContextLogging } from '#adapters/logger.ts';
 import type { RekeyMetrics } from '#adapters/metrics.ts';
-import { RekeyError } from '#core/errors.ts';
+import { MethodNotAllowedError, RekeyError } from '#core/errors.ts';
 import { type Dialect, type ErrorMapping, jsonResponse } from '#dialects/dialect.ts';
 import { METRIC } from '#functions/contracts.ts';
 import { adminPrincipal } from './admin.ts';
@@ -104,6 +104,11 @@ export interface HttpRouteOptions {
    * a route cannot silently ignore a query it never reads.
    */
   query?: readonly string[] | ((event: HttpEvent) => readonly string[]);
+  /**
+   * A route that receives every method on its path (the row's `answersOtherMethods`): the one
+   * it serves. Any other is a 405 in the dialect, before the query gate and the route's logic.
+   */
+  method?: string;
   /** Password routes: audit and count every request (see the module's comment). */
   observe?: HttpObserve;
 }
@@ -129,6 +134,10 @@ export function httpHandler(options: HttpRouteOptions, handle: (request: HttpReq
     .handler(async (event, context) => {
       const note: AuditNote = { target: {} };
       notes.set(event, note);
+      if (options.method !== undefined && event.requestContext?.http?.method !== options.method) {
+        // The method sent is not named: a refusal never repeats what the caller sent.
+        throw new MethodNotAllowedError(`Only the method ${options.method} is allowed here.`);
+      }
       refuseUnknownQueryParameters(event, acceptedQuery(event));
       const requestId = requestIdOf(event);
       const reply = await handle({ event, context, requestId, note });

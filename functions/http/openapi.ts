@@ -263,7 +263,7 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
           in: 'header',
           required: false,
           description:
-            "The caller's own request id. Kept as the first part of the response's when it is letters, digits, `.`, `_` and `-` only, at most 64 (anything else is dropped, never echoed).",
+            "The caller's own request id. Kept as the first part of the response's when it has the shape the vendor's SDKs generate (anything else is dropped, never echoed).",
           schema: { type: 'string' },
         },
       ]
@@ -284,16 +284,22 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
 
 /**
  * The operation of a method a row does not serve but still routes to its function
- * (`answersOtherMethods`): the function answers 405 in its dialect, or 400 first when the
- * query string holds a parameter the route does not define.
+ * (`answersOtherMethods`): the function answers 405 in its dialect before it reads anything
+ * else of the request. On an admin row the token is checked first, as for the served method.
  */
-export function otherMethod(dialect: Dialect, operationId: string, served: string): OpenApiOperation {
+export function otherMethod(
+  dialect: Dialect,
+  operationId: string,
+  served: string,
+  scheme?: OperationSpec['scheme'],
+): OpenApiOperation {
   return operation(dialect, {
     operationId,
     summary: `Any method but ${served}: refused with 405`,
     description: `The function receives every method on this path so that the others are refused in the vendor's body; only ${served} is served.`,
-    auth: 'public',
-    errors: [400, 405, 500],
+    ...(scheme
+      ? { auth: 'admin', scheme, errors: [401, 403, 405, 500] }
+      : { auth: 'public', errors: [405, 500] }),
   });
 }
 

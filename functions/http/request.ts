@@ -171,10 +171,12 @@ export function parseInput<S extends z.ZodMiniType>(schema: S, value: unknown): 
   // zod's paths go through the schema's own keys; cut to them anyway, so that a schema with
   // a record or an array in it could not make a message name the caller's keys.
   const field = issue ? definedPath(schema, issue.path).join('.') || undefined : undefined;
-  const message = issue
-    ? describeIssue(issue, field, valueAt(value, issue.path))
-    : 'The request is not valid.';
-  throw new InvalidInputError(message, { field, reason: 'InvalidParameter' });
+  const input = issue ? valueAt(value, issue.path) : undefined;
+  const message = issue ? describeIssue(issue, field, input) : 'The request is not valid.';
+  // An absent required field is its own refusal in the vendors' tables (OCI's and Alibaba's
+  // MissingParameter); a dialect without one reads the kind alone.
+  const missing = issue?.code === 'invalid_type' && input === undefined;
+  throw new InvalidInputError(message, { field, reason: missing ? 'MissingParameter' : 'InvalidParameter' });
 }
 
 /** The longest start of `path` whose every key is a field the schema defines (through optional and pipe). */

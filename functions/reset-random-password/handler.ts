@@ -4,7 +4,6 @@
  */
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
-import { MethodNotAllowedError } from '#core/errors.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { adminPrincipal } from '#http/admin.ts';
 import { httpHandler, observing } from '#http/http-handler.ts';
@@ -24,13 +23,9 @@ export function createHandler(runtime: Runtime) {
     actor: 'admin',
     success: 'PasswordIssued',
   });
-  return httpHandler({ dialect: IAM, logger, query, observe }, async ({ event, requestId, note }) => {
-    // The route receives every method so that the others get a 405 in Huawei's body.
-    const method = event.requestContext?.http?.method ?? '';
-    if (method !== 'GET') {
-      // The method is not named: a refusal never repeats what the caller sent.
-      throw new MethodNotAllowedError('Only the method GET is allowed here.');
-    }
+  // The route receives every method so that the others get a 405 in Huawei's body.
+  const served = { dialect: IAM, logger, query, observe, method: 'GET' };
+  return httpHandler(served, async ({ event, requestId, note }) => {
     const admin = adminPrincipal(event);
     const request = parseInput(randomPasswordRequest, {
       project_id: event.pathParameters?.project_id,

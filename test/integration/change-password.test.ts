@@ -245,6 +245,25 @@ describe('PUT /20160918/changepassword', () => {
     expect(await stored(user.userId)).toEqual(user);
   });
 
+  it("answers an absent field with OCI's 400 MissingParameter, a present but wrong one with InvalidParameter", async () => {
+    const user = await givenUser();
+    const missing = [
+      await change({ username: user.username, currentPassword: OLD }),
+      await change({ currentPassword: OLD, newPassword: NEW }, 'query'),
+    ];
+    expect(missing.map((res) => [res.status, res.json.code, res.json.message])).toEqual([
+      [400, 'MissingParameter', 'Parameter newPassword is required.'],
+      [400, 'MissingParameter', 'Parameter username is required.'],
+    ]);
+    const wrong = await t.request('PUT', PATH, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user.username, currentPassword: OLD, newPassword: 42 }),
+    });
+    expect([wrong.status, wrong.json.code]).toEqual([400, 'InvalidParameter']);
+    expect(verified).toEqual([]);
+    expect(await stored(user.userId)).toEqual(user);
+  });
+
   it('names the field and the broken policy rule in a 400, never the value, and writes nothing', async () => {
     const user = await givenUser();
     const res = await change({ username: user.username, currentPassword: OLD, newPassword: 'Short1x' });

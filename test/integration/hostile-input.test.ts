@@ -1406,7 +1406,7 @@ const TABLES: RouteTable[] = [
 // Assertions
 
 const DEFAULT_400_CODE: Record<DialectName, RegExp> = {
-  oci: /^(InvalidParameter|MissingParameter)$/,
+  oci: /^(InvalidParameter|MissingParameter|CannotParseRequest)$/,
   huawei: /^(IAM|DDM)\.0011$/,
   alibaba: /^(InvalidParameter|MissingParameter)(\.\w+)?$/,
   rekey: /^InvalidInput(\.\w+)?$/,

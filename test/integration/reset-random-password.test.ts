@@ -197,6 +197,13 @@ describe('GET /v2/{project_id}/users/{user_id}/random-password', () => {
     expect(res.json).toEqual({ error_code: 'IAM.0005', error_msg: expect.stringContaining('GET') });
     expect(await snapshot(t, 'u-alice')).toEqual(before);
   });
+
+  it('answers 405 to another method before it looks at the query string', async () => {
+    const res = await t.request('PATCH', `${path('u-alice')}?zzz=1&notification_type=email`, {
+      headers: { 'x-auth-token': token },
+    });
+    expect([res.status, res.json.error_code]).toEqual([405, 'IAM.0005']);
+  });
 });
 
 /** Faults armed per test; each wraps one port of the reset-random-password function only. */

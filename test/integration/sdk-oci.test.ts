@@ -8,6 +8,8 @@ import * as common from 'oci-common';
 import { IdentityClient, type models } from 'oci-identity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
+import { newUser } from '#core/factories.ts';
+import { DEMO_REALM_ID } from '#infra/local/demo.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 /**
@@ -43,8 +45,30 @@ describe("OCI's SDK (oci-identity 2.139.1) against rekey", () => {
   let signer: ReturnType<typeof bearerSigner>;
   let client: IdentityClient;
 
+  /** Users whose secrets the vault creates slowly (ms), and how many secrets it made for each. */
+  const slow = new Map<string, number>();
+  const created = new Map<string, number>();
+
   beforeAll(async () => {
-    t = await startTestApi();
+    t = await startTestApi({
+      customizeRuntime: (_operation, runtime) => {
+        const inner = runtime.deps.vault;
+        const vault = Object.assign(Object.create(inner), {
+          create: async (secret: Parameters<typeof inner.create>[0]) => {
+            const user = secret.tags['rekey:user'] ?? '';
+            created.set(user, (created.get(user) ?? 0) + 1);
+            await new Promise((resolve) => setTimeout(resolve, slow.get(user) ?? 0));
+            return inner.create(secret);
+          },
+        });
+        return { ...runtime, deps: { ...runtime.deps, vault } };
+      },
+    });
+    for (const userId of ['u-sdk-race', 'u-sdk-slow']) {
+      await t
+        .runtime()
+        .deps.directory.createUser(newUser({ realmId: DEMO_REALM_ID, userId, username: userId }));
+    }
     signer = bearerSigner(await t.token());
     client = new IdentityClient({ httpClient: new common.FetchHttpClient(signer) });
     client.endpoint = t.url;
@@ -89,6 +113,39 @@ describe("OCI's SDK (oci-identity 2.139.1) against rekey", () => {
     expect(signer.signed - before).toBe(1);
     expect(elapsed).toBeLessThan(2_000);
   });
+
+  it('409 IncorrectState: resets of one user racing each other all succeed, the losers retried by the default policy', async () => {
+    // Each reset reads the user, then waits on the vault: all four read the same version, one
+    // switch lands, and the others lose theirs. OCI's SDK retries only that 409 with backoff.
+    slow.set('u-sdk-race', 300);
+    const before = signer.signed;
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => client.createOrResetUIPassword({ userId: 'u-sdk-race' })),
+    );
+    const secretIds = answers.map((answer) => (answer.uIPassword as RekeyUIPassword).passwordSecretId);
+    expect(secretIds.every((id) => typeof id === 'string')).toBe(true);
+    // At least one lost its write and was sent again.
+    expect(signer.signed - before).toBeGreaterThan(4);
+    const user = await t.getUser('u-sdk-race');
+    expect(secretIds).toContain(user?.credential?.secretId);
+  }, 60_000);
+
+  it('409 IncorrectState: the SDK retries a call whose opc-retry-token is still in progress, and gets its answer', async () => {
+    slow.set('u-sdk-slow', 1_000);
+    const opcRetryToken = 'sdk-in-progress-1';
+    const before = signer.signed;
+    const first = client.createOrResetUIPassword({ userId: 'u-sdk-slow', opcRetryToken });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The same call again (a client that timed out, say) while the first is still running.
+    const again = await client.createOrResetUIPassword({ userId: 'u-sdk-slow', opcRetryToken });
+    const done = await first;
+    expect((again.uIPassword as RekeyUIPassword).passwordSecretId).toBe(
+      (done.uIPassword as RekeyUIPassword).passwordSecretId,
+    );
+    // Answered on a retry, after a 409, and the password was generated once.
+    expect(signer.signed - before).toBeGreaterThanOrEqual(3);
+    expect(created.get('u-sdk-slow')).toBe(1);
+  }, 60_000);
 
   it('400: a retry token the route refuses is an OciError InvalidParameter', async () => {
     const error = await failure(

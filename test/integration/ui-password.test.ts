@@ -237,7 +237,7 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
 
       const res = await reset('u-bob', { headers });
 
-      expectOciError(res, 409, 'IdempotencyConflict');
+      expectOciError(res, 409, 'Conflict');
       expect(res.json.message).toContain('opc-retry-token');
       expect(await snapshot()).toEqual(before);
     });
@@ -315,10 +315,11 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       ['a body that is not JSON', 'text/plain', 'reset please'],
       ['a form body', 'application/x-www-form-urlencoded', 'password=x'],
       ['a body over 16 KiB', 'application/json', `{"a":"${'x'.repeat(17_000)}"}`],
-    ])('answers 400 for %s, and writes nothing', async (_what, contentType, body) => {
+    ])('answers 400 for %s, and writes nothing', async (what, contentType, body) => {
       const before = await snapshot();
       const res = await reset('u-alice', { headers: { 'content-type': contentType }, body });
-      expectOciError(res, 400, 'InvalidParameter');
+      // A body that is not JSON at all is OCI's "incorrectly formatted" request.
+      expectOciError(res, 400, what === 'malformed JSON' ? 'CannotParseRequest' : 'InvalidParameter');
       expect(res.text).not.toContain('Chosen-By-Caller-1');
       expect(await snapshot()).toEqual(before);
     });
@@ -452,7 +453,7 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       const before = await snapshot();
       faults(directoryFaults).fail('saveUser', { error: new VersionConflictError() });
       const res = await reset('u-alice');
-      expectOciError(res, 409, 'Conflict');
+      expectOciError(res, 409, 'IncorrectState');
       expect(await snapshot()).toEqual(before);
       await expectInvariants();
     });

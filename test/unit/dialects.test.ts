@@ -63,13 +63,31 @@ describe('oci dialect', () => {
       status: 409,
       code: 'Conflict',
     });
+    // A retry token used for another request: waiting changes nothing either.
     expect(oci.mapError(new ConflictError('x', { reason: 'RetryTokenReuse' }))).toEqual({
       status: 409,
-      code: 'IdempotencyConflict',
+      code: 'Conflict',
     });
+    // What clears by itself is IncorrectState, which the OCI SDKs retry with backoff.
+    for (const reason of ['RequestInProgress', 'ConcurrentUpdate']) {
+      expect(oci.mapError(new ConflictError('x', { reason }))).toEqual({
+        status: 409,
+        code: 'IncorrectState',
+      });
+    }
     expect(oci.mapError(new InvalidInputError('x', { reason: 'MissingParameter' }))).toEqual({
       status: 400,
       code: 'MissingParameter',
+    });
+    for (const reason of ['MalformedJson', 'MalformedBody']) {
+      expect(oci.mapError(new InvalidInputError('x', { reason }))).toEqual({
+        status: 400,
+        code: 'CannotParseRequest',
+      });
+    }
+    expect(oci.mapError(new InvalidInputError('x', { reason: 'DuplicateField' }))).toEqual({
+      status: 400,
+      code: 'InvalidParameter',
     });
   });
 
