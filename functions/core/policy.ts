@@ -95,14 +95,19 @@ export const POLICY_PRESETS = {
     generatedLength: 20,
     blocklist: true,
   },
-  /** Huawei DDM administrator (seed 004): 8–32, all four classes, specials from ~!@#%^*-_=+? only. */
+  /**
+   * Huawei DDM administrator (seed 004): 8–32, at least three of the four classes, specials
+   * from ~!@#%^*-_=+? only. The seed's "a combination of uppercase letters, lowercase letters,
+   * digits, and special characters" is worded "at least three types of" in the same API's page
+   * at Open Telekom Cloud, which runs DDM (docs/decisions.md, "Policy presets").
+   */
   'huawei-ddm': {
     name: 'huawei-ddm',
     minLength: 8,
     maxLength: 32,
     specials: '~!@#%^*-_=+?',
-    required: ['lower', 'upper', 'digit', 'special'],
-    minClasses: 4,
+    required: [],
+    minClasses: 3,
     allowOtherCharacters: false,
     forbidUsername: false,
     historyDepth: 0,

@@ -27,7 +27,7 @@ function manage(method: 'PUT' | 'POST'): OpenApiOperation {
       "Huawei DDM's admin-user operation (the seed's URI says PUT, its example POST: both are served). The password " +
       'is kept in the one Secrets Manager secret named `rekey/ddm/{project_id}/{instance_id}/admin/…` (each change a ' +
       'new version; find it with list-secrets by that name prefix), never hashed and never returned. The password ' +
-      'must satisfy the policy (8–32 characters, four classes).',
+      'must satisfy the policy (8–32 characters, at least three of upper case, lower case, digits and `~!@#%^*-_=+?`).',
     auth: 'admin',
     scheme: 'xAuthToken',
     parameters: parametersFrom(request, 'path', ['project_id', 'instance_id']),

@@ -14,7 +14,7 @@ import {
 } from '#core/use-cases/set-database-admin.ts';
 import { realmAs } from '#http/wire.ts';
 
-/** The seed's rules: 8–32, all four classes, specials from `~!@#%^*-_=+?` only. */
+/** The seed's rules: 8–32, three of the four classes, specials from `~!@#%^*-_=+?` only. */
 export const DDM_ADMIN_PASSWORD_POLICY: PasswordPolicy = POLICY_PRESETS['huawei-ddm'];
 
 const RULES: DatabaseAdminRules = {

@@ -22,7 +22,7 @@ export const manageDdmAdminRequest = z.strictObject({
   instance_id: pathId,
   body: z.strictObject({
     name: adminName,
-    /** The policy check names the real rules (8–32, four classes); this bound keeps work small. */
+    /** The policy check names the real rules (8–32, three of four classes); this bound keeps work small. */
     password: passwordText(256),
   }),
 });

@@ -227,10 +227,14 @@ describe('POLICY_PRESETS', () => {
     expect(ruleOf(alibaba, 'Alice1!xyz', 'alice')).toBeUndefined();
   });
 
-  it('huawei-ddm: 8–32 characters with all four classes, specials only from ~!@#%^*-_=+?', () => {
+  it('huawei-ddm: 8–32 characters with three of the four classes, specials only from ~!@#%^*-_=+?', () => {
     for (const special of '~!@#%^*-_=+?') expect(ruleOf(ddm, `Abcdef1${special}`)).toBeUndefined();
     for (const other of '$&()/\\"\'`<>{}[]|;:,.') expect(ruleOf(ddm, `Abcdef1!${other}`)).toBe('character');
-    expect(ruleOf(ddm, 'Abcdefg1')).toBe('required-class');
+    // Any three classes: as the same API's page words the seed's "combination" (Open Telekom Cloud's DDM).
+    for (const three of ['Abcdefg1', 'abcdef1!', 'ABCDEF1!', 'Abcdefg!'])
+      expect(ruleOf(ddm, three)).toBeUndefined();
+    for (const two of ['abcdefg1', 'ABCDEFG!', 'Abcdefgh', '1234567!'])
+      expect(ruleOf(ddm, two)).toBe('class-count');
   });
 
   it('nist-800-63b: 15–64 characters of anything printable, no composition rules, no username', () => {
