@@ -18,7 +18,14 @@ const ROUTE_OPERATIONS = [
   ),
 ].map((match) => match[1]);
 const OPERATIONS = [
-  ...new Set([...ROUTE_OPERATIONS, 'ticket-worker', 'sweeper', 'token-authorizer', 'openapi-document']),
+  ...new Set([
+    ...ROUTE_OPERATIONS,
+    'ticket-worker',
+    'sweeper',
+    'token-authorizer',
+    'openapi-document',
+    'audit-forwarder',
+  ]),
 ];
 const OPERATION_FOLDER = `^functions/(${OPERATIONS.join('|')})/`;
 
@@ -30,6 +37,7 @@ const NON_HASHING_ENTRIES = [
   'token-authorizer',
   'openapi-document',
   'ticket-intake',
+  'audit-forwarder',
 ].map((name) => `^functions/${name}/handler\\.ts$`);
 
 /** @type {import('dependency-cruiser').IConfiguration} */
