@@ -139,11 +139,12 @@ describe('PUT /20160918/changepassword', () => {
     failedAttempts: user.failedAttempts,
     lockedUntil: user.lockedUntil,
   });
+  /** Every item of the table, as stored. */
   const tableItems = async () => {
     const out = await admin.dynamoDb.send(
-      new ScanCommand({ TableName: admin.settings.tableName, Select: 'COUNT' }),
+      new ScanCommand({ TableName: admin.settings.tableName, ConsistentRead: true }),
     );
-    return out.Count;
+    return out.Items;
   };
 
   it('does not echo an opc-request-id of a shape no OCI SDK sends, which may be a password (refusals included)', async () => {
@@ -398,14 +399,20 @@ describe('PUT /20160918/changepassword', () => {
     const lockedAt = await stored(user.userId);
     expect(lockedAt.failedAttempts).toBe(10);
     const lockEnds = Date.parse(lockedAt.lockedUntil ?? '');
+    // The realm's 15 minutes, from the tenth failure.
     expect(lockEnds - Date.now()).toBeGreaterThan(14 * 60_000);
+    expect(lockEnds - Date.now()).toBeLessThanOrEqual(15 * 60_000);
 
     offsetMs = 10 * 60_000;
+    verified.length = 0;
     const right = await change({ ...wrong, currentPassword: OLD });
     const wrongAgain = await change(wrong);
     expect(right.status).toBe(401);
     expect(right.text).toBe(wrongAgain.text);
     expect(await stored(user.userId)).toEqual(lockedAt);
+    // Neither was checked against the user's hash: each verified the dummy only.
+    expect(verified).toHaveLength(2);
+    expect(verified).not.toContain(user.credential?.hash);
 
     offsetMs = 16 * 60_000;
     expect((await change({ ...wrong, currentPassword: OLD })).status).toBe(200);
@@ -441,7 +448,8 @@ describe('PUT /20160918/changepassword', () => {
     const before = await tableItems();
     for (let i = 0; i < 3; i++)
       await change({ username: 'cp-ghost', currentPassword: OLD, newPassword: NEW });
-    expect(await tableItems()).toBe(before);
+    // Nothing added, and nothing that was there changed (the refusal's count lands nowhere).
+    expect(await tableItems()).toEqual(before);
   });
 
   it('counts every one of several concurrent failures', async () => {

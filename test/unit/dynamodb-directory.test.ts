@@ -33,17 +33,42 @@ describe('DynamoDbDirectory.findUsersByUsername', () => {
   });
 
   it('makes the same table calls for an unknown username, reading a user that cannot exist', async () => {
+    /** The calls one lookup makes: command, key shape and read consistency, in order. */
+    const callsFor = async (username: string) => {
+      await directory.findUsersByUsername(username);
+      return ddb.calls().map((call) => {
+        const command = call.args[0] as unknown as {
+          constructor: { name: string };
+          input: Record<string, unknown>;
+        };
+        const key = command.input.Key as Record<string, { S: string }> | undefined;
+        return {
+          command: command.constructor.name,
+          pk: key?.pk?.S.replace(/#.*/, '#'),
+          consistent: command.input.ConsistentRead,
+        };
+      });
+    };
+    ddb
+      .on(QueryCommand)
+      .resolves({ Items: [marshall({ pk: 'USERNAME#alice', sk: 'REALM#demo', userId: 'u-alice' })] });
+    ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'USER#u-alice', sk: 'USER', ...alice }) });
+    const known = await callsFor('alice');
+
+    ddb.reset();
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(GetItemCommand).resolves({});
+    const unknown = await callsFor('nobody');
 
-    const users = await directory.findUsersByUsername('nobody');
-
-    expect(users).toEqual([]);
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(1);
-    const [read] = ddb.commandCalls(GetItemCommand);
-    expect(ddb.commandCalls(GetItemCommand)).toHaveLength(1);
+    expect(known).toEqual([
+      { command: 'QueryCommand', pk: undefined, consistent: true },
+      { command: 'GetItemCommand', pk: 'USER#', consistent: true },
+    ]);
     // Read consistently, like a real user, so both reads cost the same capacity.
-    expect(read?.args[0].input).toMatchObject({ Key: marshall({ pk: 'USER##no-such-user', sk: 'USER' }) });
+    expect(unknown).toEqual(known);
+    expect(ddb.commandCalls(GetItemCommand)[0]?.args[0].input).toMatchObject({
+      Key: marshall({ pk: 'USER##no-such-user', sk: 'USER' }),
+    });
   });
 
   it('makes the same table calls to find a tenancy by id, by name or not at all (issue 9, finding 7)', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -129,7 +129,29 @@ describe('the local settings (npm start, the CLI, the tests)', () => {
 
   it('live only in infra/local: no production module names a default table or prefix', () => {
     const settings = readFileSync(join(ROOT, 'functions/adapters/settings.ts'), 'utf8');
-    expect(settings).not.toMatch(/\|\|\s*'|\?\?\s*'/);
+    expect(settings).not.toMatch(/\|\|\s*['"`]|\?\?\s*['"`]/);
+    // Anywhere in functions/: a read of one of these variables followed by a fallback.
+    const keys = Object.entries(ENV).filter(([, name]) => Object.hasOwn(LOCAL_ENV, name));
+    expect(keys.length).toBe(Object.keys(LOCAL_ENV).length);
+    const alternatives = keys.flatMap(([key, name]) => [
+      `ENV\\.${key}\\]`,
+      `\\.${name}\\b`,
+      `\\[['"\`]${name}['"\`]\\]`,
+    ]);
+    const defaulted = new RegExp(`(${alternatives.join('|')})\\s*(\\?\\?|\\|\\|)`);
+    // The check can see one: a planted default in each spelling.
+    for (const [key, name] of keys) {
+      expect(`env[ENV.${key}] ?? 'x'`).toMatch(defaulted);
+      expect(`process.env.${name} || 'x'`).toMatch(defaulted);
+      expect(`env['${name}'] ?? \`x\``).toMatch(defaulted);
+    }
+    const sources = readdirSync(join(ROOT, 'functions'), { recursive: true, encoding: 'utf8' }).filter(
+      (file) => file.endsWith('.ts'),
+    );
+    expect(sources.length).toBeGreaterThan(50);
+    for (const file of sources) {
+      expect(readFileSync(join(ROOT, 'functions', file), 'utf8'), file).not.toMatch(defaulted);
+    }
   });
 });
 
