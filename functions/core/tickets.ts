@@ -157,9 +157,25 @@ export function failedResult(
       ticketId,
       ...(operation ? { operation } : {}),
       code: failureCode(error),
-      message: error.message,
+      message: noteSafe(error.message),
     },
   };
+}
+
+/**
+ * A message a connector's note can carry as it is: EventBridge's input transformer puts a
+ * result's fields into the note's JSON body without escaping them, so a quote or a backslash
+ * would break the body (the ticketing system refuses it, and the note is dead-lettered). Quotes
+ * become apostrophes, a backslash a slash, control characters a space.
+ */
+export function noteSafe(text: string): string {
+  return (
+    text
+      .replaceAll('"', "'")
+      .replaceAll('\\', '/')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+      .replace(/[\u0000-\u001f\u007f]/g, ' ')
+  );
 }
 
 /** The `PasswordResetCompleted` result of a reset. */

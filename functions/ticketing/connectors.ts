@@ -100,7 +100,8 @@ export function replyCall(connector: Pick<Connector, 'kind' | 'table'>): ReplyCa
     case 'zendesk':
       return {
         method: 'PUT',
-        path: '/api/v2/tickets/*.json',
+        // The wildcard a whole path segment, as EventBridge's API destinations document it.
+        path: '/api/v2/tickets/*',
         body: (note) => JSON.stringify({ ticket: { comment: { body: note, public: false } } }),
       };
     case 'jira':

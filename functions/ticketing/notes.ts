@@ -47,13 +47,16 @@ export function noteTemplate(kind: NoteKind): string {
 }
 
 /**
- * A template with each `<field>` replaced by the field's value, JSON-escaped: placeholders sit
- * inside JSON strings of a reply body. A field the values lack is left empty.
+ * A template with each `<field>` replaced by the field's value as it is, as EventBridge fills an
+ * input template: it does not escape what it puts inside a JSON string ("EventBridge doesn't
+ * escape values extracted by Input Path", its guide's common issues). So the result events carry
+ * only text a JSON string can hold as it is (`noteSafe` in functions/core/tickets.ts), and a body
+ * that a field would break is broken here too, where the tests can see it. A field the values
+ * lack is left empty.
  */
 export function fillTemplate(template: string, values: Readonly<Record<string, unknown>>): string {
   return template.replace(/<([A-Za-z]+)>/g, (_match, name: string) => {
     const value = values[name];
-    const text = typeof value === 'string' ? value : value === undefined ? '' : String(value);
-    return JSON.stringify(text).slice(1, -1);
+    return typeof value === 'string' ? value : value === undefined ? '' : String(value);
   });
 }

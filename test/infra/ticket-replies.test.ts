@@ -15,10 +15,13 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { UnavailableError } from '#core/errors.ts';
+import { completedResult, failedResult, noteSafe } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
 import { REPLY_MAX_AGE_SECONDS, REPLY_RETRY_ATTEMPTS, replyCall } from '#functions/ticketing/connectors.ts';
-import { NOTE_FIELDS, noteTemplate } from '#functions/ticketing/notes.ts';
+import { fillTemplate, NOTE_FIELDS, noteTemplate } from '#functions/ticketing/notes.ts';
 import { type ConnectorReplyProps, TicketReplies } from '#infra/constructs/ticket-replies.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
@@ -84,7 +87,7 @@ describe('each connector’s reply side', () => {
   });
 
   it.each([
-    ['zd', 'https://acme.zendesk.com/api/v2/tickets/*.json', 'PUT'],
+    ['zd', 'https://acme.zendesk.com/api/v2/tickets/*', 'PUT'],
     ['jsm', 'https://acme.atlassian.net/rest/servicedeskapi/request/*/comment', 'POST'],
     ['snow', 'https://acme.service-now.com/api/now/table/sc_req_item/*', 'PATCH'],
   ])('%s: an API destination making the documented call (%s, %s)', (_id, endpoint, method) => {
@@ -132,6 +135,50 @@ describe('each connector’s reply side', () => {
       expect(Object.keys(NOTE_FIELDS[kind])).not.toContain('password');
     },
   );
+
+  it('fills every synthesized note, as EventBridge does (nothing escaped), into a body that parses, whatever a failure says (property)', () => {
+    const templates = resources(ops, 'AWS::Events::Rule').flatMap(([, rule]) =>
+      ((rule.Properties.Targets ?? []) as Array<{ InputTransformer?: { InputTemplate: string } }>).flatMap(
+        (target) => (target.InputTransformer ? [target.InputTransformer.InputTemplate] : []),
+      ),
+    );
+    expect(templates).toHaveLength(CONNECTORS.length * 2);
+    const completed = completedResult(
+      {
+        source: 'rekey.connector.zd',
+        ticketId: 'SD-7',
+        operation: 'ResetRandomPassword',
+        realmId: 'demo',
+        userId: 'u-bob',
+        channels: ['email'],
+        requireResetAtNextLogin: true,
+      },
+      {
+        passwordSecretId:
+          'arn:aws:secretsmanager:us-east-1:111122223333:secret:rekey/temp/demo/u-bob/x-AbCdEf',
+        expiresAt: '2026-12-11T19:03:07.185Z',
+        notified: ['email'],
+        passwordPageUrl: 'https://id.example.com/password?tenancy=democorp&username=bob',
+      },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (message) => {
+        const failed = failedResult('SD-7', new UnavailableError(message), 'ResetRandomPassword');
+        for (const template of templates) {
+          for (const result of [failed, completed]) {
+            const body = fillTemplate(template, result.detail as unknown as Record<string, unknown>);
+            expect(() => JSON.parse(body), body).not.toThrow();
+          }
+        }
+        // The message reaches the note, changed only where a JSON string could not hold it.
+        expect((failed.detail as { message?: string }).message).toBe(noteSafe(message));
+      }),
+      { numRuns: 300 },
+    );
+    // The control: an unescaped quote does break a body, so the property can fail.
+    const failedNote = templates.find((template) => template.includes('<message>')) ?? '';
+    expect(() => JSON.parse(fillTemplate(failedNote, { message: 'a "quoted" word', code: 'x' }))).toThrow();
+  });
 
   it('raises an alarm as soon as a note lands on the dead-letter queue, which EventBridge may write to', () => {
     const dlqId = stacks.operations.getLogicalId(

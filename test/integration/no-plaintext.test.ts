@@ -412,8 +412,8 @@ describe('no plaintext password, across every operation', () => {
       ['NP-ZD-2', 200],
     ]);
     expect(zendesk.calls.map((c) => c.path).sort()).toEqual([
-      '/api/v2/tickets/NP-ZD-1.json',
-      '/api/v2/tickets/NP-ZD-2.json',
+      '/api/v2/tickets/NP-ZD-1',
+      '/api/v2/tickets/NP-ZD-2',
     ]);
     expect(zendesk.calls.find((c) => c.path.includes('NP-ZD-1'))?.body).toContain('rekey/temp/');
     expectNoneIn(

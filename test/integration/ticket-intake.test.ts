@@ -141,7 +141,7 @@ describe('connector create', () => {
 });
 
 describe('a Zendesk webhook', () => {
-  it('resets bob@example.com, e-mails him, and puts a private comment on the ticket: PUT /api/v2/tickets/{id}.json', async () => {
+  it('resets bob@example.com, e-mails him, and puts a private comment on the ticket: PUT /api/v2/tickets/{id}', async () => {
     const ticketId = nextTicket();
     const before = system.calls.length;
     const outboxBefore = t.api.outbox.read().length;
@@ -165,7 +165,7 @@ describe('a Zendesk webhook', () => {
     expect(calls).toHaveLength(1);
     const [call] = calls;
     expect(call?.method).toBe('PUT');
-    expect(call?.path).toBe(`/api/v2/tickets/${ticketId}.json`);
+    expect(call?.path).toBe(`/api/v2/tickets/${ticketId}`);
     expect(call?.headers.authorization).toBe(ZENDESK_AUTH);
     expect(call?.headers['content-type']).toBe('application/json');
     const sent = JSON.parse(call?.body ?? '{}');
@@ -344,7 +344,7 @@ describe('a Zendesk webhook', () => {
       const failed = passwordResetFailed.parse(result?.detail);
       answers.push({ code: failed.code, message: failed.message });
       const [call] = system.calls.slice(before);
-      expect(call?.path).toBe(`/api/v2/tickets/${ticketId}.json`);
+      expect(call?.path).toBe(`/api/v2/tickets/${ticketId}`);
       expect(JSON.parse(call?.body ?? '{}').ticket.comment.body).toContain('NotFound.User');
     }
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
@@ -491,7 +491,7 @@ describe('a reply target that is down', () => {
     expect(res.status).toBe(202);
     expect(resultsFor(ticketId).map((e) => e['detail-type'])).toEqual(['PasswordResetCompleted']);
     expect(down.calls.slice(before).map((c) => `${c.method} ${c.path}`)).toEqual(
-      Array(3).fill(`PUT /api/v2/tickets/${ticketId}.json`),
+      Array(3).fill(`PUT /api/v2/tickets/${ticketId}`),
     );
     const tries = bus(t)
       .deliveries()
