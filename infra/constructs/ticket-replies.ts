@@ -58,6 +58,13 @@ export interface ConnectorReplyProps {
   passwordSecret: string;
   /** The JSON field of that secret holding it, if the secret is JSON. */
   passwordField?: string;
+  /**
+   * The version of that secret to read (its `VersionId`). CloudFormation resolves a secret
+   * reference again only when the reference changes: after renewing the token, name the new
+   * version here and deploy, and the connection takes it (docs/ticketing.md, "Renewing a reply
+   * credential"). Left out: the version current at the first deployment, never re-read.
+   */
+  passwordVersionId?: string;
 }
 
 export interface TicketRepliesProps {
@@ -115,10 +122,10 @@ export class TicketReplies extends Construct {
       description: `rekey: API credential of ticketing connector ${connector.id} (${connector.kind})`,
       authorization: Authorization.basic(
         connector.username,
-        SecretValue.secretsManager(
-          connector.passwordSecret,
-          connector.passwordField ? { jsonField: connector.passwordField } : {},
-        ),
+        SecretValue.secretsManager(connector.passwordSecret, {
+          ...(connector.passwordField ? { jsonField: connector.passwordField } : {}),
+          ...(connector.passwordVersionId ? { versionId: connector.passwordVersionId } : {}),
+        }),
       ),
     });
     const call = replyCall(connector);
@@ -155,6 +162,9 @@ export class TicketReplies extends Construct {
   }
 }
 
+/** A Secrets Manager VersionId (a UUID, as the service makes them; 32-64 characters). */
+const SECRET_VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
+
 /** Why a declaration cannot be deployed, or undefined. */
 function connectorProblem(connector: ConnectorReplyProps): string | undefined {
   if (!CONNECTOR_ID.test(connector.id)) return 'id must be 1-48 lower-case letters, digits and "-"';
@@ -170,5 +180,8 @@ function connectorProblem(connector: ConnectorReplyProps): string | undefined {
     return 'table is for servicenow only, a table name like incident';
   }
   if (!connector.username || !connector.passwordSecret) return 'username and passwordSecret are required';
+  if (connector.passwordVersionId !== undefined && !SECRET_VERSION_ID.test(connector.passwordVersionId)) {
+    return "passwordVersionId must be a secret's VersionId (32-64 letters, digits and -)";
+  }
   return undefined;
 }

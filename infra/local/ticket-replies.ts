@@ -4,9 +4,11 @@
  * destination makes in AWS — method, path and body from functions/ticketing (the note from
  * notes.ts), the Authorization header from the connector's reply credential in the vault (the
  * connection's secret in AWS). Like a rule target with a retry policy, a call the system
- * answers with a retryable status (401, 407, 409, 429, 5xx, no answer) is tried again, and
- * after the last try it goes to the dead-letter log and raises the local "alarm" (a line on
- * stderr naming the alarm the stack would raise).
+ * answers with a retryable status (409, 429, 5xx, no answer) is tried again, and after the last
+ * try it goes to the dead-letter log and raises the local "alarm" (a line on stderr naming the
+ * alarm the stack would raise). A 401 or 407 goes there at once: in AWS it de-authorizes the
+ * connection (Basic authentication), and every note of that connector fails until its
+ * credential is renewed (docs/ticketing.md, "Renewing a reply credential").
  *
  * Every call is logged in `<dataDir>/deliveries.jsonl` (`rekey deliveries`): method, URL,
  * status and body — never the credential, which is only ever in the request's header.
@@ -34,7 +36,9 @@ export const REPLY_ALARM_NAME = REPLY_ALARM_ID;
 export const LOCAL_REPLY_ATTEMPTS = REPLY_RETRY_ATTEMPTS + 1;
 
 /** Statuses EventBridge API destinations retry; any other non-2xx goes to the dead-letter queue at once. */
-const RETRYABLE = new Set([401, 407, 409, 429]);
+const RETRYABLE = new Set([409, 429]);
+/** Statuses that de-authorize an EventBridge connection with Basic authentication. */
+const DEAUTHORIZING = new Set([401, 407]);
 
 /** One call (one try) the deliverer made, as `rekey deliveries` prints it. */
 export interface DeliveryLine {
@@ -161,6 +165,11 @@ export function startTicketReplies(options: TicketRepliesOptions): TicketReplies
         console.error(
           `[alarm] ${REPLY_ALARM_NAME}: the reply to ticket ${ticketId} of connector ${connectorId} failed ${attempt} time(s) (last status ${status || 'no answer'}) and is on the dead-letter queue`,
         );
+        if (DEAUTHORIZING.has(status)) {
+          console.error(
+            `[ticket-replies] connector ${connectorId}: the system refused the reply credential (${status}); in AWS this de-authorizes the connection until the credential is renewed (docs/ticketing.md)`,
+          );
+        }
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));

@@ -206,6 +206,7 @@ describe('each connector’s reply side', () => {
       { id: 'Has Space' },
       { table: 'incident' },
       { replyUrl: 'https://acme.zendesk.com/api' },
+      { passwordVersionId: 'AWSCURRENT' },
     ];
     for (const change of bad) {
       // The construct alone (the whole app bundles every function: too slow to build five times).
@@ -225,6 +226,25 @@ describe('each connector’s reply side', () => {
     expect(
       () => new TicketReplies(stack, 'TicketReplies', { bus: bus as IEventBus, connectors: CONNECTORS }),
     ).not.toThrow();
+  });
+
+  it('reads a renewed credential when the declaration names its version, so a deploy updates the connection', () => {
+    const versionId = 'a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d';
+    const template = (connector: ConnectorReplyProps) => {
+      const stack = new Stack(new App(), 'Replies');
+      new TicketReplies(stack, 'TicketReplies', {
+        bus: new EventBus(stack, 'Bus') as IEventBus,
+        connectors: [connector],
+      });
+      return JSON.stringify(Template.fromStack(stack).findResources('AWS::Events::Connection'));
+    };
+    const jira = CONNECTORS[1] as ConnectorReplyProps;
+    const renewed = template({ ...jira, passwordVersionId: versionId });
+    expect(renewed).toContain(
+      `{{resolve:secretsmanager:${jira.passwordSecret}:SecretString:token::${versionId}}}`,
+    );
+    // The reference itself changes: CloudFormation re-reads a secret reference only then.
+    expect(renewed).not.toBe(template(jira));
   });
 });
 

@@ -505,4 +505,25 @@ describe('a reply target that is down', () => {
     expect(dead).toContain(`"ticketId":"${ticketId}"`);
     expect(logs).toContain('[alarm] TicketRepliesDeadLettersAlarm');
   });
+
+  it('that refuses the reply credential (401) is dead-lettered at once: in AWS the connection is de-authorized', async () => {
+    down.answerWith(401);
+    try {
+      const ticketId = nextTicket();
+      const body = zendeskBody(ticketId, 'alice');
+      const { result: res, logs } = await capturingLogs(() =>
+        intake('zd-down', body, zendeskHeaders(connectors['zd-down']?.inboundSecret ?? '', body)),
+      );
+      expect(res.status).toBe(202);
+      expect(resultsFor(ticketId).map((e) => e['detail-type'])).toEqual(['PasswordResetCompleted']);
+      const tries = bus(t)
+        .deliveries()
+        .filter((d) => d.ticketId === ticketId);
+      expect(tries.map((d) => [d.attempt, d.status, d.outcome])).toEqual([[1, 401, 'dead-lettered']]);
+      expect(logs).toContain('[alarm] TicketRepliesDeadLettersAlarm');
+      expect(logs).toContain('de-authorizes the connection');
+    } finally {
+      down.answerWith(503);
+    }
+  });
 });
