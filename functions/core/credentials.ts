@@ -29,6 +29,12 @@ import { secretNameOf, temporarySecretName } from './temporary-secrets.ts';
 export const MAX_HISTORY = 24;
 
 /**
+ * How many times a switch is tried again on a record that moved on by lock-out bookkeeping
+ * alone (a guess counted, an attempt released, a fence): as many as a guess may write.
+ */
+const SWITCH_ROUNDS = 16;
+
+/**
  * The user and its realm, if the admin's realm holds them. A user of another realm is
  * "not found", exactly like a user that does not exist, so realms cannot probe each other.
  */
@@ -111,14 +117,54 @@ export function actedBy(
  * password nobody holds. When the read cannot tell, the secret stays, and the sweeper removes
  * it once no credential refers to it.
  *
+ * A write refused because the record moved on only by lock-out bookkeeping (a sign-in guess
+ * counted or released, another request's fence) is made again on the fresh record, with the
+ * same secret: nothing the switch was decided on changed, and a switch resets that bookkeeping
+ * anyway. One refused because the record changed otherwise (another request put a password in
+ * place, or changed the user) is a Conflict: making it again would undo that request's work.
+ *
  * It checks nothing about whether the password may be set: admin paths go through
  * `issueTemporaryPassword` or `setGivenPassword`, which run `assertPasswordSettable` first.
  */
 export async function switchCredential(
   deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
-  user: User,
+  read: User,
   credential: Credential,
 ): Promise<User> {
+  let user = read;
+  for (let round = 1; ; round++) {
+    const next = nextRecord(user, credential);
+    try {
+      await deps.directory.saveUser(next, user.version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || round >= SWITCH_ROUNDS) {
+        return lostSwitch(deps, user, credential, error);
+      }
+      const current = await deps.directory.getUser(user.userId).catch(() => undefined);
+      if (!current || !movedByBookkeeping(user, current)) return lostSwitch(deps, user, credential, error);
+      user = current;
+      continue;
+    }
+    return afterSwitch(deps, user, next);
+  }
+}
+
+/** Whether `current` differs from `read` only by a later version and lock-out bookkeeping. */
+function movedByBookkeeping(read: User, current: User): boolean {
+  const decided = ({ version: _v, failedAttempts: _f, lockedUntil: _l, ...rest }: User) => canonical(rest);
+  return current.version > read.version && decided(current) === decided(read);
+}
+
+/** JSON with object keys sorted, so two records compare by content, not by key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+function nextRecord(user: User, credential: Credential): User {
   const next: User = {
     ...user,
     credential,
@@ -129,41 +175,46 @@ export async function switchCredential(
     version: user.version + 1,
   };
   delete next.lockedUntil;
-  try {
-    await deps.directory.saveUser(next, user.version);
-  } catch (error) {
-    const landed = await judgeLostWrite({
-      read: () => deps.directory.getUser(user.userId),
-      expectedVersion: user.version,
-      holdsOurs: (current) => current.credential?.hash === credential.hash,
-      error,
-      // Only a new secret is worth a fence: without one, nothing is given up either way.
-      ...(credential.secretId
-        ? {
-            fence: (current: User) =>
-              deps.directory.saveUser({ ...current, version: current.version + 1 }, current.version),
-          }
-        : {}),
+  return next;
+}
+
+/** A switch whose write failed for good: judge whether it landed, give its secret up only if it cannot have. */
+async function lostSwitch(
+  deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
+  user: User,
+  credential: Credential,
+  error: unknown,
+): Promise<User> {
+  const landed = await judgeLostWrite({
+    read: () => deps.directory.getUser(user.userId),
+    expectedVersion: user.version,
+    holdsOurs: (current) => current.credential?.hash === credential.hash,
+    error,
+    // Only a new secret is worth a fence: without one, nothing is given up either way.
+    ...(credential.secretId
+      ? {
+          fence: (current: User) =>
+            deps.directory.saveUser({ ...current, version: current.version + 1 }, current.version),
+        }
+      : {}),
+  });
+  if (landed === 'yes') return afterSwitch(deps, user, nextRecord(user, credential));
+  // Only a write known never to land gives its secret up. Otherwise the secret stays, for
+  // the sweeper to judge once no credential can refer to it.
+  if (landed === 'no' && credential.secretId) {
+    await discardSecret(deps, credential.secretId, 'compensation');
+  } else if (landed === 'unknown' && credential.secretId) {
+    deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
+      secretId: credential.secretId,
     });
-    if (landed === 'yes') return afterSwitch(deps, user, next);
-    // Only a write known never to land gives its secret up. Otherwise the secret stays, for
-    // the sweeper to judge once no credential can refer to it.
-    if (landed === 'no' && credential.secretId) {
-      await discardSecret(deps, credential.secretId, 'compensation');
-    } else if (landed === 'unknown' && credential.secretId) {
-      deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
-        secretId: credential.secretId,
-      });
-    }
-    if (error instanceof VersionConflictError) {
-      throw new ConflictError('The user was changed by another request at the same time; retry.', {
-        reason: 'ConcurrentUpdate',
-        cause: error,
-      });
-    }
-    throw asUnavailable(error);
   }
-  return afterSwitch(deps, user, next);
+  if (error instanceof VersionConflictError) {
+    throw new ConflictError(
+      'Another request changed the user at the same time; this one changed nothing. Read the user again before retrying.',
+      { reason: 'ConcurrentUpdate', cause: error },
+    );
+  }
+  throw asUnavailable(error);
 }
 
 async function afterSwitch(

@@ -19,7 +19,7 @@ const CODES: Record<RekeyError['kind'], string> = {
 };
 
 /** Conflicts that clear by themselves (ConflictError reasons): OCI's `IncorrectState`. */
-const TRANSIENT_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress', 'ConcurrentUpdate']);
+const TRANSIENT_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress']);
 
 /** InvalidInputError reasons of a body that could not be read: OCI's `CannotParseRequest`. */
 const UNPARSED: ReadonlySet<string> = new Set(['MalformedJson', 'MalformedBody']);
@@ -32,10 +32,11 @@ export const oci: Dialect = {
     // OCI's two 409s differ by whether waiting helps, and the OCI SDKs act on it: their default
     // retry policy retries 409 IncorrectState with backoff (oci-common's DefaultRetryCondition:
     // 8 attempts, about 95 s) and no other 409. A request still in progress under the same
-    // opc-retry-token, or a reset that lost its write to another one at the same moment, is
-    // IncorrectState: the SDK's retry is then answered (the first request's result, or a
-    // reset of its own). A federated user, or a retry token used for another request, is
-    // Conflict, the kind's code: waiting changes nothing.
+    // opc-retry-token is IncorrectState: the SDK's retry is answered with the first request's
+    // result. Everything else is Conflict, the kind's code, which the SDKs do not retry: a
+    // federated user, a retry token used for another request, and a reset that lost to
+    // another request's change of the user (a retry would undo that change: the core already
+    // tries again when the user only moved by lock-out bookkeeping).
     if (error.kind === 'Conflict' && error.reason !== undefined && TRANSIENT_CONFLICTS.has(error.reason)) {
       return { status: 409, code: 'IncorrectState' };
     }

@@ -285,21 +285,15 @@ export function operation(dialect: Dialect, spec: OperationSpec): OpenApiOperati
 /**
  * The operation of a method a row does not serve but still routes to its function
  * (`answersOtherMethods`): the function answers 405 in its dialect before it reads anything
- * else of the request. On an admin row the token is checked first, as for the served method.
+ * else of the request, its token included.
  */
-export function otherMethod(
-  dialect: Dialect,
-  operationId: string,
-  served: string,
-  scheme?: OperationSpec['scheme'],
-): OpenApiOperation {
+export function otherMethod(dialect: Dialect, operationId: string, served: string): OpenApiOperation {
   return operation(dialect, {
     operationId,
     summary: `Any method but ${served}: refused with 405`,
-    description: `The function receives every method on this path so that the others are refused in the vendor's body; only ${served} is served.`,
-    ...(scheme
-      ? { auth: 'admin', scheme, errors: [401, 403, 405, 500] }
-      : { auth: 'public', errors: [405, 500] }),
+    description: `The function receives every method on this path so that the others are refused in the vendor's body, whatever the token; only ${served} is served.`,
+    auth: 'public',
+    errors: [405, 500],
   });
 }
 

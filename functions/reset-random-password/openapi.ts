@@ -62,7 +62,7 @@ export const contract: OperationContract = {
         expires_at: "rekey's extension: when the secret is deleted.",
       }),
     },
-    errors: [400, 401, 403, 404, 429, 500, 503],
+    errors: [400, 401, 403, 404, 409, 429, 500, 503],
     extensions: {
       password_secret_id: 'Response field in place of the seed’s `password`.',
       expires_at: 'Response field: when that secret is deleted.',
@@ -71,12 +71,7 @@ export const contract: OperationContract = {
   ...Object.fromEntries(
     HTTP_METHODS.filter((method) => method !== 'GET').map((method) => [
       `${method} ${PATH}`,
-      otherMethod(
-        IAM,
-        `ResetRandomPassword${method[0]}${method.slice(1).toLowerCase()}Refused`,
-        'GET',
-        'xAuthToken',
-      ),
+      otherMethod(IAM, `ResetRandomPassword${method[0]}${method.slice(1).toLowerCase()}Refused`, 'GET'),
     ]),
   ),
 };

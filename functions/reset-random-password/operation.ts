@@ -1,10 +1,9 @@
 /**
  * Huawei IAM "Resetting a Random Password for a User" (seed 002) in rekey's verbs: the path's
  * `project_id` is the realm, `notification_type` names the channels, and Huawei's status
- * list (it has no 409) decides how a user whose password rekey may not set, or a reset that
- * lost a race, is answered.
+ * list (it has no 409) decides how a user whose password rekey may not set is refused.
  */
-import { ConflictError, InvalidInputError, UnavailableError } from '#core/errors.ts';
+import { ConflictError, InvalidInputError } from '#core/errors.ts';
 import type { AdminPrincipal } from '#core/model.ts';
 import type { NotificationChannel, UseCaseDeps } from '#core/ports.ts';
 import { issuePassword } from '#core/use-cases/issue-password.ts';
@@ -66,17 +65,13 @@ export async function resetRandomPassword(
  * Huawei's status list has no 409, so a federated user or a realm with SSO logon is a 400
  * here (the request asks for something this user cannot have), with the same message and
  * reason as everywhere else (a ticket still reads `Conflict.Federated` / `Conflict.SSOEnabled`).
- * A reset that lost its write to another one at the same moment is the list's 503: it clears
- * by itself, and the message says to retry.
+ * Any other Conflict (a concurrent update of the user) stays what it is.
  */
 function asHuaweiStatus(error: unknown): unknown {
-  if (!(error instanceof ConflictError) || error.reason === undefined) return error;
-  const options = { reason: error.reason, cause: error };
-  const answer = UNSETTABLE.has(error.reason)
-    ? new InvalidInputError(error.message, options)
-    : error.reason === 'ConcurrentUpdate'
-      ? new UnavailableError(error.message, options)
-      : error;
-  answer.subject = error.subject;
-  return answer;
+  if (error instanceof ConflictError && error.reason !== undefined && UNSETTABLE.has(error.reason)) {
+    const refused = new InvalidInputError(error.message, { reason: error.reason, cause: error });
+    refused.subject = error.subject;
+    return refused;
+  }
+  return error;
 }

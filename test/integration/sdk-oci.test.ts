@@ -114,20 +114,27 @@ describe("OCI's SDK (oci-identity 2.139.1) against rekey", () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 
-  it('409 IncorrectState: resets of one user racing each other all succeed, the losers retried by the default policy', async () => {
+  it('409 Conflict: of resets of one user racing each other one lands, and the others are told at once, not retried', async () => {
     // Each reset reads the user, then waits on the vault: all four read the same version, one
-    // switch lands, and the others lose theirs. OCI's SDK retries only that 409 with backoff.
+    // switch lands, and the others lose theirs to a change of the password. A retry would undo
+    // the reset that won (and the secret its caller was given), so it is Conflict, which OCI's
+    // SDK does not retry.
     slow.set('u-sdk-race', 300);
     const before = signer.signed;
-    const answers = await Promise.all(
+    const answers = await Promise.allSettled(
       Array.from({ length: 4 }, () => client.createOrResetUIPassword({ userId: 'u-sdk-race' })),
     );
-    const secretIds = answers.map((answer) => (answer.uIPassword as RekeyUIPassword).passwordSecretId);
-    expect(secretIds.every((id) => typeof id === 'string')).toBe(true);
-    // At least one lost its write and was sent again.
-    expect(signer.signed - before).toBeGreaterThan(4);
-    const user = await t.getUser('u-sdk-race');
-    expect(secretIds).toContain(user?.credential?.secretId);
+    const won = answers.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    const lost = answers.flatMap((a) => (a.status === 'rejected' ? [a.reason as common.OciError] : []));
+    expect(won).toHaveLength(1);
+    expect(lost.map((e) => [e.statusCode, e.serviceCode])).toEqual(Array(3).fill([409, 'Conflict']));
+    expect(lost[0]?.message).toMatch(/Another request changed the user/);
+    expect(signer.signed - before).toBe(4);
+    // The one secret given out is the user's, and it holds the password.
+    const secretId = (won[0]?.uIPassword as RekeyUIPassword | undefined)?.passwordSecretId ?? '';
+    expect((await t.getUser('u-sdk-race'))?.credential?.secretId).toBe(secretId);
+    const vault = t.api.backend?.vault as LocalFileVault;
+    expect(JSON.parse(await vault.read(secretId)).password).toEqual(expect.any(String));
   }, 60_000);
 
   it('409 IncorrectState: the SDK retries a call whose opc-retry-token is still in progress, and gets its answer', async () => {

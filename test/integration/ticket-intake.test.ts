@@ -451,6 +451,14 @@ describe('a Jira Service Management automation rule', () => {
       expect(system.calls.length).toBe(callsBefore);
     },
   );
+  it('a body without a required field: 400 InvalidInput.MissingParameter naming it, nothing on the bus', async () => {
+    const resultsBefore = bus(t).results().length;
+    const body = JSON.stringify({ ticketId: 'SD-44', operation: 'CreateOrResetUIPassword' });
+    const res = await intake('jsm', body, secretHeaders(connectors.jsm?.inboundSecret ?? ''));
+    expect([res.status, res.json.code]).toEqual([400, 'InvalidInput.MissingParameter']);
+    expect(res.json.message).toMatch(/\buser\b.*required/);
+    expect(bus(t).results().length).toBe(resultsBefore);
+  });
 });
 
 describe('a ServiceNow business rule', () => {

@@ -453,7 +453,7 @@ describe('POST /20160918/users/{userId}/uiPassword', () => {
       const before = await snapshot();
       faults(directoryFaults).fail('saveUser', { error: new VersionConflictError() });
       const res = await reset('u-alice');
-      expectOciError(res, 409, 'IncorrectState');
+      expectOciError(res, 409, 'Conflict');
       expect(await snapshot()).toEqual(before);
       await expectInvariants();
     });

@@ -187,8 +187,11 @@ describe('switchCredential', () => {
   it('deletes the new secret when the conditional write loses, and answers ConflictError', async () => {
     const { user, secretId: previous } = await userWithTemporaryPassword();
     const credential = await newSecretCredential();
-    // Someone else changed the user after it was read.
-    await deps.directory.saveUser({ ...user, failedAttempts: 1, version: user.version + 1 }, user.version);
+    // Someone else changed the user after it was read (not only its sign-in bookkeeping).
+    await deps.directory.saveUser(
+      { ...user, email: 'moved@example.com', version: user.version + 1 },
+      user.version,
+    );
 
     const error = await rejection(switchCredential(deps, user, credential));
 
@@ -197,8 +200,35 @@ describe('switchCredential', () => {
     expect(error.cause).toBeInstanceOf(VersionConflictError);
     expect(deps.vault.has(credential.secretId ?? '')).toBe(false);
     // The winner's record stands, with the old credential and its secret.
-    expect((await deps.directory.getUser('u-1'))?.failedAttempts).toBe(1);
+    expect((await deps.directory.getUser('u-1'))?.email).toBe('moved@example.com');
     expect(deps.vault.has(previous)).toBe(true);
+    await expectSignInPossible('u-1');
+  });
+
+  it('switches on the fresh record, with the same secret, when the user moved only by sign-in bookkeeping', async () => {
+    const { user, secretId: previous } = await userWithTemporaryPassword();
+    const credential = await newSecretCredential();
+    // A wrong guess counted and locked the user after it was read, then a fence moved it on.
+    const locked = {
+      ...user,
+      failedAttempts: 10,
+      lockedUntil: '2099-01-01T00:00:00.000Z',
+      version: user.version + 1,
+    };
+    await deps.directory.saveUser(locked, user.version);
+    await deps.directory.saveUser({ ...locked, version: locked.version + 1 }, locked.version);
+
+    const next = await switchCredential(deps, user, credential);
+
+    const stored = await deps.directory.getUser('u-1');
+    expect(stored?.credential?.secretId).toBe(credential.secretId);
+    expect(stored?.version).toBe(user.version + 3);
+    expect(stored?.failedAttempts).toBe(0);
+    expect(stored?.lockedUntil).toBeUndefined();
+    expect(next).toEqual(stored);
+    expect(deps.vault.has(credential.secretId ?? '')).toBe(true);
+    // The credential it replaced was the one read: its secret goes.
+    expect(deps.vault.has(previous)).toBe(false);
     await expectSignInPossible('u-1');
   });
 
@@ -395,7 +425,10 @@ describe('issueTemporaryPassword', () => {
 
   it('deletes its secret when another request changed the user meanwhile', async () => {
     const { user, secretId: previous } = await userWithTemporaryPassword();
-    await deps.directory.saveUser({ ...user, failedAttempts: 3, version: user.version + 1 }, user.version);
+    await deps.directory.saveUser(
+      { ...user, phone: '+15550100999', version: user.version + 1 },
+      user.version,
+    );
 
     await expect(issueTemporaryPassword(deps, user, realm, 'req-1')).rejects.toBeInstanceOf(ConflictError);
 

@@ -69,12 +69,15 @@ describe('oci dialect', () => {
       code: 'Conflict',
     });
     // What clears by itself is IncorrectState, which the OCI SDKs retry with backoff.
-    for (const reason of ['RequestInProgress', 'ConcurrentUpdate']) {
-      expect(oci.mapError(new ConflictError('x', { reason }))).toEqual({
-        status: 409,
-        code: 'IncorrectState',
-      });
-    }
+    expect(oci.mapError(new ConflictError('x', { reason: 'RequestInProgress' }))).toEqual({
+      status: 409,
+      code: 'IncorrectState',
+    });
+    // Another request's change of the user is not retried: a retry would undo it.
+    expect(oci.mapError(new ConflictError('x', { reason: 'ConcurrentUpdate' }))).toEqual({
+      status: 409,
+      code: 'Conflict',
+    });
     expect(oci.mapError(new InvalidInputError('x', { reason: 'MissingParameter' }))).toEqual({
       status: 400,
       code: 'MissingParameter',
