@@ -140,10 +140,18 @@ export async function switchCredential(
       if (!(error instanceof VersionConflictError) || round >= SWITCH_ROUNDS) {
         return lostSwitch(deps, user, credential, error);
       }
-      const current = await deps.directory.getUser(user.userId).catch(() => undefined);
-      if (!current || !movedByBookkeeping(user, current)) return lostSwitch(deps, user, credential, error);
-      user = current;
-      continue;
+      let current: User | undefined;
+      try {
+        current = await deps.directory.getUser(user.userId);
+      } catch (readError) {
+        // A refused write may be the SDK's retry of one that landed: without a read, unknown.
+        return unknownOutcome(deps, credential, readError);
+      }
+      if (current && movedByBookkeeping(user, current)) {
+        user = current;
+        continue;
+      }
+      return lostSwitch(deps, user, credential, error, { current });
     }
     return afterSwitch(deps, user, next);
   }
@@ -178,15 +186,24 @@ function nextRecord(user: User, credential: Credential): User {
   return next;
 }
 
-/** A switch whose write failed for good: judge whether it landed, give its secret up only if it cannot have. */
+/**
+ * A switch whose write failed for good: judge whether it landed, give its secret up only if it
+ * cannot have. `known.current` is a read made after the failure, used as the judge's first.
+ */
 async function lostSwitch(
   deps: Pick<CoreDeps, 'directory' | 'vault' | 'log'>,
   user: User,
   credential: Credential,
   error: unknown,
+  known?: { current: User | undefined },
 ): Promise<User> {
+  let first = known;
   const landed = await judgeLostWrite({
-    read: () => deps.directory.getUser(user.userId),
+    read: () => {
+      const already = first;
+      first = undefined;
+      return already ? Promise.resolve(already.current) : deps.directory.getUser(user.userId);
+    },
     expectedVersion: user.version,
     holdsOurs: (current) => current.credential?.hash === credential.hash,
     error,
@@ -201,18 +218,32 @@ async function lostSwitch(
   if (landed === 'yes') return afterSwitch(deps, user, nextRecord(user, credential));
   // Only a write known never to land gives its secret up. Otherwise the secret stays, for
   // the sweeper to judge once no credential can refer to it.
+  if (landed === 'unknown') return unknownOutcome(deps, credential, error);
   if (landed === 'no' && credential.secretId) {
     await discardSecret(deps, credential.secretId, 'compensation');
-  } else if (landed === 'unknown' && credential.secretId) {
-    deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
-      secretId: credential.secretId,
-    });
   }
   if (error instanceof VersionConflictError) {
     throw new ConflictError(
       'Another request changed the user at the same time; this one changed nothing. Read the user again before retrying.',
       { reason: 'ConcurrentUpdate', cause: error },
     );
+  }
+  throw asUnavailable(error);
+}
+
+/**
+ * A switch whose outcome could not be told: it may have landed (a refused write can be the
+ * SDK's retry of one that did). Its secret stays for the sweeper, and the caller is told to
+ * retry later, never that nothing changed.
+ */
+function unknownOutcome(deps: Pick<CoreDeps, 'log'>, credential: Credential, error: unknown): never {
+  if (credential.secretId) {
+    deps.log.warn('credential switch outcome unknown; secret left for the sweeper', {
+      secretId: credential.secretId,
+    });
+  }
+  if (error instanceof VersionConflictError) {
+    throw new UnavailableError('The change could not be confirmed; retry later.', { cause: error });
   }
   throw asUnavailable(error);
 }

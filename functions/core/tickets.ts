@@ -130,13 +130,16 @@ export function failureCode(error: RekeyError): string {
 
 /** Failures the queue should retry (and dead-letter in the end) rather than report. */
 const RETRIED_KINDS: ReadonlySet<ErrorKind> = new Set(['Unavailable', 'Throttled']);
-const RETRIED_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress', 'ConcurrentUpdate']);
+const RETRIED_CONFLICTS: ReadonlySet<string> = new Set(['RequestInProgress']);
 
 /**
  * Whether `error` is a refusal the ticket should hear about, rather than a failure to retry.
- * Retried: a dependency down or throttled, a concurrent delivery of the same ticket, a lost
- * conditional write, and anything unexpected. Reported: every other RekeyError, and a
- * notification that failed after the reset (retrying would reset the password again).
+ * Retried: a dependency down or throttled, a concurrent delivery of the same ticket, and
+ * anything unexpected. Reported: every other RekeyError; a notification that failed after the
+ * reset (retrying would reset the password again); and a reset that lost its write to another
+ * request's change of the user (`ConcurrentUpdate`: the core already made the write again where
+ * only sign-in bookkeeping had moved, so what is left is another reset, which a second run
+ * would undo, deleting the secret its caller was given).
  */
 export function isRefusal(error: unknown): error is RekeyError {
   if (!(error instanceof RekeyError)) return false;

@@ -383,6 +383,32 @@ describe('changePassword', () => {
     expect(after.failedAttempts).toBe(0);
   });
 
+  it('answers 401 and changes nothing when the user was made federated between the check and the switch', async () => {
+    const directory = deps.directory;
+    let writes = 0;
+    const racing = Object.assign(Object.create(directory) as typeof directory, {
+      saveUser: async (next: User, expected: number) => {
+        // The first versioned write is this change's switch: the user is made federated just before it.
+        if (++writes === 1) {
+          const current = (await directory.getUser('u1')) as User;
+          await directory.saveUser(
+            { ...current, federated: true, version: current.version + 1 },
+            current.version,
+          );
+        }
+        return directory.saveUser(next, expected);
+      },
+    });
+    const error = await changeOwnPassword(
+      { ...deps, directory: racing },
+      { username: 'alice', currentPassword: CURRENT, newPassword: NEW },
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotAuthenticatedError);
+    const after = await stored('u1');
+    expect(after.federated).toBe(true);
+    expect(await fastHasher.verify(after.credential?.hash ?? '', CURRENT)).toBe(true);
+  });
+
   it('gives a right password its attempt back when a later check refuses the change', async () => {
     const user = await stored('u1');
     await deps.directory.saveUser({ ...user, failedAttempts: 9, version: user.version + 1 }, user.version);

@@ -205,6 +205,21 @@ describe('switchCredential', () => {
     await expectSignInPossible('u-1');
   });
 
+  it('keeps the new secret and answers Unavailable when the record cannot be read after a refused write', async () => {
+    const { user, secretId: previous } = await userWithTemporaryPassword();
+    const credential = await newSecretCredential();
+    await deps.directory.saveUser({ ...user, failedAttempts: 1, version: user.version + 1 }, user.version);
+    // The refused write may be the SDK's retry of one that landed: without a read, nobody can tell.
+    deps.directory.faults.fail('getUser', {}, 5);
+
+    const error = await rejection(switchCredential(deps, user, credential));
+
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect(error.message).not.toMatch(/changed nothing/);
+    expect(deps.vault.has(credential.secretId ?? '')).toBe(true);
+    expect(deps.vault.has(previous)).toBe(true);
+  });
+
   it('switches on the fresh record, with the same secret, when the user moved only by sign-in bookkeeping', async () => {
     const { user, secretId: previous } = await userWithTemporaryPassword();
     const credential = await newSecretCredential();

@@ -24,7 +24,7 @@ import {
   UnavailableError,
 } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
-import type { TemporaryPasswordSecret } from '#core/model.ts';
+import type { TemporaryPasswordSecret, User } from '#core/model.ts';
 import { failureCode, isRefusal, type ResultPublisher, type TicketResult } from '#core/tickets.ts';
 import { keys } from '#functions/contracts.ts';
 import { createHandler } from '#functions/ticket-worker/handler.ts';
@@ -634,6 +634,33 @@ describe('ticket worker', () => {
     expect(refusedDays).toBeLessThanOrEqual(1);
   });
 
+  it('reports a reset that lost to another reset of the user as Conflict.ConcurrentUpdate, without retrying (a second run would undo it)', async () => {
+    const original = deps.directory.saveUser.bind(deps.directory);
+    let raced = false;
+    // Another request resets bob between the ticket's read and its write.
+    deps.directory.saveUser = async (user, expectedVersion) => {
+      if (!raced && user.userId === 'u-bob') {
+        raced = true;
+        const current = (await deps.directory.getUser('u-bob')) as User;
+        const other = { hash: 'another-reset', kind: 'TEMPORARY' as const, setAt: new Date().toISOString() };
+        await original({ ...current, credential: other, version: current.version + 1 }, current.version);
+      }
+      return original(user, expectedVersion);
+    };
+    const detail = ticket({ userId: 'u-bob', notificationType: 'email' });
+
+    expect(await run([message(detail)])).toEqual([]);
+
+    expect(results()).toHaveLength(1);
+    expect(results()[0]).toMatchObject({
+      detailType: 'PasswordResetFailed',
+      detail: { ticketId: detail.ticketId, code: 'Conflict.ConcurrentUpdate' },
+    });
+    // The other reset stands, and nothing was sent to bob by the ticket.
+    expect((await deps.directory.getUser('u-bob'))?.credential?.hash).toBe('another-reset');
+    expect(deps.notifier.sent.filter((n) => n.to === 'b@x.example')).toEqual([]);
+  });
+
   it('reports a notification that failed after the reset as Unavailable.NotificationFailed, without retrying', async () => {
     deps.notifier.faults.fail('send');
     expect(await run([message(ticket({ notificationType: 'email' }))])).toEqual([]);
@@ -714,7 +741,7 @@ describe('failureCode and isRefusal', () => {
     [new NotFoundError('Realm', 'm'), 'NotFound.Realm', true],
     [new ConflictError('m', { reason: 'RetryTokenReuse' }), 'Conflict.TicketReuse', true],
     [new ConflictError('m', { reason: 'RequestInProgress' }), 'Conflict.RequestInProgress', false],
-    [new ConflictError('m', { reason: 'ConcurrentUpdate' }), 'Conflict.ConcurrentUpdate', false],
+    [new ConflictError('m', { reason: 'ConcurrentUpdate' }), 'Conflict.ConcurrentUpdate', true],
     [new UnavailableError('m'), 'Unavailable', false],
     [new UnavailableError('m', { reason: 'NotificationFailed' }), 'Unavailable.NotificationFailed', true],
   ])('codes %s as %s (reported: %s)', (error, code, reported) => {

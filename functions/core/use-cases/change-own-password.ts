@@ -3,7 +3,7 @@
  * their own choosing, which becomes a PERMANENT credential.
  */
 import { type Authenticated, authenticate, notAuthenticated, subjectOf } from '../authentication.ts';
-import { asUnavailable, switchCredential } from '../credentials.ts';
+import { switchCredential } from '../credentials.ts';
 import {
   ConflictError,
   type ErrorSubject,
@@ -11,7 +11,7 @@ import {
   PreconditionFailedError,
   RekeyError,
 } from '../errors.ts';
-import { MAX_FAILURE_WRITES, releaseAttempt } from '../lockout.ts';
+import { releaseAttempt } from '../lockout.ts';
 import type { Credential, User } from '../model.ts';
 import { checkChosenPassword, type PasswordPolicy, realmContextWords, resolvePolicy } from '../policy.ts';
 import type { UseCaseDeps } from '../ports.ts';
@@ -89,9 +89,10 @@ export async function changeOwnPassword(
 
 /**
  * Switches the credential of a user who proved its password. Losing the conditional write to
- * another attempt's reservation (the credential unchanged) is retried on the fresh record:
- * this attempt was evaluated within the limit and its password was right. Losing it to a
- * change of the credential is a 401 like any wrong password: that password is no longer
+ * another attempt's reservation (sign-in bookkeeping only) is made again on the fresh record by
+ * `switchCredential` itself: this attempt was evaluated within the limit and its password was
+ * right. Losing it to anything else (a change of the credential, or of the user: made federated
+ * or inactive meanwhile) is a 401 like any wrong password: that password may no longer be
  * current, and no other answer may say it was right a moment ago.
  */
 async function switchOwnCredential(
@@ -99,19 +100,12 @@ async function switchOwnCredential(
   auth: Authenticated,
   credential: Credential,
 ): Promise<User> {
-  let user: User | undefined = auth.user;
-  for (let round = 0; round < MAX_FAILURE_WRITES; round++) {
-    if (!user || user.credential?.hash !== auth.credential.hash) break;
-    try {
-      return await switchCredential(deps, user, credential);
-    } catch (error) {
-      if (!(error instanceof ConflictError && error.reason === 'ConcurrentUpdate')) throw error;
-    }
-    user = await deps.directory.getUser(auth.user.userId).catch((error: unknown) => {
-      throw asUnavailable(error);
-    });
+  try {
+    return await switchCredential(deps, auth.user, credential);
+  } catch (error) {
+    if (error instanceof ConflictError && error.reason === 'ConcurrentUpdate') throw notAuthenticated();
+    throw error;
   }
-  throw notAuthenticated();
 }
 
 /** A temporary password past its expiry cannot be exchanged; an admin must issue a new one. */
