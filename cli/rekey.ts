@@ -166,6 +166,7 @@ const ENVIRONMENT = `Environment:
   REKEY_TABLE              the table name (default rekey)
   REKEY_TEMP_SECRET_PREFIX, REKEY_DDM_SECRET_PREFIX  secret name prefixes (default rekey/temp/, rekey/ddm/)
   REKEY_EVENT_BUS_NAME     the event bus of \`event send\` and \`bootstrap\` (default rekey)
+  REKEY_EVENT_WAIT_SECONDS how long \`event send\` waits for the local results (default 30)
   REKEY_API_URL            with REKEY_BACKEND=aws: the deployed API's URL, for \`connector create\`'s intake URL
   REKEY_KMS_KEY_ID         with REKEY_BACKEND=aws: the stack's KMS key (output SecretsKeyArn), for \`connector create\`
   REKEY_SWEEPER_GRACE_SECONDS  age before \`sweep\` deletes an unreferenced secret (default and minimum 900)`;

@@ -6,6 +6,8 @@ import { newRealm, newUser } from '#core/factories.ts';
 import type { Directory } from '#core/ports.ts';
 
 export const DEMO_REALM_ID = 'demo';
+/** Its name: a change-password `tenancy` may give either; the page's links give the name. */
+export const DEMO_REALM_NAME = 'democorp';
 
 export const DEMO_USERS = [
   { userId: 'u-alice', username: 'alice', email: 'alice@example.com', phone: '+15550100001' },
@@ -16,7 +18,7 @@ export const DEMO_USERS = [
 /** Creates the demo realm and users where they are missing. Returns whether anything was created. */
 export async function seedDemo(directory: Directory): Promise<boolean> {
   if (await directory.getRealm(DEMO_REALM_ID)) return false;
-  await ignoreExisting(directory.createRealm(newRealm(DEMO_REALM_ID, 'democorp')));
+  await ignoreExisting(directory.createRealm(newRealm(DEMO_REALM_ID, DEMO_REALM_NAME)));
   for (const user of DEMO_USERS) {
     await ignoreExisting(directory.createUser(newUser({ realmId: DEMO_REALM_ID, ...user })));
   }

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { createRuntime } from '#adapters/runtime.ts';
 import { sweeperSettingsFromEnv } from '#functions/sweeper/settings.ts';
 import { restrictUmask } from './data-folder.ts';
-import { DEMO_REALM_ID, DEMO_USERS, seedDemo } from './demo.ts';
+import { DEMO_REALM_ID, DEMO_REALM_NAME, DEMO_USERS, seedDemo } from './demo.ts';
 import { mintToken } from './dev-tokens.ts';
 import { observeGatewayResponses } from './gateway-observers.ts';
 import { startLocalApi } from './local-api.ts';
@@ -117,7 +117,7 @@ For the AWS CLI or REKEY_BACKEND=aws: eval "$(${cliEnv}npx rekey env)"
 
 console.log(`
 rekey is listening on ${api.gateway.url}  (backend: ${backendKind}${api.backend ? `, data in ${api.backend.dataDir}, AWS-compatible endpoint ${api.backend.endpoint.url}` : ''})
-${seeded ? 'Created' : 'Found'} demo realm "${DEMO_REALM_ID}" with users ${DEMO_USERS.map((u) => `${u.userId} (${u.username})`).join(', ')}.
+${seeded ? 'Created' : 'Found'} demo realm "${DEMO_REALM_ID}" (name "${DEMO_REALM_NAME}") with users ${DEMO_USERS.map((u) => `${u.userId} (${u.username})`).join(', ')}.
 
 Admin token for realm "${DEMO_REALM_ID}" (valid 12 h):
 ${token}
