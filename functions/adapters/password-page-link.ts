@@ -13,6 +13,9 @@ export function passwordPageLinker(
     const link = new URL(base);
     link.searchParams.set('tenancy', realm.name);
     link.searchParams.set('username', user.username);
+    // No fragment: the page reads none, and a URL keeps a `\\` there as it is, which a ticket's
+    // note (filled into JSON without escaping, as EventBridge does) could not hold.
+    link.hash = '';
     return link.toString();
   };
 }

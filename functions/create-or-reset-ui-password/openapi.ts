@@ -39,7 +39,7 @@ export const contract: OperationContract = {
       "OCI Identity's CreateOrResetUIPassword. The new password is generated, kept in Secrets Manager and never " +
       'returned: the UIPassword carries the id of the secret that holds it. The user must change it at next sign-in. ' +
       'A federated user or a realm with SSO sign-in is refused with 409 Conflict (a code the OCI SDKs do not retry); ' +
-      'a reset that lost its write to another reset of the same user at the same moment is 409 IncorrectState (one they retry).',
+      'a reset that lost its write to another change of the same user at the same moment is 409 Conflict too (a retry would undo the reset that won).',
     auth: 'admin',
     scheme: 'bearer',
     parameters: [

@@ -165,8 +165,22 @@ export class TicketReplies extends Construct {
 /** A Secrets Manager VersionId (a UUID, as the service makes them; 32-64 characters). */
 const SECRET_VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 
+/** The keys a declaration may have: any other is a typo (a misspelt passwordVersionId would renew nothing). */
+const DECLARATION_KEYS: ReadonlySet<string> = new Set<keyof ConnectorReplyProps>([
+  'id',
+  'kind',
+  'replyUrl',
+  'table',
+  'username',
+  'passwordSecret',
+  'passwordField',
+  'passwordVersionId',
+]);
+
 /** Why a declaration cannot be deployed, or undefined. */
 function connectorProblem(connector: ConnectorReplyProps): string | undefined {
+  const unknown = Object.keys(connector).filter((key) => !DECLARATION_KEYS.has(key));
+  if (unknown.length > 0) return `unknown key ${JSON.stringify(unknown[0])}`;
   if (!CONNECTOR_ID.test(connector.id)) return 'id must be 1-48 lower-case letters, digits and "-"';
   if (!['zendesk', 'jira', 'servicenow'].includes(connector.kind))
     return 'kind must be zendesk, jira or servicenow';

@@ -107,6 +107,9 @@ export class ApiStack extends Stack {
     if (props.passwordPageUrl !== undefined && !props.passwordPageUrl.startsWith('https://')) {
       throw new Error('passwordPageUrl must be an https:// URL in a deployed stack');
     }
+    if (props.passwordPageUrl?.includes('#')) {
+      throw new Error('passwordPageUrl must not have a fragment (#…): links add their own query');
+    }
     this.passwordPageUrl = props.passwordPageUrl ?? `${this.api.apiEndpoint}/password`;
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,

@@ -235,6 +235,14 @@ describe('the HTTP API', () => {
     expect(() => buildRekey(plain, { passwordPageUrl: 'http://id.example.com/password' })).toThrow(
       'passwordPageUrl must be an https:// URL',
     );
+    // A fragment is no part of a link the page reads, and could break a ticket's note.
+    const fragment = new App({
+      outdir: mkdtempSync(join(tmpdir(), 'rekey-posture-page-hash-')),
+      context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [] },
+    });
+    expect(() => buildRekey(fragment, { passwordPageUrl: 'https://id.example.com/password#x' })).toThrow(
+      'passwordPageUrl must not have a fragment',
+    );
   });
 
   it('takes the public throttle from the stack props', () => {

@@ -17,6 +17,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { passwordPageLinker } from '#adapters/password-page-link.ts';
 import { UnavailableError } from '#core/errors.ts';
 import { completedResult, failedResult, noteSafe } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
@@ -175,6 +176,28 @@ describe('each connector’s reply side', () => {
       }),
       { numRuns: 300 },
     );
+    // A completed note's link, from any configured page URL, realm name and username.
+    const pageUrls = fc.constantFrom(
+      'https://id.example.com/password',
+      'https://id.example.com/pass"word?x=\\y',
+      'https://id.example.com/password#x\\y"z',
+    );
+    fc.assert(
+      fc.property(
+        pageUrls,
+        fc.string({ unit: 'binary' }),
+        fc.string({ unit: 'binary' }),
+        (url, name, username) => {
+          const link = passwordPageLinker(url)?.({ name }, { username }) ?? '';
+          const detail = { ...completed.detail, passwordPageUrl: link } as unknown as Record<string, unknown>;
+          for (const template of templates.filter((t) => t.includes('<passwordPageUrl>'))) {
+            const body = fillTemplate(template, detail);
+            expect(() => JSON.parse(body), body).not.toThrow();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
     // The control: an unescaped quote does break a body, so the property can fail.
     const failedNote = templates.find((template) => template.includes('<message>')) ?? '';
     expect(() => JSON.parse(fillTemplate(failedNote, { message: 'a "quoted" word', code: 'x' }))).toThrow();
@@ -207,6 +230,8 @@ describe('each connector’s reply side', () => {
       { table: 'incident' },
       { replyUrl: 'https://acme.zendesk.com/api' },
       { passwordVersionId: 'AWSCURRENT' },
+      // A misspelt key, which would otherwise be ignored (this one would renew nothing).
+      { passwordVersionID: 'a1b2c3d4-e5f6-4a5b-8c9d-0e1f2a3b4c5d' } as Partial<ConnectorReplyProps>,
     ];
     for (const change of bad) {
       // The construct alone (the whole app bundles every function: too slow to build five times).
