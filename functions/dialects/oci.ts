@@ -42,7 +42,7 @@ export const oci: Dialect = {
     }
     if (error.kind === 'InvalidInput' && error.reason !== undefined) {
       if (error.reason === 'MissingParameter') return { status: 400, code: 'MissingParameter' };
-      // A body that is not JSON (or not UTF-8) at all: "The request is incorrectly formatted."
+      // A body that cannot be read (not JSON, not UTF-8, nested too deep): "incorrectly formatted".
       if (UNPARSED.has(error.reason)) return { status: 400, code: 'CannotParseRequest' };
     }
     return { status: DEFAULT_STATUS[error.kind], code: CODES[error.kind] };
