@@ -17,6 +17,7 @@ import { alibaba } from '#dialects/alibaba.ts';
 import type { Dialect } from '#dialects/dialect.ts';
 import { huawei } from '#dialects/huawei.ts';
 import { oci } from '#dialects/oci.ts';
+import { HTTP_FUNCTION_TIMEOUT_SECONDS } from '#functions/contracts.ts';
 import { httpHandler } from '#http/http-handler.ts';
 import type { HttpEvent } from '#http/request.ts';
 
@@ -73,6 +74,10 @@ describe('oci dialect', () => {
       status: 409,
       code: 'IncorrectState',
     });
+    // The SDK's retries of IncorrectState (8 attempts, about 95 s of backoff) outlast any
+    // in-progress claim, which lives at most as long as the function (a crashed first call's
+    // claim expires within it): raising the timeout past a minute would make them give up.
+    expect(HTTP_FUNCTION_TIMEOUT_SECONDS).toBeLessThanOrEqual(60);
     // Another request's change of the user is not retried: a retry would undo it.
     expect(oci.mapError(new ConflictError('x', { reason: 'ConcurrentUpdate' }))).toEqual({
       status: 409,
