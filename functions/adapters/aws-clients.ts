@@ -6,8 +6,6 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SNSClient } from '@aws-sdk/client-sns';
 
 export interface ClientOptions {
   region?: string;
@@ -47,17 +45,10 @@ export function createSecretsManagerClient(options: ClientOptions = {}): Secrets
   return new SecretsManagerClient(clientConfig(options));
 }
 
-/** SES (v1: its client loads less than v2's, docs/decisions.md), for e-mail notifications. */
-export function createSesClient(options: ClientOptions = {}): SESClient {
-  return new SESClient(clientConfig(options));
-}
-
-/** SNS, for SMS notifications (direct publish to a phone number). */
-export function createSnsClient(options: ClientOptions = {}): SNSClient {
-  return new SNSClient(clientConfig(options));
-}
-
-/** EventBridge, for the ticket worker's result events and the CLI's `event send`. */
+/**
+ * EventBridge, for the operator CLI (`event send`, `bootstrap`). The functions put their events
+ * through aws-call.ts (eventbridge-publisher.ts), without this client's cold-start cost.
+ */
 export function createEventBridgeClient(options: ClientOptions = {}): EventBridgeClient {
   return new EventBridgeClient(clientConfig(options));
 }

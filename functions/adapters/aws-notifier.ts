@@ -1,9 +1,10 @@
 /**
  * The Notifier that notifying Lambda functions use in AWS: e-mail through SES, SMS through
- * SNS, each client created once per container.
+ * SNS, each caller created once per container.
  */
 import type { Notification, NotificationChannel, Notifier } from '#core/ports.ts';
-import { type ClientOptions, createSesClient, createSnsClient } from './aws-clients.ts';
+import { createAwsCaller, SES, SNS } from './aws-call.ts';
+import type { ClientOptions } from './aws-clients.ts';
 import { SesNotifier } from './ses-notifier.ts';
 import { emailFromEnv } from './settings.ts';
 import { SnsNotifier } from './sns-notifier.ts';
@@ -18,10 +19,9 @@ export class ChannelNotifier implements Notifier {
 }
 
 /**
- * A channel's notifier, built on its first send and kept for the container's life. A function
- * builds the client of a channel only when it first sends on it: most calls ask for no
- * notification or for one channel, and an SDK client built at init costs every cold start
- * ~1.5–3 ms whether it is used or not (docs/decisions.md, "Cold start").
+ * A channel's notifier, built on its first send and kept for the container's life: most calls
+ * ask for no notification or for one channel, and nothing is resolved (region, endpoint,
+ * credentials) for a channel that is never used.
  */
 function onFirstSend(build: () => Notifier): Notifier {
   let notifier: Notifier | undefined;
@@ -34,7 +34,7 @@ function onFirstSend(build: () => Notifier): Notifier {
 }
 
 /**
- * SES for `email`, SNS for `phone`, each client built on its channel's first send. The sender address defaults to `REKEY_EMAIL_FROM`; when it
+ * SES for `email`, SNS for `phone`, each caller built on its channel's first send. The sender address defaults to `REKEY_EMAIL_FROM`; when it
  * is unset, e-mail sends fail (as UnavailableErrors) while SMS still work.
  */
 export function createAwsNotifier(
@@ -42,15 +42,15 @@ export function createAwsNotifier(
   emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
   return new ChannelNotifier({
-    email: onFirstSend(() => new SesNotifier(createSesClient(options), emailFrom)),
-    phone: onFirstSend(() => new SnsNotifier(createSnsClient(options))),
+    email: onFirstSend(() => new SesNotifier(createAwsCaller(SES, options), emailFrom)),
+    phone: onFirstSend(() => new SnsNotifier(createAwsCaller(SNS, options))),
   });
 }
 
-/** E-mail only (SES), for functions that never send SMS: the SNS client stays out of their bundle. */
+/** E-mail only (SES), for functions that never send SMS. */
 export function createEmailNotifier(
   options: ClientOptions = {},
   emailFrom: string | undefined = emailFromEnv(),
 ): Notifier {
-  return onFirstSend(() => new SesNotifier(createSesClient(options), emailFrom));
+  return onFirstSend(() => new SesNotifier(createAwsCaller(SES, options), emailFrom));
 }

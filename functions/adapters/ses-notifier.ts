@@ -1,18 +1,34 @@
 /**
  * The e-mail channel of the Notifier port on Amazon SES: one plain-text message per
  * notification, from the sender address the stack configures (`REKEY_EMAIL_FROM`). SES's
- * classic API, not v2: its client adds ~23 KB to a bundle where v2's adds ~60 KB, and the
- * reset functions must stay under 350 KB.
+ * classic `SendEmail` (Query protocol, 2010-12-01), sent through aws-call.ts rather than the
+ * SDK's SES client: the same request, signed and retried by the same SDK parts, without the
+ * client's cold-start cost (docs/decisions.md, "Cold start, ninth pass").
  */
-import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 import { UnavailableError } from '#core/errors.ts';
 import type { Notification, Notifier } from '#core/ports.ts';
 import { ENV } from '#functions/contracts.ts';
+import type { AwsCaller } from './aws-call.ts';
 import { serviceFailure } from './service-errors.ts';
+
+/** SES's API version for `SendEmail`. */
+export const SES_API_VERSION = '2010-12-01';
+
+/** `SendEmail`'s parameters, as the SDK's Query serializer flattens them. */
+export function sendEmailParams(from: string, notification: Notification): Record<string, string> {
+  return {
+    Source: from,
+    'Destination.ToAddresses.member.1': notification.to,
+    'Message.Subject.Data': notification.subject,
+    'Message.Subject.Charset': 'UTF-8',
+    'Message.Body.Text.Data': notification.text,
+    'Message.Body.Text.Charset': 'UTF-8',
+  };
+}
 
 export class SesNotifier implements Notifier {
   constructor(
-    private readonly client: SESClient,
+    private readonly ses: AwsCaller,
     /** A verified SES identity. Undefined fails each send, not the cold start (see send). */
     private readonly from: string | undefined,
   ) {}
@@ -28,16 +44,7 @@ export class SesNotifier implements Notifier {
       throw new UnavailableError(`E-mail notifications are not configured (${ENV.emailFrom} is not set).`);
     }
     try {
-      await this.client.send(
-        new SendEmailCommand({
-          Source: this.from,
-          Destination: { ToAddresses: [notification.to] },
-          Message: {
-            Subject: { Data: notification.subject, Charset: 'UTF-8' },
-            Body: { Text: { Data: notification.text, Charset: 'UTF-8' } },
-          },
-        }),
-      );
+      await this.ses.query('SendEmail', SES_API_VERSION, sendEmailParams(this.from, notification));
     } catch (error) {
       throw serviceFailure('e-mail service', error);
     }

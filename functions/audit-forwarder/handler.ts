@@ -5,18 +5,16 @@
  * as a `PasswordAudit` event (source `rekey`), where the audit rule keeps it 13 months and the
  * archive 400 days.
  *
- * The request path waits for no PutEvents call and loads no EventBridge client; this function
- * does both, off the request path. A record the bus refuses is tried again twice here; if it
+ * The request path waits for no PutEvents call; this function makes them, off the request path. A record the bus refuses is tried again twice here; if it
  * still fails, the invocation fails, so Lambda retries it (twice, asynchronous invocation) and
  * then keeps the whole payload in the forwarder's dead-letter queue. Delivery is at least once:
  * a retried batch may put a record twice, with the same `api.request.uid` and `time`. The
  * record stays in the original function's log group whatever happens.
  */
 import { gunzipSync } from 'node:zlib';
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { CloudWatchLogsDecodedData, CloudWatchLogsEvent } from 'aws-lambda';
 import { auditRecordOfLine, type PasswordAuditRecord } from '#adapters/audit.ts';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
+import { createEventBridge, type EventBridgeApi } from '#adapters/eventbridge-publisher.ts';
 import { createLogger, type Logger } from '#adapters/logger.ts';
 import { createMetrics, type RekeyMetrics } from '#adapters/metrics.ts';
 import { eventBusNameFromEnv } from '#adapters/settings.ts';
@@ -28,7 +26,7 @@ const ENTRIES_PER_PUT = 10;
 const PUT_ATTEMPTS = 3;
 
 export interface ForwarderRuntime {
-  client: Pick<EventBridgeClient, 'send'>;
+  bus: EventBridgeApi;
   busName: string;
   logger: Logger;
   metrics: RekeyMetrics;
@@ -50,9 +48,9 @@ export function auditRecordsIn(event: CloudWatchLogsEvent): {
   return { logGroup: data.logGroup, records };
 }
 
-/** Builds the handler over its bus client; tests pass a fake one. */
+/** Builds the handler over its bus; tests pass a fake one. */
 export function createHandler(runtime: ForwarderRuntime) {
-  const { client, busName, logger, metrics } = runtime;
+  const { bus, busName, logger, metrics } = runtime;
 
   /** Puts `records`, retrying those the bus refused; returns how many it could not put. */
   async function put(records: PasswordAuditRecord[]): Promise<number> {
@@ -64,7 +62,7 @@ export function createHandler(runtime: ForwarderRuntime) {
     }));
     for (let attempt = 1; attempt <= PUT_ATTEMPTS && pending.length > 0; attempt++) {
       try {
-        const out = await client.send(new PutEventsCommand({ Entries: pending }));
+        const out = await bus.putEvents(pending);
         if ((out.FailedEntryCount ?? 0) === 0) {
           pending = [];
         } else {
@@ -104,7 +102,7 @@ export function createHandler(runtime: ForwarderRuntime) {
 
 const logger = createLogger('audit-forwarder');
 export const handler = createHandler({
-  client: createEventBridgeClient(),
+  bus: createEventBridge(),
   busName: eventBusNameFromEnv(),
   logger,
   metrics: createMetrics('audit-forwarder', logger),

@@ -13,9 +13,9 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { type ClientOptions, createEventBridgeClient } from '#adapters/aws-clients.ts';
+import type { ClientOptions } from '#adapters/aws-clients.ts';
 import { ConnectorStore } from '#adapters/connector-store.ts';
-import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { createEventBridge, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { type IdempotentInput, idempotent } from '#adapters/idempotency.ts';
 import { buildRuntime, noHasher, type Runtime } from '#adapters/runtime-base.ts';
 import { eventBusNameFromEnv, requiredSetting } from '#adapters/settings.ts';
@@ -212,11 +212,11 @@ async function findUser(
 }
 
 function busWiring(clients: ClientOptions, env: NodeJS.ProcessEnv): IntakeWiring {
-  const client = createEventBridgeClient(clients);
+  const bus = createEventBridge(clients);
   const busName = eventBusNameFromEnv(env);
   return {
-    requests: new TicketRequestBus(client, busName),
-    results: new EventBridgeResultPublisher(client, busName),
+    requests: new TicketRequestBus(bus, busName),
+    results: new EventBridgeResultPublisher(bus, busName),
     connectorSecretPrefix: requiredSetting(env, ENV.connectorSecretPrefix),
   };
 }

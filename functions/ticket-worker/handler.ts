@@ -7,10 +7,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AuditOutcome } from '#adapters/audit.ts';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import { createAwsNotifier } from '#adapters/aws-notifier.ts';
 import { ConnectorStore } from '#adapters/connector-store.ts';
-import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { createEventBridge, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import { IDEMPOTENCY_TTL_SECONDS, idempotent } from '#adapters/idempotency.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { eventBusNameFromEnv } from '#adapters/settings.ts';
@@ -472,5 +471,5 @@ function causeNames(error: unknown): string {
 
 export const handler = createHandler(
   createRuntime('ticket-worker', { notifier: createAwsNotifier() }),
-  new EventBridgeResultPublisher(createEventBridgeClient(), eventBusNameFromEnv()),
+  new EventBridgeResultPublisher(createEventBridge(), eventBusNameFromEnv()),
 );

@@ -13,8 +13,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditTrail, type PasswordAuditRecord } from '#adapters/audit.ts';
 import type { ClientOptions } from '#adapters/aws-clients.ts';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
 import {
+  createEventBridge,
   DEFAULT_EVENT_BUS_NAME,
   EventBridgeResultPublisher,
   RESULT_SOURCE,
@@ -98,7 +98,7 @@ export function startLocalEventBus(options: LocalEventBusOptions): LocalEventBus
   });
   const runtime = options.customizeRuntime?.('ticket-worker', base) ?? base;
   const publisher = new EventBridgeResultPublisher(
-    createEventBridgeClient(options.clients),
+    createEventBridge(options.clients),
     DEFAULT_EVENT_BUS_NAME,
   );
   const queue = new LocalQueue({

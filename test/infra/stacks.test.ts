@@ -401,6 +401,22 @@ describe('the CDK app', () => {
         expect(code).toContain('rekey bundles no event-stream support');
     }
   });
+
+  it('bundles no SES, SNS or EventBridge client: their one call each goes through aws-call.ts, and the notifying functions still make it', () => {
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    const codes = assets.map((asset) => readFileSync(join(outdir, asset, 'index.mjs'), 'utf8'));
+    for (const code of codes) {
+      // Each generated client's schema namespace, which its module registers at load.
+      for (const namespace of ['"com.amazonaws.ses"', '"com.amazonaws.sns"', '"com.amazonaws.eventbridge"']) {
+        expect(code).not.toContain(namespace);
+      }
+    }
+    // The calls themselves are there: the worker sends e-mail, SMS and its results.
+    const carrying = (marker: string) => codes.filter((code) => code.includes(marker)).length;
+    expect(carrying('"SendEmail"')).toBe(3);
+    expect(carrying('"Publish"')).toBe(2);
+    expect(carrying('"AWSEvents.PutEvents"')).toBe(3);
+  });
 });
 
 describe('every stack, as synthesized', () => {

@@ -15,8 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
-import { createEventBridgeClient } from '#adapters/aws-clients.ts';
-import { EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
+import { createEventBridge, EventBridgeResultPublisher } from '#adapters/eventbridge-publisher.ts';
 import type { LocalFileVault } from '#adapters/local-file-vault.ts';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { newInstance, newUser } from '#core/factories.ts';
@@ -155,7 +154,7 @@ beforeAll(async () => {
   // (the real one, onto the local bus) is a port to fault like any other.
   const publisher = plan.wrap<ResultPublisher>(
     'publisher',
-    new EventBridgeResultPublisher(createEventBridgeClient(t.api.clients), 'rekey'),
+    new EventBridgeResultPublisher(createEventBridge(t.api.clients), 'rekey'),
   );
   queue = new LocalQueue({
     name: 'rekey-tickets-faults',

@@ -1,21 +1,19 @@
 /**
- * Every AWS SDK client rekey builds gives up on a call that hangs, instead of waiting until
- * Lambda kills the function between two writes (docs/security.md, "Write order").
+ * Every AWS SDK client rekey builds, and every call aws-call.ts makes, gives up on a call that
+ * hangs, instead of waiting until Lambda kills the function between two writes
+ * (docs/security.md, "Write order").
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsCaller, EVENTBRIDGE, SES, SNS } from '#adapters/aws-call.ts';
 import {
   type ClientOptions,
   createDynamoDbClient,
   createEventBridgeClient,
   createSecretsManagerClient,
-  createSesClient,
-  createSnsClient,
   SDK_TIMEOUTS,
 } from '#adapters/aws-clients.ts';
 
@@ -69,21 +67,18 @@ describe('the AWS SDK clients', () => {
       () => createSecretsManagerClient(options).send(new GetSecretValueCommand({ SecretId: 's' })),
     ],
     [
-      'SES',
-      () =>
-        createSesClient(options).send(
-          new SendEmailCommand({
-            Source: 'a@example.com',
-            Destination: { ToAddresses: ['b@example.com'] },
-            Message: { Subject: { Data: 's' }, Body: { Text: { Data: 't' } } },
-          }),
-        ),
+      'SES (aws-call)',
+      () => createAwsCaller(SES, options).query('SendEmail', '2010-12-01', { Source: 'a@example.com' }),
+    ],
+    ['SNS (aws-call)', () => createAwsCaller(SNS, options).query('Publish', '2010-03-31', { Message: 'm' })],
+    [
+      'EventBridge (aws-call)',
+      () => createAwsCaller(EVENTBRIDGE, options).json('AWSEvents.PutEvents', { Entries: [] }),
     ],
     [
-      'SNS',
-      () => createSnsClient(options).send(new PublishCommand({ PhoneNumber: '+15550100', Message: 'm' })),
+      "EventBridge (the CLI's SDK client)",
+      () => createEventBridgeClient(options).send(new PutEventsCommand({ Entries: [] })),
     ],
-    ['EventBridge', () => createEventBridgeClient(options).send(new PutEventsCommand({ Entries: [] }))],
   ];
 
   it.concurrent.each(calls)(
@@ -102,12 +97,23 @@ describe('the AWS SDK clients', () => {
     20_000,
   );
 
-  it.concurrent('gives up on an answer whose body stops half-way (the request timer stops at the headers)', async () => {
-    const started = Date.now();
-    const error = await createDynamoDbClient(stallingOptions)
-      .send(new GetItemCommand({ TableName: 't', Key: {} }))
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect(Date.now() - started).toBeLessThan(10_000);
-  }, 20_000);
+  it.concurrent.each([
+    [
+      'DynamoDB',
+      () => createDynamoDbClient(stallingOptions).send(new GetItemCommand({ TableName: 't', Key: {} })),
+    ],
+    [
+      'EventBridge (aws-call)',
+      () => createAwsCaller(EVENTBRIDGE, stallingOptions).json('AWSEvents.PutEvents', { Entries: [] }),
+    ],
+  ])(
+    '%s gives up on an answer whose body stops half-way (the request timer stops at the headers)',
+    async (_name, call) => {
+      const started = Date.now();
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    },
+    20_000,
+  );
 });

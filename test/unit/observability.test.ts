@@ -4,10 +4,10 @@
  * line and the forwarder that puts those lines on the bus (with the bus refusing or down).
  */
 import { gzipSync } from 'node:zlib';
-import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { CloudWatchLogsEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type AuditEntry, auditRecordOfLine, LogLineAuditTrail } from '#adapters/audit.ts';
+import type { EventBridgeApi } from '#adapters/eventbridge-publisher.ts';
 import { createLogger, Logger } from '#adapters/logger.ts';
 import { countingNotifications, createMetrics, noMetrics } from '#adapters/metrics.ts';
 import { createHandler as createForwarder } from '#functions/audit-forwarder/handler.ts';
@@ -160,13 +160,13 @@ function subscriptionEvent(messages: string[], messageType = 'DATA_MESSAGE'): Cl
 /** A bus that records each PutEvents input and answers with `answer`. */
 function fakeBus(answer: (entries: unknown[], call: number) => Promise<unknown>) {
   const puts: Array<Array<Record<string, string>>> = [];
-  const client = {
-    send: (command: { input: { Entries: Array<Record<string, string>> } }) => {
-      puts.push(command.input.Entries);
-      return answer(command.input.Entries, puts.length);
+  const bus = {
+    putEvents: (entries: Array<Record<string, string>>) => {
+      puts.push(entries);
+      return answer(entries, puts.length);
     },
-  } as unknown as EventBridgeClient;
-  return { client, puts };
+  } as unknown as EventBridgeApi;
+  return { bus, puts };
 }
 
 describe('the audit trail in the function log', () => {
@@ -219,11 +219,11 @@ describe('the audit forwarder', () => {
     const trail = new LogLineAuditTrail((line) => written.push(line));
     const records = [];
     for (let i = 0; i < 11; i++) records.push(await trail.record({ ...ENTRY, requestId: `req-${i}` }));
-    const { client, puts } = fakeBus((entries) =>
+    const { bus, puts } = fakeBus((entries) =>
       Promise.resolve({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e${i}` })) }),
     );
     const { lines, logger: log } = logger();
-    const forward = createForwarder({ client, busName: 'rekey-bus', logger: log, metrics: noMetrics });
+    const forward = createForwarder({ bus, busName: 'rekey-bus', logger: log, metrics: noMetrics });
     await forward(
       subscriptionEvent([
         '{"_aws":{"Timestamp":1},"Refused":1}',
@@ -244,8 +244,8 @@ describe('the audit forwarder', () => {
   });
 
   it('puts nothing for the control message a new subscription sends', async () => {
-    const { client, puts } = fakeBus(() => Promise.resolve({ FailedEntryCount: 0, Entries: [] }));
-    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    const { bus, puts } = fakeBus(() => Promise.resolve({ FailedEntryCount: 0, Entries: [] }));
+    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
       subscriptionEvent(['CWL CONTROL MESSAGE: Checking health of destination'], 'CONTROL_MESSAGE'),
     );
     expect(puts).toHaveLength(0);
@@ -256,14 +256,14 @@ describe('the audit forwarder', () => {
     const trail = new LogLineAuditTrail((line) => written.push(line));
     await trail.record({ ...ENTRY, requestId: 'req-a' });
     await trail.record({ ...ENTRY, requestId: 'req-b' });
-    const { client, puts } = fakeBus((entries, call) =>
+    const { bus, puts } = fakeBus((entries, call) =>
       Promise.resolve(
         call === 1
           ? { FailedEntryCount: 1, Entries: [{ EventId: 'e1' }, { ErrorCode: 'ThrottlingException' }] }
           : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e2' })) },
       ),
     );
-    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
       subscriptionEvent(written),
     );
     expect(puts.map((entries) => entries.map((e) => JSON.parse(e.Detail ?? '{}').api.request.uid))).toEqual([
@@ -276,14 +276,14 @@ describe('the audit forwarder', () => {
     const written: string[] = [];
     const trail = new LogLineAuditTrail((line) => written.push(line));
     await trail.record({ ...ENTRY, requestId: 'req-a' });
-    const { client, puts } = fakeBus((entries, call) =>
+    const { bus, puts } = fakeBus((entries, call) =>
       Promise.resolve(
         call === 1
           ? { FailedEntryCount: 1 }
           : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e' })) },
       ),
     );
-    await createForwarder({ client, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
       subscriptionEvent(written),
     );
     expect(puts).toHaveLength(2);
@@ -292,13 +292,13 @@ describe('the audit forwarder', () => {
   it('with the bus down: fails the invocation (Lambda retries, then the dead-letter queue), counts the records, logs none of their content', async () => {
     const written: string[] = [];
     await new LogLineAuditTrail((line) => written.push(line)).record(ENTRY);
-    const { client, puts } = fakeBus(() =>
+    const { bus, puts } = fakeBus(() =>
       Promise.reject(Object.assign(new Error('down'), { name: 'ServiceUnavailable' })),
     );
     const { lines, logger: log } = logger();
     const { logs } = await capturingLogs(async () => {
       await expect(
-        createForwarder({ client, busName: 'b', logger: log, metrics: createMetrics('audit-forwarder') })(
+        createForwarder({ bus, busName: 'b', logger: log, metrics: createMetrics('audit-forwarder') })(
           subscriptionEvent(written),
         ),
       ).rejects.toThrow(/1 of 1 audit records were not put/);

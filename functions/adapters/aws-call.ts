@@ -1,0 +1,289 @@
+/**
+ * One signed call to an AWS API, for the three send-only calls rekey makes besides DynamoDB
+ * and Secrets Manager: SES `SendEmail` and SNS `Publish` (AWS Query protocol) and EventBridge
+ * `PutEvents` (AWS JSON 1.1). Each of their generated clients cost every cold start 8–11 M
+ * instructions of module evaluation (their other operations' schemas, their modeled
+ * exceptions, their endpoint rules) for one call whose request is a dozen fields;
+ * docs/decisions.md, "Cold start, ninth pass", has the measurement.
+ *
+ * Built from the SDK parts every function already loads for its DynamoDB and Secrets Manager
+ * clients, so only the wire format below is rekey's own:
+ * - the SDK's SigV4 signer (`@smithy/signature-v4`) and SHA-256;
+ * - its default credential chain (in Lambda bundles, the environment: lambda-credentials.ts);
+ * - its region chain (`AWS_REGION`, then the shared config file);
+ * - its Node transport, bounded like every client's (`SDK_TIMEOUTS`), or any transport given;
+ * - its standard retry strategy (three attempts, the same back-off and retry quota), fed by
+ *   its own error classifiers, and the `Retry-After` hint as it reads it.
+ *
+ * The endpoint is the one the SDK's rules give for a standard region (`{prefix}.{region}.
+ * {dnsSuffix}` of the region's partition), unless `AWS_ENDPOINT_URL_<SERVICE>` or
+ * `AWS_ENDPOINT_URL` say otherwise (as for every SDK client, unless
+ * `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is set). FIPS and dual-stack endpoints, which rekey
+ * never configures, are not resolved: `AWS_USE_FIPS_ENDPOINT` or `AWS_USE_DUALSTACK_ENDPOINT`
+ * without a configured URL fails the call, naming the variable that would give it.
+ *
+ * A refusal is thrown as an `AwsCallError` shaped like the SDK's service exceptions (`name` is
+ * the error code, `$fault`, `$metadata.httpStatusCode`), so service-errors.ts classifies both
+ * alike. Its message is AWS's, as the SDK's would be.
+ */
+import { partition } from '@aws-sdk/core/client';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Sha256 } from '@smithy/core/checksum';
+import { loadConfig, NODE_REGION_CONFIG_FILE_OPTIONS, NODE_REGION_CONFIG_OPTIONS } from '@smithy/core/config';
+import { HttpRequest } from '@smithy/core/protocols';
+import {
+  getRetryAfterHint,
+  isServerError,
+  isThrottlingError,
+  isTransientError,
+  StandardRetryStrategy,
+} from '@smithy/core/retry';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, HttpResponse } from '@smithy/types';
+import type { ClientOptions } from './aws-clients.ts';
+import { SDK_TIMEOUTS } from './aws-clients.ts';
+
+/** The part of Smithy's HttpHandler a call uses: the SDK's Node transport, or one given. */
+interface HttpHandler {
+  handle(request: HttpRequest): Promise<{ response: HttpResponse }>;
+}
+
+/** What the SDK's rules and its endpoint variables know a service by. */
+export interface AwsService {
+  /** The SDK's service id, whose upper-cased words name `AWS_ENDPOINT_URL_<ID>`. */
+  id: string;
+  /** The host's first label on a standard endpoint. */
+  endpointPrefix: string;
+  /** SigV4's service name. */
+  signingName: string;
+}
+
+export const SES: AwsService = { id: 'SES', endpointPrefix: 'email', signingName: 'ses' };
+export const SNS: AwsService = { id: 'SNS', endpointPrefix: 'sns', signingName: 'sns' };
+export const EVENTBRIDGE: AwsService = { id: 'EventBridge', endpointPrefix: 'events', signingName: 'events' };
+
+/** An AWS refusal, shaped like the SDK's service exceptions for the same classifiers. */
+export class AwsCallError extends Error {
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: { httpStatusCode: number; requestId?: string; attempts?: number };
+
+  constructor(code: string, message: string, status: number, requestId: string | undefined) {
+    super(message);
+    this.name = code;
+    this.$fault = status >= 500 ? 'server' : 'client';
+    this.$metadata = { httpStatusCode: status, ...(requestId ? { requestId } : {}) };
+  }
+}
+
+/** Calls one service; one per container, like a client (the retry quota is its state). */
+export interface AwsCaller {
+  /** An AWS Query action (form-encoded parameters); resolves to the response's XML. */
+  query(action: string, version: string, params: Readonly<Record<string, string>>): Promise<string>;
+  /** An AWS JSON 1.1 operation (`X-Amz-Target`); resolves to the parsed response. */
+  json(target: string, input: unknown): Promise<unknown>;
+}
+
+/** `AWS_ENDPOINT_URL_<SERVICE>`: the service id's words, upper-cased, joined by `_`. */
+const endpointVariable = (service: AwsService) =>
+  ['AWS_ENDPOINT_URL', ...service.id.split(' ').map((w) => w.toUpperCase())].join('_');
+
+/** `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, read as the SDK reads them. */
+function configuredEndpoint(service: AwsService, env: NodeJS.ProcessEnv): string | undefined {
+  if (/^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined;
+  return env[endpointVariable(service)] || env.AWS_ENDPOINT_URL || undefined;
+}
+
+/**
+ * The service's URL in a region: the one given, the one configured, else the standard one. A
+ * FIPS or dual-stack endpoint asked for by the SDK's variables is refused by name rather than
+ * quietly not used: configure its URL instead.
+ */
+export function endpointOf(
+  service: AwsService,
+  region: string,
+  given?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): URL {
+  const url = given ?? configuredEndpoint(service, env);
+  if (url) return new URL(url);
+  const asked = ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'].find((name) =>
+    /^true$/i.test(env[name] ?? ''),
+  );
+  if (asked) {
+    throw new Error(
+      `${asked} is set, and rekey's ${service.id} calls resolve no such endpoint: set ${endpointVariable(service)} to it.`,
+    );
+  }
+  return new URL(`https://${service.endpointPrefix}.${region}.${partition(region).dnsSuffix}`);
+}
+
+/** Form-encodes as the SDK's Query serializer does (RFC 3986: `!'()*` escaped too). */
+function formEncode(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** The text of the first `<tag>` in an XML document, entities decoded. */
+export function xmlText(xml: string, tag: string): string | undefined {
+  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  return match?.[1]?.replace(/&(amp|lt|gt|quot|apos);/g, (_, name: string) => XML_ENTITIES[name] ?? '');
+}
+
+async function bodyText(body: unknown): Promise<string> {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The error code of a JSON refusal, as the SDK reads it: header first, then the body. */
+function jsonErrorCode(response: HttpResponse, body: Record<string, unknown>): string | undefined {
+  const header = Object.entries(response.headers).find(
+    ([name]) => name.toLowerCase() === 'x-amzn-errortype',
+  )?.[1];
+  const raw = header ?? (typeof body.code === 'string' ? body.code : undefined) ?? body.__type;
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  return raw.split(':')[0]?.split('#').pop();
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The refusal an error answer stands for, whatever its body holds. */
+function refusal(response: HttpResponse, text: string, protocol: 'query' | 'json'): AwsCallError {
+  const status = response.statusCode;
+  const requestId = response.headers['x-amzn-requestid'] ?? response.headers['x-amz-request-id'];
+  if (protocol === 'query') {
+    return new AwsCallError(
+      xmlText(text, 'Code') ?? 'UnknownError',
+      xmlText(text, 'Message') ?? `HTTP ${status}`,
+      status,
+      requestId ?? xmlText(text, 'RequestId'),
+    );
+  }
+  const body = parseJson(text);
+  const message = body.message ?? body.Message;
+  return new AwsCallError(
+    jsonErrorCode(response, body) ?? 'UnknownError',
+    typeof message === 'string' ? message : `HTTP ${status}`,
+    status,
+    requestId,
+  );
+}
+
+/** The SDK retry middleware's classification of an error. */
+function errorType(error: unknown): 'THROTTLING' | 'TRANSIENT' | 'SERVER_ERROR' | 'CLIENT_ERROR' {
+  if (!(error instanceof Error)) return 'CLIENT_ERROR';
+  const sdkError = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(sdkError)) return 'THROTTLING';
+  if (isTransientError(sdkError)) return 'TRANSIENT';
+  if (isServerError(sdkError)) return 'SERVER_ERROR';
+  return 'CLIENT_ERROR';
+}
+
+export function createAwsCaller(service: AwsService, options: ClientOptions = {}): AwsCaller {
+  const given = options.requestHandler as HttpHandler | undefined;
+  const transport: HttpHandler =
+    typeof given?.handle === 'function' ? given : new NodeHttpHandler(SDK_TIMEOUTS);
+  const credentials: () => Promise<AwsCredentialIdentity> = options.credentials
+    ? async () => options.credentials as AwsCredentialIdentity
+    : defaultProvider();
+  const region = options.region
+    ? async () => options.region as string
+    : loadConfig(NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS);
+  const retries = new StandardRetryStrategy(3);
+  let signer: { region: string; url: URL; sign: SignatureV4 } | undefined;
+
+  const signerFor = async () => {
+    if (signer) return signer;
+    const name = await region();
+    if (!name) throw new Error(`Region is missing for ${service.id}: set AWS_REGION.`);
+    signer = {
+      region: name,
+      url: endpointOf(service, name, options.endpoint),
+      sign: new SignatureV4({ service: service.signingName, region: name, credentials, sha256: Sha256 }),
+    };
+    return signer;
+  };
+
+  /** One attempt: sign, send, read; an error answer throws its refusal. */
+  const attempt = async (headers: Record<string, string>, body: string, protocol: 'query' | 'json') => {
+    const { url, sign } = await signerFor();
+    const request = new HttpRequest({
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      method: 'POST',
+      path: url.pathname || '/',
+      headers: {
+        host: url.host,
+        'content-length': String(Buffer.byteLength(body)),
+        ...headers,
+      },
+      body,
+    });
+    const { response } = await transport.handle((await sign.sign(request)) as HttpRequest);
+    const text = await bodyText(response.body);
+    if (response.statusCode >= 300) {
+      const error = refusal(response, text, protocol);
+      const hint = getRetryAfterHint(response);
+      throw Object.assign(error, hint ? { retryAfterHint: hint } : {});
+    }
+    return text;
+  };
+
+  /** Attempts until one answers, the error is not worth a retry, or the strategy says stop. */
+  const send = async (headers: Record<string, string>, body: string, protocol: 'query' | 'json') => {
+    let token = await retries.acquireInitialRetryToken(service.id);
+    let attempts = 0;
+    for (;;) {
+      attempts += 1;
+      try {
+        const text = await attempt(headers, body, protocol);
+        retries.recordSuccess(token);
+        return text;
+      } catch (error) {
+        if (error instanceof AwsCallError) error.$metadata.attempts = attempts;
+        try {
+          const hint = (error as { retryAfterHint?: Date }).retryAfterHint;
+          token = await retries.refreshRetryTokenForRetry(token, {
+            errorType: errorType(error),
+            ...(hint ? { retryAfterHint: hint } : {}),
+          });
+        } catch {
+          throw error;
+        }
+      }
+    }
+  };
+
+  return {
+    query(action, version, params) {
+      const body = Object.entries({ Action: action, Version: version, ...params })
+        .map(([key, value]) => `${formEncode(key)}=${formEncode(value)}`)
+        .join('&');
+      return send({ 'content-type': 'application/x-www-form-urlencoded' }, body, 'query');
+    },
+    async json(target, input) {
+      const text = await send(
+        { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+        JSON.stringify(input),
+        'json',
+      );
+      return text === '' ? {} : JSON.parse(text);
+    },
+  };
+}

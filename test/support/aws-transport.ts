@@ -1,0 +1,82 @@
+/**
+ * A transport for AWS calls that records each request and answers from a script: what the
+ * SDK's clients and rekey's aws-call.ts hand their `requestHandler`, without a network.
+ */
+import { HttpResponse } from '@smithy/core/protocols';
+
+/** A request as the transport received it, signed, with its body as text. */
+export interface RecordedRequest {
+  method: string;
+  hostname: string;
+  port?: number;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One scripted answer: a status, headers and a body. */
+export interface ScriptedAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * Records every request; answers with `answer(request, n)` (n counts from 1). Its `handle` is
+ * what Smithy's HttpHandler offers, so it can stand for the SDK's Node transport.
+ */
+export function recordingTransport(answer: (request: RecordedRequest, n: number) => ScriptedAnswer) {
+  const requests: RecordedRequest[] = [];
+  const transport = {
+    async handle(request: {
+      method: string;
+      hostname: string;
+      port?: number;
+      path: string;
+      headers: Record<string, string>;
+      body?: unknown;
+    }) {
+      const body =
+        request.body === undefined
+          ? ''
+          : typeof request.body === 'string'
+            ? request.body
+            : Buffer.from(request.body as Uint8Array).toString('utf8');
+      const recorded = {
+        method: request.method,
+        hostname: request.hostname,
+        ...(request.port ? { port: request.port } : {}),
+        path: request.path,
+        headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
+        body,
+      };
+      requests.push(recorded);
+      const { status, headers = {}, body: out = '' } = answer(recorded, requests.length);
+      return {
+        response: new HttpResponse({ statusCode: status, headers, body: Buffer.from(out) }),
+      };
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+  };
+  return { transport, requests };
+}
+
+/** The form parameters of a Query request's body. */
+export function formOf(body: string): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(body));
+}
+
+/** An AWS Query protocol error answer, as SES and SNS send one. */
+export function queryError(
+  status: number,
+  code: string,
+  message = `${code} from the service`,
+): ScriptedAnswer {
+  return {
+    status,
+    headers: { 'content-type': 'text/xml' },
+    body: `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
+  };
+}
