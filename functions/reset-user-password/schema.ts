@@ -44,11 +44,18 @@ export const COMMON_PARAMETER_NAMES = [
 
 export type CommonParameterName = (typeof COMMON_PARAMETER_NAMES)[number];
 
-/** Every common parameter: an optional string of bounded length (their values are ignored). */
+/** Any common parameter's value: ignored, so only bounded. */
+const commonValue = z.optional(z.string().check(z.maxLength(256)));
+
+/**
+ * Every common parameter: an optional string of bounded length. One schema serves all eleven:
+ * schemas are built at every cold start (docs/decisions.md, "Cold start, fifth pass").
+ */
 export const commonParameters = z.strictObject(
-  Object.fromEntries(
-    COMMON_PARAMETER_NAMES.map((name) => [name, z.optional(z.string().check(z.maxLength(256)))]),
-  ) as Record<CommonParameterName, z.ZodMiniOptional<z.ZodMiniString>>,
+  Object.fromEntries(COMMON_PARAMETER_NAMES.map((name) => [name, commonValue])) as Record<
+    CommonParameterName,
+    typeof commonValue
+  >,
 );
 
 /** Parameters without which the request means nothing. */

@@ -57,6 +57,9 @@ export function lambdaBundling(props: LambdaBundlingProps): BundlingOptions {
     esbuildArgs: {
       '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
       '--alias:node:stream/web': './functions/adapters/web-streams-on-demand.ts',
+      '--alias:node:stream/promises': './functions/adapters/stream-promises-on-demand.ts',
+      '--alias:node:console': './functions/adapters/builtin-exports.ts',
+      '--alias:node:timers': './functions/adapters/builtin-exports.ts',
       '--alias:@smithy/core/event-streams': './functions/adapters/no-event-streams.ts',
       '--legal-comments': 'none',
     },

@@ -10,6 +10,7 @@ import { ROUTES, routePaths } from '#functions/routes.ts';
 import { BLOCKLIST_ARTIFACT, BLOCKLIST_ASSET_NAME } from '#infra/constructs/lambda-bundling.ts';
 import { buildRekey, type RekeyStacks } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
+import { floorModules } from '../../bench/bundles.ts';
 import { CDK_CONTEXT } from './cdk-context.ts';
 
 type Statement = {
@@ -309,6 +310,24 @@ describe('the CDK app', () => {
       const code = readFileSync(join(outdir, asset, 'index.mjs'), 'utf8');
       expect(code).not.toMatch(/["']node:stream\/web["']/);
       expect(code).not.toMatch(/["']stream\/web["']/);
+    }
+  });
+
+  it('imports in no function a built-in the two-clients floor does not: each is a module facade at every cold start', () => {
+    const builtins = (code: string) =>
+      new Set([...code.matchAll(/(?:from|import)\s*["'](node:[\w/]+)["']/g)].map((match) => match[1]));
+    const floor = builtins(readFileSync(floorModules().sdk.file, 'utf8'));
+    const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    for (const asset of assets) {
+      const extra = [...builtins(readFileSync(join(outdir, asset, 'index.mjs'), 'utf8'))].filter(
+        (name) => !floor.has(name),
+      );
+      // The token authorizer fetches the issuer's keys over node:https, and the audit forwarder
+      // gunzips its deliveries: their own work, not a library's import.
+      expect(
+        extra.filter((name) => name !== 'node:http' && name !== 'node:zlib'),
+        asset,
+      ).toEqual([]);
     }
   });
 

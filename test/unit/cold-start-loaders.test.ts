@@ -1,15 +1,22 @@
 /**
- * The two loaders that keep work out of every cold start (docs/decisions.md, "Cold start"):
- * the argon2id addon opened directly where the stack names its binary, and the stand-in for
- * `node:stream/web` that the function bundles get instead of the real module.
+ * The loaders that keep work out of every cold start (docs/decisions.md, "Cold start"): the
+ * argon2id addon opened directly where the stack names its binary, and the stand-ins the
+ * function bundles get instead of `node:stream/web`, `node:stream/promises`, `node:console`,
+ * `node:timers` and the SDK's event-stream module.
  */
 import { spawnSync } from 'node:child_process';
+import * as realConsole from 'node:console';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import * as realStreamPromises from 'node:stream/promises';
 import { ReadableStream as RealReadableStream } from 'node:stream/web';
+import * as realTimers from 'node:timers';
 import { describe, expect, it } from 'vitest';
+import * as builtinExports from '#adapters/builtin-exports.ts';
 import * as standIn from '#adapters/no-event-streams.ts';
+import { pipeline } from '#adapters/stream-promises-on-demand.ts';
 import { ReadableStream } from '#adapters/web-streams-on-demand.ts';
 
 const require = createRequire(import.meta.url);
@@ -72,6 +79,43 @@ describe('the node:stream/web stand-in', () => {
     for (const value of [null, 'stream', 42] as unknown[]) {
       expect((value as object) instanceof ReadableStream).toBe(false);
     }
+  });
+});
+
+describe('the node:console and node:timers stand-ins', () => {
+  it('are the very class and functions the built-ins export', () => {
+    expect(builtinExports.Console).toBe(realConsole.Console);
+    expect(builtinExports.setTimeout).toBe(realTimers.setTimeout);
+    expect(builtinExports.clearTimeout).toBe(realTimers.clearTimeout);
+    expect(builtinExports.setInterval).toBe(realTimers.setInterval);
+    expect(builtinExports.clearInterval).toBe(realTimers.clearInterval);
+    expect(builtinExports.setImmediate).toBe(realTimers.setImmediate);
+    expect(builtinExports.clearImmediate).toBe(realTimers.clearImmediate);
+  });
+
+  it('offer every name their bundled importers take (Powertools Metrics, @middy/core)', () => {
+    const taken = (file: string, module: string) =>
+      [...readFileSync(file, 'utf8').matchAll(new RegExp(`import \\{([^}]*)\\} from ['"]${module}['"]`, 'g'))]
+        .flatMap((match) => (match[1] ?? '').split(','))
+        .map((name) => name.trim())
+        .filter(Boolean);
+    const names = [
+      ...taken('node_modules/@aws-lambda-powertools/metrics/lib/esm/Metrics.js', 'node:console'),
+      ...taken('node_modules/@middy/core/index.js', 'node:timers'),
+    ];
+    expect(names).toEqual(['Console', 'setTimeout']);
+    for (const name of names) expect(name in builtinExports, name).toBe(true);
+  });
+});
+
+describe('the node:stream/promises stand-in', () => {
+  it('runs the real pipeline, loaded when called', async () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    await pipeline(Readable.from(['a', 'b']), out);
+    expect(chunks.join('')).toBe('ab');
+    expect(typeof realStreamPromises.pipeline).toBe('function');
   });
 });
 
