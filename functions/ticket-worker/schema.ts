@@ -11,7 +11,7 @@
 import * as z from 'zod/mini';
 import { InvalidInputError } from '#core/errors.ts';
 import type { NotificationChannel } from '#core/ports.ts';
-import { TICKET_OPERATIONS, type Ticket } from '#core/tickets.ts';
+import { TICKET_OPERATIONS, type Ticket, type TicketOperation } from '#core/tickets.ts';
 import { DETAIL_TYPES } from '#functions/contracts.ts';
 import { ticketIdText } from '#functions/ticketing/ticket-id.ts';
 import { booleanWord } from '#http/boolean-word.ts';
@@ -50,34 +50,40 @@ export const ticketChannels = z.string().check(
 /** A flag: a JSON boolean, or `True`/`False` (`true`/`false`) as ticketing systems often send it. */
 export const ticketFlag = booleanWord;
 
-/** Fields every ticket has. */
-const common = { ticketId: ticketIdText, realmId: ticketResourceId, userId: ticketResourceId };
+/** The operations a ticket may ask for. */
+const ticketOperation = z.enum(TICKET_OPERATIONS);
 
-/** The strict detail of each operation: any other field, a password above all, is refused. */
-export const ticketDetails = {
-  CreateOrResetUIPassword: z.strictObject({
-    ...common,
-    operation: z.literal('CreateOrResetUIPassword'),
-    notificationType: z.optional(ticketChannels),
-  }),
-  ResetRandomPassword: z.strictObject({
-    ...common,
-    operation: z.literal('ResetRandomPassword'),
-    notificationType: z.optional(ticketChannels),
-  }),
-  ResetUserPassword: z.strictObject({
-    ...common,
-    operation: z.literal('ResetUserPassword'),
-    requirePasswordResetForNextLogin: z.optional(ticketFlag),
-  }),
-} as const;
+/**
+ * Every field a ticket may have, each with its rule: one strict schema for the three operations
+ * (a schema is built at every cold start: docs/decisions.md, "Cold start, ninth pass"). Which of
+ * them an operation takes is TICKET_FIELDS's, checked before this schema runs; any other field,
+ * a password above all, is refused.
+ */
+export const ticketDetail = z.strictObject({
+  ticketId: ticketIdText,
+  realmId: ticketResourceId,
+  userId: ticketResourceId,
+  operation: ticketOperation,
+  notificationType: z.optional(ticketChannels),
+  requirePasswordResetForNextLogin: z.optional(ticketFlag),
+});
 
-const operationOnly = z.looseObject({ operation: z.enum(TICKET_OPERATIONS) });
+type TicketField = keyof typeof ticketDetail.shape;
+
+/** The fields each operation takes: the common ones, and its own. */
+export const TICKET_FIELDS: Readonly<Record<TicketOperation, ReadonlySet<TicketField>>> = (() => {
+  const common: TicketField[] = ['ticketId', 'realmId', 'userId', 'operation'];
+  return {
+    CreateOrResetUIPassword: new Set([...common, 'notificationType']),
+    ResetRandomPassword: new Set([...common, 'notificationType']),
+    ResetUserPassword: new Set([...common, 'requirePasswordResetForNextLogin']),
+  };
+})();
+
+const operationOnly = z.looseObject({ operation: ticketOperation });
 
 /** Every field some operation has (`requirePasswordResetForNextLogin` is not a password). */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(
-  Object.values(ticketDetails).flatMap((schema) => Object.keys(schema.shape)),
-);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(Object.keys(ticketDetail.shape));
 
 /** The envelope of a message body, or undefined when the message is poison. */
 export function readEnvelope(body: string): TicketEnvelope | undefined {
@@ -117,8 +123,8 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
     });
   }
   const { operation } = parseInput(operationOnly, detail);
-  const schema = ticketDetails[operation];
-  const unknown = Object.keys(detail).find((key) => !Object.hasOwn(schema.shape, key));
+  const fields: ReadonlySet<string> = TICKET_FIELDS[operation];
+  const unknown = Object.keys(detail).find((key) => !fields.has(key));
   if (unknown !== undefined) {
     // A field rekey's tickets define (of another operation) may be named; any other name is
     // the caller's text and is not repeated, in the message or the code (…UnknownField).
@@ -127,18 +133,15 @@ export function parseTicket(body: string, envelope: TicketEnvelope): Ticket {
       KNOWN_FIELDS.has(unknown) ? { field: unknown, reason: 'InvalidParameter' } : { reason: 'UnknownField' },
     );
   }
-  const parsed = parseInput(schema, detail);
+  const parsed = parseInput(ticketDetail, detail);
   return {
     source: envelope.source,
     ticketId: parsed.ticketId,
     operation,
     realmId: parsed.realmId,
     userId: parsed.userId,
-    channels: 'notificationType' in parsed ? channelsOf(parsed.notificationType) : [],
-    requireResetAtNextLogin:
-      'requirePasswordResetForNextLogin' in parsed
-        ? (parsed.requirePasswordResetForNextLogin ?? false)
-        : false,
+    channels: channelsOf(parsed.notificationType),
+    requireResetAtNextLogin: parsed.requirePasswordResetForNextLogin ?? false,
   };
 }
 

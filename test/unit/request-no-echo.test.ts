@@ -14,7 +14,7 @@ import { uiPasswordRequest } from '#functions/create-or-reset-ui-password/schema
 import { manageDdmAdminRequest } from '#functions/manage-ddm-admin/schema.ts';
 import { randomPasswordQuery, randomPasswordRequest } from '#functions/reset-random-password/schema.ts';
 import { resetUserPasswordRequest } from '#functions/reset-user-password/schema.ts';
-import { ticketDetails } from '#functions/ticket-worker/schema.ts';
+import { ticketDetail } from '#functions/ticket-worker/schema.ts';
 import {
   formBody,
   type HttpEvent,
@@ -59,10 +59,7 @@ const ROUTE_SCHEMAS: Array<[string, z.ZodMiniObject]> = [
   ['random-password query', randomPasswordQuery],
   ['ResetUserPassword', resetUserPasswordRequest],
   ['DDM admin-user', manageDdmAdminRequest],
-  ...Object.entries(ticketDetails).map(([name, schema]): [string, z.ZodMiniObject] => [
-    `ticket ${name}`,
-    schema,
-  ]),
+  ['ticket', ticketDetail],
 ];
 
 function namesOf(schema: z.ZodMiniObject): string[] {
