@@ -225,6 +225,14 @@ describe('the signature', () => {
     }
     expect(requests[1]?.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-target/);
   });
+
+  it("sends a role's session token, signed, as Lambda's credentials carry one", async () => {
+    const { transport, requests } = recordingTransport(() => OK);
+    const credentials = { ...CREDENTIALS, sessionToken: 'session-token-of-the-role' };
+    await sesCall({ region: 'eu-west-1', credentials, requestHandler: transport as never });
+    expect(requests[0]?.headers['x-amz-security-token']).toBe('session-token-of-the-role');
+    expect(requests[0]?.headers.authorization).toMatch(/SignedHeaders=[^,]*x-amz-security-token/);
+  });
 });
 
 describe('answers', () => {
