@@ -57,10 +57,45 @@ export interface AwsService {
   endpointPrefix: string;
   /** SigV4's service name. */
   signingName: string;
+  /**
+   * The SDK's name for an error whose wire code differs (the Query protocol's codes drop the
+   * `Exception` of the modeled name): the calls rekey makes, as their SDK commands list them.
+   * Any other code is its own name, as the SDK names an error it does not model.
+   */
+  errorNames?: Readonly<Record<string, string>>;
 }
 
-export const SES: AwsService = { id: 'SES', endpointPrefix: 'email', signingName: 'ses' };
-export const SNS: AwsService = { id: 'SNS', endpointPrefix: 'sns', signingName: 'sns' };
+export const SES: AwsService = {
+  id: 'SES',
+  endpointPrefix: 'email',
+  signingName: 'ses',
+  // SendEmail's: MessageRejected, MailFromDomainNotVerifiedException, AccountSendingPausedException
+  // and ConfigurationSetSendingPausedException are sent under their names.
+  errorNames: { ConfigurationSetDoesNotExist: 'ConfigurationSetDoesNotExistException' },
+};
+export const SNS: AwsService = {
+  id: 'SNS',
+  endpointPrefix: 'sns',
+  signingName: 'sns',
+  // Publish's (KMSOptInRequired and ValidationException are sent under their names), and the
+  // throttling code SNS documents.
+  errorNames: {
+    AuthorizationError: 'AuthorizationErrorException',
+    EndpointDisabled: 'EndpointDisabledException',
+    InternalError: 'InternalErrorException',
+    InvalidParameter: 'InvalidParameterException',
+    ParameterValueInvalid: 'InvalidParameterValueException',
+    InvalidSecurity: 'InvalidSecurityException',
+    KMSAccessDenied: 'KMSAccessDeniedException',
+    KMSDisabled: 'KMSDisabledException',
+    KMSInvalidState: 'KMSInvalidStateException',
+    KMSNotFound: 'KMSNotFoundException',
+    KMSThrottling: 'KMSThrottlingException',
+    NotFound: 'NotFoundException',
+    PlatformApplicationDisabled: 'PlatformApplicationDisabledException',
+    Throttled: 'ThrottledException',
+  },
+};
 export const EVENTBRIDGE: AwsService = { id: 'EventBridge', endpointPrefix: 'events', signingName: 'events' };
 
 /** An AWS refusal, shaped like the SDK's service exceptions for the same classifiers. */
@@ -107,6 +142,10 @@ export function endpointOf(
 ): URL {
   const url = given ?? configuredEndpoint(service, env);
   if (url) return new URL(url);
+  // The SDK's rules refuse a region that is not a host label; here it would become the host.
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(region)) {
+    throw new Error(`The region is not a valid host label; check AWS_REGION.`);
+  }
   const asked = ['AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'].find((name) =>
     /^true$/i.test(env[name] ?? ''),
   );
@@ -163,12 +202,18 @@ function parseJson(text: string): Record<string, unknown> {
 }
 
 /** The refusal an error answer stands for, whatever its body holds. */
-function refusal(response: HttpResponse, text: string, protocol: 'query' | 'json'): AwsCallError {
+function refusal(
+  service: AwsService,
+  response: HttpResponse,
+  text: string,
+  protocol: 'query' | 'json',
+): AwsCallError {
   const status = response.statusCode;
   const requestId = response.headers['x-amzn-requestid'] ?? response.headers['x-amz-request-id'];
   if (protocol === 'query') {
+    const code = xmlText(text, 'Code') ?? 'UnknownError';
     return new AwsCallError(
-      xmlText(text, 'Code') ?? 'UnknownError',
+      service.errorNames?.[code] ?? code,
       xmlText(text, 'Message') ?? `HTTP ${status}`,
       status,
       requestId ?? xmlText(text, 'RequestId'),
@@ -220,7 +265,12 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
   };
 
   /** One attempt: sign, send, read; an error answer throws its refusal. */
-  const attempt = async (headers: Record<string, string>, body: string, protocol: 'query' | 'json') => {
+  const attempt = async (
+    headers: Record<string, string>,
+    body: string,
+    protocol: 'query' | 'json',
+    answer?: string,
+  ) => {
     const { url, sign } = await signerFor();
     const request = new HttpRequest({
       protocol: url.protocol,
@@ -238,21 +288,39 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
     const { response } = await transport.handle((await sign.sign(request)) as HttpRequest);
     const text = await bodyText(response.body);
     if (response.statusCode >= 300) {
-      const error = refusal(response, text, protocol);
+      const error = refusal(service, response, text, protocol);
       const hint = getRetryAfterHint(response);
       throw Object.assign(error, hint ? { retryAfterHint: hint } : {});
+    }
+    // A Query answer names its action (`<SendEmailResponse …>`): anything else (a proxy's page,
+    // a wrong endpoint's 200) is not a sent message. The SDK fails to parse it; so does this.
+    if (
+      answer !== undefined &&
+      !new RegExp(`^(?:<\\?xml[^>]*>)?\\s*<${answer}[\\s>]`).test(text.trimStart())
+    ) {
+      throw new AwsCallError(
+        'UnexpectedResponse',
+        `The answer is not a ${answer}.`,
+        response.statusCode,
+        undefined,
+      );
     }
     return text;
   };
 
   /** Attempts until one answers, the error is not worth a retry, or the strategy says stop. */
-  const send = async (headers: Record<string, string>, body: string, protocol: 'query' | 'json') => {
+  const send = async (
+    headers: Record<string, string>,
+    body: string,
+    protocol: 'query' | 'json',
+    answer?: string,
+  ) => {
     let token = await retries.acquireInitialRetryToken(service.id);
     let attempts = 0;
     for (;;) {
       attempts += 1;
       try {
-        const text = await attempt(headers, body, protocol);
+        const text = await attempt(headers, body, protocol, answer);
         retries.recordSuccess(token);
         return text;
       } catch (error) {
@@ -271,11 +339,16 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
   };
 
   return {
-    query(action, version, params) {
+    async query(action, version, params) {
       const body = Object.entries({ Action: action, Version: version, ...params })
         .map(([key, value]) => `${formEncode(key)}=${formEncode(value)}`)
         .join('&');
-      return send({ 'content-type': 'application/x-www-form-urlencoded' }, body, 'query');
+      return send(
+        { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        'query',
+        `${action}Response`,
+      );
     },
     async json(target, input) {
       const text = await send(

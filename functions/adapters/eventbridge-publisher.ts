@@ -16,9 +16,15 @@ import { createAwsCaller, EVENTBRIDGE } from './aws-call.ts';
 import type { ClientOptions } from './aws-clients.ts';
 import { serviceFailure } from './service-errors.ts';
 
+/**
+ * An entry as rekey puts it: without `Time` (EventBridge stamps the event), whose Date the
+ * SDK would have sent as epoch seconds and JSON would not.
+ */
+export type EventEntry = Omit<PutEventsRequestEntry, 'Time'>;
+
 /** The one EventBridge operation the functions call: PutEvents, up to ten entries. */
 export interface EventBridgeApi {
-  putEvents(entries: PutEventsRequestEntry[]): Promise<PutEventsResponse>;
+  putEvents(entries: EventEntry[]): Promise<PutEventsResponse>;
 }
 
 /** PutEvents on the bus's service (the standard SDK environment's endpoint, or `options`). */
@@ -41,7 +47,7 @@ export { EVENT_BUS_NAME as DEFAULT_EVENT_BUS_NAME, RESULT_SOURCE } from '#functi
  */
 export async function putOneEvent(
   bus: EventBridgeApi,
-  entry: PutEventsRequestEntry,
+  entry: EventEntry,
   refused: (errorCode: string | undefined) => string,
 ): Promise<void> {
   try {

@@ -80,3 +80,16 @@ export function queryError(
     body: `<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`,
   };
 }
+
+/** AWS's success for any request: a Query action's `<{Action}Response>` with a message id, or `{}`. */
+export function success(request: RecordedRequest): ScriptedAnswer {
+  const action = new URLSearchParams(request.body).get('Action');
+  if (request.headers['content-type'] !== 'application/x-www-form-urlencoded' || !action) {
+    return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: '{}' };
+  }
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml' },
+    body: `<?xml version="1.0"?>\n<${action}Response xmlns="https://aws.example/doc/"><${action}Result><MessageId>m-1</MessageId></${action}Result><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></${action}Response>`,
+  };
+}

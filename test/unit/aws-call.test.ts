@@ -29,10 +29,10 @@ import {
   type RecordedRequest,
   recordingTransport,
   type ScriptedAnswer,
+  success,
 } from '#test/support/aws-transport.ts';
 
 const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-for-tests' };
-const OK: ScriptedAnswer = { status: 200, body: '' };
 const EMAIL: Notification = {
   channel: 'email',
   to: 'bob+tag@example.com',
@@ -47,8 +47,8 @@ async function bothWays(
   viaCall: (options: object) => Promise<unknown>,
   region = 'eu-west-1',
 ): Promise<[RecordedRequest, RecordedRequest]> {
-  const sdk = recordingTransport(() => OK);
-  const call = recordingTransport(() => OK);
+  const sdk = recordingTransport(success);
+  const call = recordingTransport(success);
   await viaSdk({ region, credentials: CREDENTIALS, requestHandler: sdk.transport }).catch(() => undefined);
   await viaCall({ region, credentials: CREDENTIALS, requestHandler: call.transport }).catch(() => undefined);
   const [first] = sdk.requests;
@@ -203,6 +203,28 @@ describe('the endpoint', () => {
   });
 });
 
+describe('the region', () => {
+  it.each(['x@evil.example#', 'eu-west-1/../x', 'eu west 1'])(
+    'refuses %j before it becomes part of a host, sending nothing',
+    async (region) => {
+      const { transport, requests } = recordingTransport(success);
+      const error = await sesCall({ region, credentials: CREDENTIALS, requestHandler: transport }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(requests).toHaveLength(0);
+    },
+  );
+
+  it('rejects, never throws, when the text cannot be encoded (a lone surrogate)', async () => {
+    const { transport, requests } = recordingTransport(success);
+    const options = { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never };
+    const pending = createAwsCaller(SES, options).query('SendEmail', SES_API_VERSION, { Source: '\ud800' });
+    await expect(pending).rejects.toBeInstanceOf(URIError);
+    expect(requests).toHaveLength(0);
+  });
+});
+
 describe('the signature', () => {
   const verify = createRequestVerifier({ credentials: CREDENTIALS });
   const received = (request: RecordedRequest) => ({
@@ -212,7 +234,7 @@ describe('the signature', () => {
   });
 
   it('verifies, for a Query and a JSON call, and binds the body and the operation', async () => {
-    const { transport, requests } = recordingTransport(() => OK);
+    const { transport, requests } = recordingTransport(success);
     const options = { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never };
     await sesCall(options);
     await createEventBridge(options).putEvents([]);
@@ -227,7 +249,7 @@ describe('the signature', () => {
   });
 
   it("sends a role's session token, signed, as Lambda's credentials carry one", async () => {
-    const { transport, requests } = recordingTransport(() => OK);
+    const { transport, requests } = recordingTransport(success);
     const credentials = { ...CREDENTIALS, sessionToken: 'session-token-of-the-role' };
     await sesCall({ region: 'eu-west-1', credentials, requestHandler: transport as never });
     expect(requests[0]?.headers['x-amz-security-token']).toBe('session-token-of-the-role');
@@ -245,7 +267,10 @@ describe('answers', () => {
   }
 
   it('resolves a Query call to its XML and a JSON call to its parsed body', async () => {
-    const query = caller(() => ({ status: 200, body: '<R><MessageId>m-&amp;-1</MessageId></R>' }));
+    const query = caller(() => ({
+      status: 200,
+      body: '<?xml version="1.0"?>\n<SendEmailResponse><SendEmailResult><MessageId>m-&amp;-1</MessageId></SendEmailResult></SendEmailResponse>',
+    }));
     const xml = await createAwsCaller(SES, query.options).query('SendEmail', SES_API_VERSION, {});
     expect(xmlText(xml, 'MessageId')).toBe('m-&-1');
     const json = caller(() => ({
@@ -257,6 +282,82 @@ describe('answers', () => {
       Entries: [{ ErrorCode: 'X' }],
     });
   });
+
+  it.each([
+    ['a page', '<html>oops</html>'],
+    ['another action’s answer', '<PublishResponse><PublishResult/></PublishResponse>'],
+    ['nothing', ''],
+  ])('does not take a 200 whose body is %s for a sent message, as the SDK does not', async (_, body) => {
+    const { requests, options } = caller(() => ({ status: 200, body }));
+    const error = await createAwsCaller(SES, options)
+      .query('SendEmail', SES_API_VERSION, {})
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'UnexpectedResponse', $metadata: { httpStatusCode: 200 } });
+    expect(serviceFailure('e-mail service', error)).toBeInstanceOf(UnavailableError);
+    expect(requests).toHaveLength(1);
+    const sdk = await new SESClient({
+      region: 'eu-west-1',
+      credentials: CREDENTIALS,
+      requestHandler: recordingTransport(() => ({ status: 200, body })).transport,
+    })
+      .send(
+        new SendEmailCommand({
+          Source: 'a@b.example',
+          Destination: {},
+          Message: { Subject: { Data: 's' }, Body: {} },
+        }),
+      )
+      .then(
+        (out) => out.MessageId ?? 'no message id',
+        (e: unknown) => e,
+      );
+    // The SDK throws on a page; on an empty or another action's body it resolves with no id.
+    expect(sdk === 'no message id' || sdk instanceof Error).toBe(true);
+  });
+
+  it.each([
+    ['SNS', 'Throttled', 429],
+    ['SNS', 'InvalidParameter', 400],
+    ['SNS', 'ParameterValueInvalid', 400],
+    ['SNS', 'InternalError', 500],
+    ['SNS', 'AuthorizationError', 403],
+    ['SNS', 'EndpointDisabled', 400],
+    ['SNS', 'KMSThrottling', 400],
+    ['SNS', 'ValidationException', 400],
+    ['SNS', 'SomethingNew', 400],
+    ['SES', 'MessageRejected', 400],
+    ['SES', 'ConfigurationSetDoesNotExist', 400],
+    ['SES', 'AccountSendingPausedException', 400],
+    ['SES', 'Throttling', 400],
+  ])(
+    'names a %s %s refusal as the SDK client does, and decides its retry alike',
+    async (service, code, status) => {
+      const sdk = recordingTransport(() => queryError(status, code));
+      const call = recordingTransport(() => queryError(status, code));
+      const options = (transport: unknown) => ({
+        region: 'eu-west-1',
+        credentials: CREDENTIALS,
+        requestHandler: transport as never,
+      });
+      const [viaSdk, viaCall] =
+        service === 'SNS'
+          ? [
+              await new SNSClient(options(sdk.transport))
+                .send(new PublishCommand({ PhoneNumber: SMS.to, Message: SMS.text }))
+                .catch((e: unknown) => e),
+              await createAwsCaller(SNS, options(call.transport))
+                .query('Publish', SNS_API_VERSION, publishSmsParams(SMS))
+                .catch((e: unknown) => e),
+            ]
+          : [
+              await sesSdk(options(sdk.transport)).catch((e: unknown) => e),
+              await sesCall(options(call.transport)).catch((e: unknown) => e),
+            ];
+      expect((viaCall as Error).name).toBe((viaSdk as Error).name);
+      expect(call.requests).toHaveLength(sdk.requests.length);
+      expect(serviceFailure('x', viaCall).constructor).toBe(serviceFailure('x', viaSdk).constructor);
+    },
+  );
 
   it('reads a Query refusal as the SDK names it, and does not retry a client error', async () => {
     const { requests, options } = caller(() =>

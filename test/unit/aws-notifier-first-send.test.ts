@@ -4,7 +4,7 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Notification } from '#core/ports.ts';
-import { recordingTransport } from '#test/support/aws-transport.ts';
+import { recordingTransport, success } from '#test/support/aws-transport.ts';
 
 const built = vi.hoisted(() => ({ ses: 0, sns: 0 }));
 vi.mock('#adapters/aws-call.ts', async (importOriginal) => {
@@ -21,7 +21,7 @@ vi.mock('#adapters/aws-call.ts', async (importOriginal) => {
 
 const { createAwsNotifier, createEmailNotifier } = await import('#adapters/aws-notifier.ts');
 
-const { transport, requests } = recordingTransport(() => ({ status: 200, body: '<Ok/>' }));
+const { transport, requests } = recordingTransport(success);
 const CLIENT = {
   region: 'eu-west-1',
   credentials: { accessKeyId: 'test', secretAccessKey: 'test' },

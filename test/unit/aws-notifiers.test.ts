@@ -10,7 +10,14 @@ import { SesNotifier } from '#adapters/ses-notifier.ts';
 import { SnsNotifier } from '#adapters/sns-notifier.ts';
 import { ThrottledError, UnavailableError } from '#core/errors.ts';
 import type { Notification } from '#core/ports.ts';
-import { formOf, queryError, recordingTransport, type ScriptedAnswer } from '#test/support/aws-transport.ts';
+import {
+  formOf,
+  queryError,
+  type RecordedRequest,
+  recordingTransport,
+  type ScriptedAnswer,
+  success,
+} from '#test/support/aws-transport.ts';
 
 const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -27,15 +34,9 @@ const sms: Notification = {
   text: 'code Xy7#secret',
 };
 
-const SENT: ScriptedAnswer = {
-  status: 200,
-  headers: { 'content-type': 'text/xml' },
-  body: '<SendEmailResponse><SendEmailResult><MessageId>m-1</MessageId></SendEmailResult></SendEmailResponse>',
-};
-
 /** A recording transport and the client options that send through it. */
-function network(answer: (n: number) => ScriptedAnswer = () => SENT) {
-  const { transport, requests } = recordingTransport((_, n) => answer(n));
+function network(answer: (request: RecordedRequest, n: number) => ScriptedAnswer = success) {
+  const { transport, requests } = recordingTransport(answer);
   return {
     requests,
     options: { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never },
