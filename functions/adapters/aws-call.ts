@@ -111,6 +111,14 @@ export class AwsCallError extends Error {
   }
 }
 
+/** One request: its operation headers, its body, its protocol, and a Query answer's root. */
+interface Call {
+  headers: Record<string, string>;
+  body: string;
+  protocol: 'query' | 'json';
+  answer?: string;
+}
+
 /** Calls one service; one per container, like a client (the retry quota is its state). */
 export interface AwsCaller {
   /** An AWS Query action (form-encoded parameters); resolves to the response's XML. */
@@ -265,12 +273,7 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
   };
 
   /** One attempt: sign, send, read; an error answer throws its refusal. */
-  const attempt = async (
-    headers: Record<string, string>,
-    body: string,
-    protocol: 'query' | 'json',
-    answer?: string,
-  ) => {
+  const attempt = async ({ headers, body, protocol, answer }: Call) => {
     const { url, sign } = await signerFor();
     const request = new HttpRequest({
       protocol: url.protocol,
@@ -309,18 +312,13 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
   };
 
   /** Attempts until one answers, the error is not worth a retry, or the strategy says stop. */
-  const send = async (
-    headers: Record<string, string>,
-    body: string,
-    protocol: 'query' | 'json',
-    answer?: string,
-  ) => {
+  const send = async (call: Call) => {
     let token = await retries.acquireInitialRetryToken(service.id);
     let attempts = 0;
     for (;;) {
       attempts += 1;
       try {
-        const text = await attempt(headers, body, protocol, answer);
+        const text = await attempt(call);
         retries.recordSuccess(token);
         return text;
       } catch (error) {
@@ -343,19 +341,19 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
       const body = Object.entries({ Action: action, Version: version, ...params })
         .map(([key, value]) => `${formEncode(key)}=${formEncode(value)}`)
         .join('&');
-      return send(
-        { 'content-type': 'application/x-www-form-urlencoded' },
+      return send({
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body,
-        'query',
-        `${action}Response`,
-      );
+        protocol: 'query',
+        answer: `${action}Response`,
+      });
     },
     async json(target, input) {
-      const text = await send(
-        { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
-        JSON.stringify(input),
-        'json',
-      );
+      const text = await send({
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
+        body: JSON.stringify(input),
+        protocol: 'json',
+      });
       return text === '' ? {} : JSON.parse(text);
     },
   };

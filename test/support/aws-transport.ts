@@ -4,6 +4,14 @@
  */
 import { HttpResponse } from '@smithy/core/protocols';
 
+/** Credentials the tests sign with (any will do: nothing checks them but the local verifier). */
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-for-tests' };
+
+/** Client options that send through `transport`, signed with TEST_CREDENTIALS, in `region`. */
+export function through(transport: unknown, region = 'eu-west-1') {
+  return { region, credentials: TEST_CREDENTIALS, requestHandler: transport as never };
+}
+
 /** A request as the transport received it, signed, with its body as text. */
 export interface RecordedRequest {
   method: string;

@@ -30,9 +30,11 @@ import {
   recordingTransport,
   type ScriptedAnswer,
   success,
+  TEST_CREDENTIALS,
+  through,
 } from '#test/support/aws-transport.ts';
 
-const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-for-tests' };
+const CREDENTIALS = TEST_CREDENTIALS;
 const EMAIL: Notification = {
   channel: 'email',
   to: 'bob+tag@example.com',
@@ -218,7 +220,7 @@ describe('the region', () => {
 
   it('rejects, never throws, when the text cannot be encoded (a lone surrogate)', async () => {
     const { transport, requests } = recordingTransport(success);
-    const options = { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never };
+    const options = through(transport);
     const pending = createAwsCaller(SES, options).query('SendEmail', SES_API_VERSION, { Source: '\ud800' });
     await expect(pending).rejects.toBeInstanceOf(URIError);
     expect(requests).toHaveLength(0);
@@ -235,7 +237,7 @@ describe('the signature', () => {
 
   it('verifies, for a Query and a JSON call, and binds the body and the operation', async () => {
     const { transport, requests } = recordingTransport(success);
-    const options = { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never };
+    const options = through(transport);
     await sesCall(options);
     await createEventBridge(options).putEvents([]);
     for (const request of requests) {
@@ -262,7 +264,7 @@ describe('answers', () => {
     const { transport, requests } = recordingTransport((_, n) => answer(n));
     return {
       requests,
-      options: { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never },
+      options: through(transport),
     };
   }
 
@@ -334,11 +336,7 @@ describe('answers', () => {
     async (service, code, status) => {
       const sdk = recordingTransport(() => queryError(status, code));
       const call = recordingTransport(() => queryError(status, code));
-      const options = (transport: unknown) => ({
-        region: 'eu-west-1',
-        credentials: CREDENTIALS,
-        requestHandler: transport as never,
-      });
+      const options = (transport: unknown) => through(transport);
       const [viaSdk, viaCall] =
         service === 'SNS'
           ? [
@@ -430,11 +428,7 @@ describe('answers', () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
       },
     };
-    const error = await createAwsCaller(SES, {
-      region: 'eu-west-1',
-      credentials: CREDENTIALS,
-      requestHandler: transport as never,
-    })
+    const error = await createAwsCaller(SES, through(transport))
       .query('SendEmail', SES_API_VERSION, {})
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ECONNREFUSED' });

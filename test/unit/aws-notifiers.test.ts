@@ -17,9 +17,8 @@ import {
   recordingTransport,
   type ScriptedAnswer,
   success,
+  through,
 } from '#test/support/aws-transport.ts';
-
-const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 const email: Notification = {
   channel: 'email',
@@ -39,7 +38,7 @@ function network(answer: (request: RecordedRequest, n: number) => ScriptedAnswer
   const { transport, requests } = recordingTransport(answer);
   return {
     requests,
-    options: { region: 'eu-west-1', credentials: CREDENTIALS, requestHandler: transport as never },
+    options: through(transport),
   };
 }
 
