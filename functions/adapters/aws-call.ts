@@ -102,6 +102,8 @@ export const EVENTBRIDGE: AwsService = { id: 'EventBridge', endpointPrefix: 'eve
 export class AwsCallError extends Error {
   readonly $fault: 'client' | 'server';
   readonly $metadata: { httpStatusCode: number; requestId?: string; attempts?: number };
+  /** The answer's `Retry-After`, as the SDK reads it, for the retry strategy. */
+  retryAfterHint?: Date | undefined;
 
   constructor(code: string, message: string, status: number, requestId: string | undefined) {
     super(message);
@@ -190,12 +192,15 @@ async function bodyText(body: unknown): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The error code of a JSON refusal, as the SDK reads it: header first, then the body. */
+/**
+ * The error code of a JSON refusal, as the SDK reads it: header first, then the body. (Node's
+ * transport, like the local one, hands header names over in lower case.)
+ */
 function jsonErrorCode(response: HttpResponse, body: Record<string, unknown>): string | undefined {
-  const header = Object.entries(response.headers).find(
-    ([name]) => name.toLowerCase() === 'x-amzn-errortype',
-  )?.[1];
-  const raw = header ?? (typeof body.code === 'string' ? body.code : undefined) ?? body.__type;
+  const raw =
+    response.headers['x-amzn-errortype'] ??
+    (typeof body.code === 'string' ? body.code : undefined) ??
+    body.__type;
   if (typeof raw !== 'string' || raw === '') return undefined;
   return raw.split(':')[0]?.split('#').pop();
 }
@@ -258,14 +263,13 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
     ? async () => options.region as string
     : loadConfig(NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS);
   const retries = new StandardRetryStrategy(3);
-  let signer: { region: string; url: URL; sign: SignatureV4 } | undefined;
+  let signer: { url: URL; sign: SignatureV4 } | undefined;
 
   const signerFor = async () => {
     if (signer) return signer;
     const name = await region();
     if (!name) throw new Error(`Region is missing for ${service.id}: set AWS_REGION.`);
     signer = {
-      region: name,
       url: endpointOf(service, name, options.endpoint),
       sign: new SignatureV4({ service: service.signingName, region: name, credentials, sha256: Sha256 }),
     };
@@ -292,8 +296,8 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
     const text = await bodyText(response.body);
     if (response.statusCode >= 300) {
       const error = refusal(service, response, text, protocol);
-      const hint = getRetryAfterHint(response);
-      throw Object.assign(error, hint ? { retryAfterHint: hint } : {});
+      error.retryAfterHint = getRetryAfterHint(response);
+      throw error;
     }
     // A Query answer names its action (`<SendEmailResponse …>`): anything else (a proxy's page,
     // a wrong endpoint's 200) is not a sent message. The SDK fails to parse it; so does this.
@@ -322,9 +326,9 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
         retries.recordSuccess(token);
         return text;
       } catch (error) {
+        const hint = error instanceof AwsCallError ? error.retryAfterHint : undefined;
         if (error instanceof AwsCallError) error.$metadata.attempts = attempts;
         try {
-          const hint = (error as { retryAfterHint?: Date }).retryAfterHint;
           token = await retries.refreshRetryTokenForRetry(token, {
             errorType: errorType(error),
             ...(hint ? { retryAfterHint: hint } : {}),

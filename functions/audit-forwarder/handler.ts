@@ -5,11 +5,12 @@
  * as a `PasswordAudit` event (source `rekey`), where the audit rule keeps it 13 months and the
  * archive 400 days.
  *
- * The request path waits for no PutEvents call; this function makes them, off the request path. A record the bus refuses is tried again twice here; if it
- * still fails, the invocation fails, so Lambda retries it (twice, asynchronous invocation) and
- * then keeps the whole payload in the forwarder's dead-letter queue. Delivery is at least once:
- * a retried batch may put a record twice, with the same `api.request.uid` and `time`. The
- * record stays in the original function's log group whatever happens.
+ * The request path waits for no PutEvents call; this function makes them, off the request
+ * path. A record the bus refuses is tried again twice here; if it still fails, the invocation
+ * fails, so Lambda retries it (twice, asynchronous invocation) and then keeps the whole
+ * payload in the forwarder's dead-letter queue. Delivery is at least once: a retried batch may
+ * put a record twice, with the same `api.request.uid` and `time`. The record stays in the
+ * original function's log group whatever happens.
  */
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData, CloudWatchLogsEvent } from 'aws-lambda';

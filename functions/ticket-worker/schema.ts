@@ -70,15 +70,14 @@ export const ticketDetail = z.strictObject({
 
 type TicketField = keyof typeof ticketDetail.shape;
 
+const COMMON_FIELDS: TicketField[] = ['ticketId', 'realmId', 'userId', 'operation'];
+
 /** The fields each operation takes: the common ones, and its own. */
-export const TICKET_FIELDS: Readonly<Record<TicketOperation, ReadonlySet<TicketField>>> = (() => {
-  const common: TicketField[] = ['ticketId', 'realmId', 'userId', 'operation'];
-  return {
-    CreateOrResetUIPassword: new Set([...common, 'notificationType']),
-    ResetRandomPassword: new Set([...common, 'notificationType']),
-    ResetUserPassword: new Set([...common, 'requirePasswordResetForNextLogin']),
-  };
-})();
+const TICKET_FIELDS: Readonly<Record<TicketOperation, ReadonlySet<TicketField>>> = {
+  CreateOrResetUIPassword: new Set([...COMMON_FIELDS, 'notificationType']),
+  ResetRandomPassword: new Set([...COMMON_FIELDS, 'notificationType']),
+  ResetUserPassword: new Set([...COMMON_FIELDS, 'requirePasswordResetForNextLogin']),
+};
 
 const operationOnly = z.looseObject({ operation: ticketOperation });
 
