@@ -1,13 +1,14 @@
 /**
- * One signed call to an AWS API, for the three send-only calls rekey makes besides DynamoDB
- * and Secrets Manager: SES `SendEmail` and SNS `Publish` (AWS Query protocol) and EventBridge
- * `PutEvents` (AWS JSON 1.1). Each of their generated clients cost every cold start 8–11 M
- * instructions of module evaluation (their other operations' schemas, their modeled
- * exceptions, their endpoint rules) for one call whose request is a dozen fields;
- * docs/decisions.md, "Cold start, ninth pass", has the measurement.
+ * One signed call to an AWS API, for every call rekey's functions make but Secrets Manager's:
+ * SES `SendEmail` and SNS `Publish` (AWS Query protocol), EventBridge `PutEvents` (AWS JSON
+ * 1.1) and DynamoDB's five item calls (AWS JSON 1.0, dynamodb-api.ts). Each of their generated
+ * clients cost every cold start 8–19 M instructions of module evaluation (their other
+ * operations' schemas, their modeled exceptions, their endpoint rules) for calls whose
+ * requests are a dozen fields; docs/decisions.md, "Cold start, ninth pass" and "tenth pass",
+ * has the measurements.
  *
- * Built from the SDK parts every function already loads for its DynamoDB and Secrets Manager
- * clients, so only the wire format below is rekey's own:
+ * Built from the SDK parts every function already loads for its Secrets Manager client, so
+ * only the wire format below is rekey's own:
  * - the SDK's SigV4 signer (`@smithy/signature-v4`) and SHA-256;
  * - its default credential chain (in Lambda bundles, the environment: lambda-credentials.ts);
  * - its region chain (`AWS_REGION`, then the shared config file);
@@ -63,6 +64,12 @@ export interface AwsService {
    * Any other code is its own name, as the SDK names an error it does not model.
    */
   errorNames?: Readonly<Record<string, string>>;
+  /** The AWS JSON protocol's version the service speaks (`application/x-amz-json-<v>`); 1.1 unless said. */
+  jsonVersion?: '1.0' | '1.1';
+  /** The retry back-off's base delay in ms, where the SDK's client sets its own (DynamoDB: 25). */
+  retryBaseDelay?: number;
+  /** JSON.parse's reviver for the service's answers (DynamoDB's binary attribute values). */
+  reviver?: (key: string, value: unknown) => unknown;
 }
 
 export const SES: AwsService = {
@@ -97,6 +104,29 @@ export const SNS: AwsService = {
   },
 };
 export const EVENTBRIDGE: AwsService = { id: 'EventBridge', endpointPrefix: 'events', signingName: 'events' };
+export const DYNAMODB: AwsService = {
+  id: 'DynamoDB',
+  endpointPrefix: 'dynamodb',
+  signingName: 'dynamodb',
+  jsonVersion: '1.0',
+  retryBaseDelay: 25,
+  // An attribute value's `B` (binary) and `BS` (binary set) are base64 on the wire and
+  // Uint8Array in the SDK's answers. Only an attribute value has them: under a map (`M`), a
+  // key is an attribute name and its value an object, never a string.
+  reviver: (key, value) => {
+    if (key === 'B' && typeof value === 'string') return fromBase64(value);
+    if (key === 'BS' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      return value.map(fromBase64);
+    }
+    return value;
+  },
+};
+
+/** Base64 to bytes, as the SDK decodes a blob: a plain Uint8Array over the decoded buffer. */
+function fromBase64(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /** An AWS refusal, shaped like the SDK's service exceptions for the same classifiers. */
 export class AwsCallError extends Error {
@@ -104,6 +134,11 @@ export class AwsCallError extends Error {
   readonly $metadata: { httpStatusCode: number; requestId?: string; attempts?: number };
   /** The answer's `Retry-After`, as the SDK reads it, for the retry strategy. */
   retryAfterHint?: Date | undefined;
+  /**
+   * DynamoDB's `ConditionalCheckFailedException` member: the item the failed condition saw,
+   * when the call asked for it (`ReturnValuesOnConditionCheckFailure`), as the SDK's has it.
+   */
+  Item?: Record<string, unknown>;
 
   constructor(code: string, message: string, status: number, requestId: string | undefined) {
     super(message);
@@ -125,8 +160,13 @@ interface Call {
 export interface AwsCaller {
   /** An AWS Query action (form-encoded parameters); resolves to the response's XML. */
   query(action: string, version: string, params: Readonly<Record<string, string>>): Promise<string>;
-  /** An AWS JSON 1.1 operation (`X-Amz-Target`); resolves to the parsed response. */
+  /**
+   * An AWS JSON operation (`X-Amz-Target`); resolves to the parsed response. Binary members
+   * (Uint8Array) travel as base64, as the SDK sends them; an answer's come back as text.
+   */
   json(target: string, input: unknown): Promise<unknown>;
+  /** Closes the transport's idle connections, if this caller made the transport. */
+  destroy(): void;
 }
 
 /** `AWS_ENDPOINT_URL_<SERVICE>`: the service id's words, upper-cased, joined by `_`. */
@@ -205,9 +245,9 @@ function jsonErrorCode(response: HttpResponse, body: Record<string, unknown>): s
   return raw.split(':')[0]?.split('#').pop();
 }
 
-function parseJson(text: string): Record<string, unknown> {
+function parseJson(text: string, reviver?: AwsService['reviver']): Record<string, unknown> {
   try {
-    const value: unknown = JSON.parse(text);
+    const value: unknown = JSON.parse(text, reviver);
     return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
   } catch {
     return {};
@@ -232,14 +272,21 @@ function refusal(
       requestId ?? xmlText(text, 'RequestId'),
     );
   }
-  const body = parseJson(text);
+  const body = parseJson(text, service.reviver);
   const message = body.message ?? body.Message;
-  return new AwsCallError(
+  const error = new AwsCallError(
     jsonErrorCode(response, body) ?? 'UnknownError',
     typeof message === 'string' ? message : `HTTP ${status}`,
     status,
     requestId,
   );
+  if (body.Item && typeof body.Item === 'object') error.Item = body.Item as Record<string, unknown>;
+  return error;
+}
+
+/** JSON.stringify's replacer for binary members: base64, as the SDK's JSON serializers send them. */
+function base64Binary(_key: string, value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
 }
 
 /** The SDK retry middleware's classification of an error. */
@@ -254,15 +301,18 @@ function errorType(error: unknown): 'THROTTLING' | 'TRANSIENT' | 'SERVER_ERROR' 
 
 export function createAwsCaller(service: AwsService, options: ClientOptions = {}): AwsCaller {
   const given = options.requestHandler as HttpHandler | undefined;
-  const transport: HttpHandler =
-    typeof given?.handle === 'function' ? given : new NodeHttpHandler(SDK_TIMEOUTS);
+  const own = typeof given?.handle === 'function' ? undefined : new NodeHttpHandler(SDK_TIMEOUTS);
+  const transport: HttpHandler = own ?? (given as HttpHandler);
   const credentials: () => Promise<AwsCredentialIdentity> = options.credentials
     ? async () => options.credentials as AwsCredentialIdentity
     : defaultProvider();
   const region = options.region
     ? async () => options.region as string
     : loadConfig(NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS);
-  const retries = new StandardRetryStrategy(3);
+  const retries = new StandardRetryStrategy({
+    maxAttempts: 3,
+    ...(service.retryBaseDelay === undefined ? {} : { baseDelay: service.retryBaseDelay }),
+  });
   let signer: { url: URL; sign: SignatureV4 } | undefined;
 
   const signerFor = async () => {
@@ -354,11 +404,17 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
     },
     async json(target, input) {
       const text = await send({
-        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
-        body: JSON.stringify(input),
+        headers: {
+          'content-type': `application/x-amz-json-${service.jsonVersion ?? '1.1'}`,
+          'x-amz-target': target,
+        },
+        body: JSON.stringify(input, base64Binary),
         protocol: 'json',
       });
-      return text === '' ? {} : JSON.parse(text);
+      return text === '' ? {} : JSON.parse(text, service.reviver);
+    },
+    destroy() {
+      own?.destroy();
     },
   };
 }

@@ -37,6 +37,11 @@ function clientConfig(options: ClientOptions) {
   return { ...options, requestHandler: options.requestHandler ?? SDK_TIMEOUTS, maxAttempts: 3 };
 }
 
+/**
+ * DynamoDB's SDK client, for the operator CLI and the embedded backend (which create the
+ * table), the bench's floor and the tests' readers. The functions call the table through
+ * dynamodb-api.ts, without this client's cold-start cost.
+ */
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
   return new DynamoDBClient(clientConfig(options));
 }

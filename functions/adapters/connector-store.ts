@@ -2,21 +2,16 @@
  * Ticketing connectors in the table (`CONNECTOR#{id}`): id, kind, realm, reply URL. Their
  * secrets live in the vault (functions/ticketing/connectors.ts names them), never here.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError } from '#core/errors.ts';
 import { keys } from '#functions/contracts.ts';
 import { CONNECTOR_KINDS, type Connector } from '#functions/ticketing/connectors.ts';
+import { type DynamoDb, isConditionFailure } from './dynamodb-api.ts';
 import { serviceFailure } from './service-errors.ts';
 
 export class ConnectorStore {
   constructor(
-    private readonly client: DynamoDBClient,
+    private readonly client: DynamoDb,
     private readonly tableName: string,
   ) {}
 
@@ -24,13 +19,11 @@ export class ConnectorStore {
   async get(connectorId: string): Promise<Connector | undefined> {
     let item: Record<string, unknown> | undefined;
     try {
-      const out = await this.client.send(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: marshall(keys.connector(connectorId)),
-          ConsistentRead: true,
-        }),
-      );
+      const out = await this.client.getItem({
+        TableName: this.tableName,
+        Key: marshall(keys.connector(connectorId)),
+        ConsistentRead: true,
+      });
       item = out.Item ? unmarshall(out.Item) : undefined;
     } catch (error) {
       throw serviceFailure('directory', error);
@@ -49,15 +42,13 @@ export class ConnectorStore {
   /** Creates a connector; a ConflictError when the id is taken. */
   async create(connector: Connector): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall({ ...keys.connector(connector.connectorId), ...connector }),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.client.putItem({
+        TableName: this.tableName,
+        Item: marshall({ ...keys.connector(connector.connectorId), ...connector }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         throw new ConflictError(`A connector with the id ${connector.connectorId} exists.`);
       }
       throw serviceFailure('directory', error);

@@ -5,20 +5,12 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConflictError, NotFoundError, VersionConflictError } from '#core/errors.ts';
 import type { DatabaseInstance, Realm, TrackedSecret, User } from '#core/model.ts';
 import type { Directory, FailureCount, FailureStep, TrackedSecretPage } from '#core/ports.ts';
 import { FAILURE_COUNT_ATTRIBUTE, keys } from '#functions/contracts.ts';
+import { type DynamoDb, isConditionFailure } from './dynamodb-api.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** No user has this id (user ids start with a letter or a digit). */
@@ -34,7 +26,7 @@ type Item = Record<string, unknown>;
 
 export class DynamoDbDirectory implements Directory {
   constructor(
-    private readonly client: DynamoDBClient,
+    private readonly client: DynamoDb,
     private readonly tableName: string,
   ) {}
 
@@ -97,17 +89,15 @@ export class DynamoDbDirectory implements Directory {
   /** A conditional put: the realm must exist under the same name (the name's claim is not touched). */
   async replaceRealm(realm: Realm): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }),
-          ConditionExpression: 'attribute_exists(pk) AND #name = :name',
-          ExpressionAttributeNames: { '#name': 'name' },
-          ExpressionAttributeValues: marshall({ ':name': realm.name }),
-        }),
-      );
+      await this.client.putItem({
+        TableName: this.tableName,
+        Item: toItem({ ...keys.realm(realm.realmId), kind: 'realm', ...realm }),
+        ConditionExpression: 'attribute_exists(pk) AND #name = :name',
+        ExpressionAttributeNames: { '#name': 'name' },
+        ExpressionAttributeValues: marshall({ ':name': realm.name }),
+      });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         throw new NotFoundError('Realm', 'The realm does not exist.', { cause: error });
       }
       throw serviceFailure('directory', error);
@@ -120,14 +110,12 @@ export class DynamoDbDirectory implements Directory {
 
   async findUsersByUsername(username: string): Promise<User[]> {
     const claims = await this.call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': keys.username(username, '').pk }),
-          ConsistentRead: true,
-        }),
-      ),
+      this.client.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': keys.username(username, '').pk }),
+        ConsistentRead: true,
+      }),
     );
     // An unknown username reads a (missing) user too, so that a sign-in costs the same table
     // calls whether or not the name exists: timing must not tell them apart.
@@ -154,14 +142,12 @@ export class DynamoDbDirectory implements Directory {
   /** The users an e-mail address's entries name, read back (the entries are hints, the users are the truth). */
   async findUsersByEmail(email: string): Promise<User[]> {
     const entries = await this.call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': keys.email(email, '', '').pk }),
-          ConsistentRead: true,
-        }),
-      ),
+      this.client.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': keys.email(email, '', '').pk }),
+        ConsistentRead: true,
+      }),
     );
     const userIds = (entries.Items ?? []).map((entry) => String(unmarshall(entry).userId));
     const users = await Promise.all(userIds.map((userId) => this.getUser(userId)));
@@ -172,9 +158,7 @@ export class DynamoDbDirectory implements Directory {
 
   private async putEntry(key: { pk: string; sk: string }, userId: string): Promise<void> {
     await this.call(() =>
-      this.client.send(
-        new PutItemCommand({ TableName: this.tableName, Item: toItem({ ...key, kind: 'email', userId }) }),
-      ),
+      this.client.putItem({ TableName: this.tableName, Item: toItem({ ...key, kind: 'email', userId }) }),
     );
   }
 
@@ -226,23 +210,21 @@ export class DynamoDbDirectory implements Directory {
       }
     }
     try {
-      const out = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: marshall(keys.user(userId)),
-          UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-          ReturnValues: 'ALL_NEW',
-          // The record as the failed condition found it, in the same call (lockout.ts).
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      const out = await this.client.updateItem({
+        TableName: this.tableName,
+        Key: marshall(keys.user(userId)),
+        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+        ReturnValues: 'ALL_NEW',
+        // The record as the failed condition found it, in the same call (lockout.ts).
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
       // An update that landed always returns the item; without it, nothing can be judged.
       return out.Attributes ? { landed: recordOf<User>(out.Attributes) } : { current: undefined };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         const found = error.Item ? unmarshall(error.Item) : undefined;
         const current = found ? withoutTableAttributes<User>(found) : undefined;
         // This count's own earlier attempt landed: the record is as it left it.
@@ -266,7 +248,7 @@ export class DynamoDbDirectory implements Directory {
   /** No `ttl` on purpose: an entry that vanished by itself would leave its secret, paid for, forever. */
   async trackSecret(secret: TrackedSecret): Promise<void> {
     const item = toItem({ ...keys.trackedSecret(secret.name), kind: 'tracked-secret', ...secret });
-    await this.call(() => this.client.send(new PutItemCommand({ TableName: this.tableName, Item: item })));
+    await this.call(() => this.client.putItem({ TableName: this.tableName, Item: item }));
   }
 
   async untrackSecret(name: string): Promise<void> {
@@ -276,17 +258,13 @@ export class DynamoDbDirectory implements Directory {
   /** Eventually consistent: an entry missed by one sweep is seen by the next. */
   async listTrackedSecrets(page: { after?: string; limit?: number } = {}): Promise<TrackedSecretPage> {
     const out = await this.call(() =>
-      this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: marshall({ ':pk': keys.trackedSecret('').pk }),
-          Limit: page.limit ?? 100,
-          ...(page.after === undefined
-            ? {}
-            : { ExclusiveStartKey: marshall(keys.trackedSecret(page.after)) }),
-        }),
-      ),
+      this.client.query({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': keys.trackedSecret('').pk }),
+        Limit: page.limit ?? 100,
+        ...(page.after === undefined ? {} : { ExclusiveStartKey: marshall(keys.trackedSecret(page.after)) }),
+      }),
     );
     const secrets = (out.Items ?? []).map((item) => recordOf<TrackedSecret>(item));
     const next = out.LastEvaluatedKey ? String(unmarshall(out.LastEvaluatedKey).sk) : undefined;
@@ -295,9 +273,7 @@ export class DynamoDbDirectory implements Directory {
 
   private async get<T>(key: { pk: string; sk: string }): Promise<T | undefined> {
     const out = await this.call(() =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
-      ),
+      this.client.getItem({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }),
     );
     return out.Item ? recordOf<T>(out.Item) : undefined;
   }
@@ -308,15 +284,13 @@ export class DynamoDbDirectory implements Directory {
 
   private async putNew(item: Item, what: string): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem(item),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+      await this.client.putItem({
+        TableName: this.tableName,
+        Item: toItem(item),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
+      if (isConditionFailure(error)) {
         throw new ConflictError(`The ${what} already exists.`, { reason: 'AlreadyExists', cause: error });
       }
       throw serviceFailure('directory', error);
@@ -325,18 +299,15 @@ export class DynamoDbDirectory implements Directory {
 
   private async putVersioned(item: Item, expectedVersion: number): Promise<void> {
     try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: toItem(item),
-          ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
-        }),
-      );
+      await this.client.putItem({
+        TableName: this.tableName,
+        Item: toItem(item),
+        ConditionExpression: 'attribute_exists(pk) AND #version = :expected',
+        ExpressionAttributeNames: { '#version': 'version' },
+        ExpressionAttributeValues: marshall({ ':expected': expectedVersion }),
+      });
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
-        throw new VersionConflictError(undefined, { cause: error });
+      if (isConditionFailure(error)) throw new VersionConflictError(undefined, { cause: error });
       throw serviceFailure('directory', error);
     }
   }
@@ -354,23 +325,19 @@ export class DynamoDbDirectory implements Directory {
   ): Promise<void> {
     await Promise.allSettled(
       claims.map((key) =>
-        this.client.send(
-          new DeleteItemCommand({
-            TableName: this.tableName,
-            Key: marshall(key),
-            ConditionExpression: '#owner = :id',
-            ExpressionAttributeNames: { '#owner': owner },
-            ExpressionAttributeValues: marshall({ ':id': id }),
-          }),
-        ),
+        this.client.deleteItem({
+          TableName: this.tableName,
+          Key: marshall(key),
+          ConditionExpression: '#owner = :id',
+          ExpressionAttributeNames: { '#owner': owner },
+          ExpressionAttributeValues: marshall({ ':id': id }),
+        }),
       ),
     );
   }
 
   private async remove(key: { pk: string; sk: string }): Promise<void> {
-    await this.call(() =>
-      this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall(key) })),
-    );
+    await this.call(() => this.client.deleteItem({ TableName: this.tableName, Key: marshall(key) }));
   }
 
   private async call<T>(send: () => Promise<T>): Promise<T> {

@@ -9,17 +9,11 @@
  * ticket worker fitting its 350 KB budget or not — for the three conditional writes below.
  */
 import { createHash } from 'node:crypto';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { ConflictError, type RekeyError, UnavailableError } from '#core/errors.ts';
 import { keys, PARTITION_KEY, SORT_KEY, TTL_ATTRIBUTE } from '#functions/contracts.ts';
+import { type DynamoDb, isConditionFailure } from './dynamodb-api.ts';
 import { serviceFailure } from './service-errors.ts';
 
 /** Retry tokens are remembered this long (OCI: 24 hours), and so is every key unless `keepFor` says otherwise. */
@@ -33,7 +27,7 @@ export interface IdempotentInput {
 }
 
 export interface IdempotencyOptions<R = unknown> {
-  client: DynamoDBClient;
+  client: DynamoDb;
   tableName: string;
   /** Separates one operation's keys from another's: `oci-ui-password`, `ticket`. */
   scope: string;
@@ -97,7 +91,7 @@ export function idempotent<I extends IdempotentInput, R>(
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
+      if (isConditionFailure(error)) throw error;
       throw serviceFailure('idempotency store', error);
     }
   };
@@ -121,27 +115,25 @@ export function idempotent<I extends IdempotentInput, R>(
       };
       try {
         await send(() =>
-          options.client.send(
-            new PutItemCommand({
-              TableName: options.tableName,
-              Item: { ...key, ...marshall(record) },
-              ConditionExpression:
-                'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #until < :nowMs)',
-              ExpressionAttributeNames: {
-                '#ttl': TTL_ATTRIBUTE,
-                '#status': 'status',
-                '#until': 'inProgressUntil',
-              },
-              ExpressionAttributeValues: marshall({
-                ':nowSeconds': Math.floor(started / 1000),
-                ':nowMs': started,
-                ':inProgress': 'IN_PROGRESS',
-              }),
+          options.client.putItem({
+            TableName: options.tableName,
+            Item: { ...key, ...marshall(record) },
+            ConditionExpression:
+              'attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND #until < :nowMs)',
+            ExpressionAttributeNames: {
+              '#ttl': TTL_ATTRIBUTE,
+              '#status': 'status',
+              '#until': 'inProgressUntil',
+            },
+            ExpressionAttributeValues: marshall({
+              ':nowSeconds': Math.floor(started / 1000),
+              ':nowMs': started,
+              ':inProgress': 'IN_PROGRESS',
             }),
-          ),
+          }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionFailure(error)) throw error;
         const existing = await read(key);
         if (!existing) continue; // expired or deleted meanwhile: race for it again
         if (existing.fingerprint !== fingerprint) {
@@ -184,23 +176,19 @@ export function idempotent<I extends IdempotentInput, R>(
     { names, values }: { names: Record<string, string>; values: Record<string, unknown> },
   ): Promise<void> {
     await send(() =>
-      options.client.send(
-        new DeleteItemCommand({
-          TableName: options.tableName,
-          Key: key as never,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-        }),
-      ),
+      options.client.deleteItem({
+        TableName: options.tableName,
+        Key: key as never,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
     ).catch(() => undefined);
   }
 
   async function read(key: Record<string, unknown>): Promise<IdempotencyRecord | undefined> {
     const out = await send(() =>
-      options.client.send(
-        new GetItemCommand({ TableName: options.tableName, Key: key as never, ConsistentRead: true }),
-      ),
+      options.client.getItem({ TableName: options.tableName, Key: key as never, ConsistentRead: true }),
     );
     if (!out.Item) return undefined;
     const record = unmarshall(out.Item) as IdempotencyRecord;
@@ -224,12 +212,10 @@ export function idempotent<I extends IdempotentInput, R>(
     };
     try {
       await send(() =>
-        options.client.send(
-          new PutItemCommand({
-            TableName: options.tableName,
-            Item: { ...key, ...marshall(completed) } as never,
-          }),
-        ),
+        options.client.putItem({
+          TableName: options.tableName,
+          Item: { ...key, ...marshall(completed) } as never,
+        }),
       );
     } catch (error) {
       // The caller hears of a failure, so its retry must run again rather than be told for

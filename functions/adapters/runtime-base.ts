@@ -5,7 +5,6 @@
  * which adds the argon2id binding; ManageDdmAdmin builds its runtime here with `noHasher`, so
  * its bundle never loads the binding.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { UnavailableError } from '#core/errors.ts';
 import { cryptoRandom } from '#core/generator.ts';
@@ -13,8 +12,9 @@ import type { PasswordHasher } from '#core/hashing.ts';
 import type { PasswordBlocklist } from '#core/policy.ts';
 import type { Notifier, UseCaseDeps } from '#core/ports.ts';
 import { type AuditTrail, LogLineAuditTrail } from './audit.ts';
-import { type ClientOptions, createDynamoDbClient, createSecretsManagerClient } from './aws-clients.ts';
+import { type ClientOptions, createSecretsManagerClient } from './aws-clients.ts';
 import { CONTAINER_BLOCKLIST } from './blocklist.ts';
+import { createDynamoDb, type DynamoDb } from './dynamodb-api.ts';
 import { DynamoDbDirectory } from './dynamodb-directory.ts';
 import { asLog, createLogger, type Logger } from './logger.ts';
 import { countingLockouts, countingNotifications, createMetrics, type RekeyMetrics } from './metrics.ts';
@@ -24,8 +24,8 @@ import { type RekeySettings, SERVICE_WORDS, settingsFromEnv } from './settings.t
 import { randomIds, systemClock } from './system.ts';
 
 /**
- * A function's runtime: its logger, metrics and audit trail, its SDK clients (idempotency uses
- * the table's too) and its deps.
+ * A function's runtime: its logger, metrics and audit trail, its table and Secrets Manager
+ * clients (idempotency uses the table's too) and its deps.
  */
 export interface Runtime {
   logger: Logger;
@@ -33,7 +33,7 @@ export interface Runtime {
   metrics: RekeyMetrics;
   /** Where the pipelines record each password operation (functions/adapters/audit.ts). */
   audit: AuditTrail;
-  dynamoDb: DynamoDBClient;
+  dynamoDb: DynamoDb;
   secretsManager: SecretsManagerClient;
   settings: RekeySettings;
   deps: UseCaseDeps;
@@ -64,7 +64,7 @@ export const noHasher: PasswordHasher = {
 export function buildRuntime(service: string, hasher: PasswordHasher, options: RuntimeOptions = {}): Runtime {
   const settings = options.settings ?? settingsFromEnv();
   const logger = options.logger ?? createLogger(service);
-  const dynamoDb = createDynamoDbClient(options.clients);
+  const dynamoDb = createDynamoDb(options.clients);
   const secretsManager = createSecretsManagerClient(options.clients);
   const metrics = options.metrics ?? createMetrics(service, logger);
   // One log line per record; the audit forwarder puts them on the bus (functions/adapters/audit.ts).

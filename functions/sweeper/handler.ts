@@ -5,7 +5,8 @@
  * rather than failing the invocation, which would only make Lambda run the sweep again.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
+import { createSecretsManagerClient } from '#adapters/aws-clients.ts';
+import { createDynamoDb } from '#adapters/dynamodb-api.ts';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
 import { createLogger, type Logger } from '#adapters/logger.ts';
 import { createMetrics, noMetrics, type RekeyMetrics } from '#adapters/metrics.ts';
@@ -75,7 +76,7 @@ function fromEnvironment(): SweeperRuntime {
     logger,
     metrics: createMetrics('sweeper', logger),
     deps: {
-      directory: new DynamoDbDirectory(createDynamoDbClient(), settings.tableName),
+      directory: new DynamoDbDirectory(createDynamoDb(), settings.tableName),
       vault: new SecretsManagerVault(createSecretsManagerClient(), undefined),
       clock: systemClock,
     },

@@ -421,20 +421,29 @@ describe('the CDK app', () => {
     }
   });
 
-  it('bundles no SES, SNS or EventBridge client: their one call each goes through aws-call.ts, and the notifying functions still make it', () => {
+  it('bundles no DynamoDB, SES, SNS or EventBridge client: their calls go through aws-call.ts, and the functions still make them', () => {
     const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
     const codes = assets.map((asset) => readFileSync(join(outdir, asset, 'index.mjs'), 'utf8'));
     for (const code of codes) {
       // Each generated client's schema namespace, which its module registers at load.
-      for (const namespace of ['"com.amazonaws.ses"', '"com.amazonaws.sns"', '"com.amazonaws.eventbridge"']) {
+      for (const namespace of [
+        '"com.amazonaws.dynamodb"',
+        '"com.amazonaws.ses"',
+        '"com.amazonaws.sns"',
+        '"com.amazonaws.eventbridge"',
+      ]) {
         expect(code).not.toContain(namespace);
       }
     }
-    // The calls themselves are there: the worker sends e-mail, SMS and its results.
+    // The calls themselves are there: the worker sends e-mail, SMS and its results, and every
+    // function but the authorizer, the document's and the audit forwarder reads the table.
     const carrying = (marker: string) => codes.filter((code) => code.includes(marker)).length;
     expect(carrying('"SendEmail"')).toBe(3);
     expect(carrying('"Publish"')).toBe(2);
     expect(carrying('"AWSEvents.PutEvents"')).toBe(3);
+    expect(carrying('DynamoDB_20120810.')).toBe(assets.length - 3);
+    // Secrets Manager keeps its client, which the stack requires.
+    expect(carrying('"com.amazonaws.secretsmanager"')).toBe(assets.length - 3);
   });
 });
 

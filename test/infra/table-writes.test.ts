@@ -19,6 +19,7 @@ import type { TemporaryPasswordSecret } from '#core/model.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { buildRekey } from '#infra/rekey-app.ts';
 import { pascal } from '#infra/stacks/api-stack.ts';
+import { interceptDynamoDb } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { createTestConnector, zendeskHeaders } from '#test/support/ticketing-systems.ts';
 import { putTickets } from '#test/support/tickets.ts';
@@ -31,7 +32,7 @@ type Statement = {
 };
 type Write = { command: string; pk: string };
 
-const READS = new Set(['GetItemCommand', 'QueryCommand']);
+const READS = new Set(['GetItem', 'Query']);
 
 /** Every write each function sent, by function ("RekeyApi/ChangePassword"). */
 const writes = new Map<string, Write[]>();
@@ -43,21 +44,17 @@ function functionOf(operation: string): string {
   return `RekeyApi/${pascal(operation)}`;
 }
 
-/** Records the partition key of every command but a read that `runtime`'s DynamoDB client sends. */
+/** Records the partition key of every call but a read that `runtime`'s DynamoDB client makes. */
 function recording(operation: string, runtime: Runtime): Runtime {
   const name = functionOf(operation);
-  runtime.dynamoDb.middlewareStack.add(
-    (next, context) => async (args) => {
-      const command = String(context.commandName);
-      if (!READS.has(command)) {
-        const input = args.input as { Item?: { pk?: { S?: string } }; Key?: { pk?: { S?: string } } };
-        const pk = input.Item?.pk?.S ?? input.Key?.pk?.S ?? `(no key: ${command})`;
-        writes.set(name, [...(writes.get(name) ?? []), { command: command.replace(/Command$/, ''), pk }]);
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordWrites' },
-  );
+  interceptDynamoDb(runtime.dynamoDb, (command, args, next) => {
+    if (!READS.has(command)) {
+      const input = args as { Item?: { pk?: { S?: string } }; Key?: { pk?: { S?: string } } };
+      const pk = input.Item?.pk?.S ?? input.Key?.pk?.S ?? `(no key: ${command})`;
+      writes.set(name, [...(writes.get(name) ?? []), { command, pk }]);
+    }
+    return next();
+  });
   return runtime;
 }
 

@@ -1,4 +1,3 @@
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import type { Runtime } from '#adapters/runtime.ts';
@@ -10,6 +9,7 @@ import type { PasswordHasher } from '#core/hashing.ts';
 import type { Credential, User } from '#core/model.ts';
 import type { Directory, Notifier } from '#core/ports.ts';
 import { DEMO_REALM_ID } from '#infra/local/demo.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi, type TestResponse } from '#test/support/test-api.ts';
 
 const PATH = '/20160918/changepassword';
@@ -141,10 +141,7 @@ describe('PUT /20160918/changepassword', () => {
   });
   /** Every item of the table, as stored. */
   const tableItems = async () => {
-    const out = await admin.dynamoDb.send(
-      new ScanCommand({ TableName: admin.settings.tableName, ConsistentRead: true }),
-    );
-    return out.Items;
+    return scanTable(t.api.clients, admin.settings.tableName);
   };
 
   it('does not echo an opc-request-id of a shape no OCI SDK sends, which may be a password (refusals included)', async () => {

@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '#adapters/runtime.ts';
 import { main } from '#cli/rekey.ts';
 import { newRealm } from '#core/factories.ts';
 import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedded-backend.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 
 let backend: EmbeddedBackend;
 let reader: Runtime;
@@ -41,9 +41,7 @@ async function rekey(argv: string[]) {
 }
 
 const everything = async () => {
-  const { Items = [] } = await reader.dynamoDb.send(
-    new ScanCommand({ TableName: reader.settings.tableName }),
-  );
+  const Items = await scanTable(backend.clients, reader.settings.tableName);
   return { table: JSON.stringify(Items), vault: backend.vault.list('rekey/connector/').map((s) => s.name) };
 };
 

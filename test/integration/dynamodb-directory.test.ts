@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoDb } from '#adapters/dynamodb-api.ts';
 import { createRuntime } from '#adapters/runtime.ts';
 import { ConflictError, VersionConflictError } from '#core/errors.ts';
 import { newInstance, newRealm, newUser } from '#core/factories.ts';
@@ -14,7 +14,7 @@ import { type EmbeddedBackend, startEmbeddedBackend } from '#infra/local/embedde
 let backend: EmbeddedBackend;
 let directory: Directory;
 let destroy: () => void;
-let client: DynamoDBClient;
+let client: DynamoDb;
 let tableName: string;
 
 beforeAll(async () => {
@@ -105,7 +105,7 @@ describe('DynamoDbDirectory', () => {
         { ...keys.realm(realm.realmId), kind: 'realm', ...realm },
         { ...keys.realmName(realm.name), kind: 'claim', realmId: realm.realmId },
       ]) {
-        await client.send(new PutItemCommand({ TableName: tableName, Item: marshall(item) }));
+        await client.putItem({ TableName: tableName, Item: marshall(item) });
       }
     };
 
@@ -135,12 +135,10 @@ describe('DynamoDbDirectory', () => {
       await olderRealm(first);
       await olderRealm(second);
       // As an older table could hold it: a name claim equal to first's id, pointing at second.
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: marshall({ ...keys.realmName(first.realmId), kind: 'claim', realmId: second.realmId }),
-        }),
-      );
+      await client.putItem({
+        TableName: tableName,
+        Item: marshall({ ...keys.realmName(first.realmId), kind: 'claim', realmId: second.realmId }),
+      });
       expect(await directory.findRealm(first.realmId)).toEqual(first);
       expect(await directory.findRealm(first.name)).toEqual(first);
     });
@@ -148,12 +146,10 @@ describe('DynamoDbDirectory', () => {
     it('ignores a claim whose realm does not have that name or id (one a failed create left behind)', async () => {
       const realm = newRealm(fresh('r'), fresh('real'));
       const stale = fresh('ghost');
-      await client.send(
-        new PutItemCommand({
-          TableName: tableName,
-          Item: marshall({ ...keys.realmName(stale), kind: 'claim', realmId: realm.realmId }),
-        }),
-      );
+      await client.putItem({
+        TableName: tableName,
+        Item: marshall({ ...keys.realmName(stale), kind: 'claim', realmId: realm.realmId }),
+      });
       await directory.createRealm(realm);
       expect(await directory.findRealm(stale)).toBeUndefined();
       expect(await directory.findRealm(realm.name.toUpperCase())).toEqual(realm);

@@ -7,7 +7,8 @@
 import { rmSync } from 'node:fs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbClient, SDK_TIMEOUTS } from '#adapters/aws-clients.ts';
+import { SDK_TIMEOUTS } from '#adapters/aws-clients.ts';
+import { createDynamoDb } from '#adapters/dynamodb-api.ts';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
 import { newUser } from '#core/factories.ts';
 import type { User } from '#core/model.ts';
@@ -19,7 +20,7 @@ let direct: DynamoDbDirectory;
 
 beforeAll(async () => {
   backend = await startEmbeddedBackend();
-  direct = new DynamoDbDirectory(createDynamoDbClient(backend.clients), localSettings({}).tableName);
+  direct = new DynamoDbDirectory(createDynamoDb(backend.clients), localSettings({}).tableName);
 });
 afterAll(async () => {
   await backend.close();
@@ -51,7 +52,7 @@ function directoryLosingAnswers(lose: number): { directory: DynamoDbDirectory; a
     httpHandlerConfigs: () => ({}),
     destroy: () => real.destroy(),
   };
-  const client = createDynamoDbClient({ ...backend.clients, requestHandler: handler as never });
+  const client = createDynamoDb({ ...backend.clients, requestHandler: handler as never });
   return { directory: new DynamoDbDirectory(client, localSettings({}).tableName), attempts: () => updates };
 }
 

@@ -20,7 +20,6 @@
  */
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Runtime } from '#adapters/runtime.ts';
@@ -30,6 +29,7 @@ import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 import { MAX_BODY_BYTES } from '#http/request.ts';
 import { DEV_AUDIENCE, DEV_ISSUER } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { createTestConnector } from '#test/support/ticketing-systems.ts';
 
@@ -181,9 +181,7 @@ afterAll(async () => {
 
 /** Everything rekey stores: every item of the table and every secret of the vault. */
 async function state(): Promise<{ table: string[]; vault: string[] }> {
-  const { Items = [] } = await reader.dynamoDb.send(
-    new ScanCommand({ TableName: reader.settings.tableName }),
-  );
+  const Items = await scanTable(t.api.clients, reader.settings.tableName);
   const vault = t.api.backend?.vault;
   if (!vault) throw new Error('the test API has no embedded backend');
   return {

@@ -19,7 +19,6 @@
  * with API Gateway payload 2.0 events, behind the real token authorizer over the development
  * key; the table and the vault are the embedded backend's.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +40,7 @@ import { createHandler as createTokenAuthorizer } from '#functions/token-authori
 import type { HttpEvent } from '#http/request.ts';
 import { verifyToken } from '#infra/local/dev-tokens.ts';
 import { argon2Counter } from '#test/support/argon2-counter.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import { createTestConnector } from '#test/support/ticketing-systems.ts';
 
@@ -459,9 +459,7 @@ function pathId(good: readonly string[]): fc.Arbitrary<string> {
 // Checks
 
 async function state(): Promise<{ table: Map<string, string>; vault: string[] }> {
-  const { Items = [] } = await reader.dynamoDb.send(
-    new ScanCommand({ TableName: reader.settings.tableName }),
-  );
+  const Items = await scanTable(t.api.clients, reader.settings.tableName);
   const table = new Map<string, string>();
   for (const item of Items) table.set(`${item.pk?.S}|${item.sk?.S}`, JSON.stringify(item));
   const vault = t.api.backend?.vault?.list('').map((secret) => JSON.stringify(secret)) ?? [];

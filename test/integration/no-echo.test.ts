@@ -13,7 +13,6 @@
  * an API Gateway payload 2.0 event); admin routes get the context rekey's token authorizer
  * gives a valid admin of the demo realm.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +26,7 @@ import { createHandler as resetUserPasswordHandler } from '#functions/reset-user
 import { ROUTES } from '#functions/routes.ts';
 import { ADMIN_SCOPE, REALM_CLAIM } from '#http/admin.ts';
 import type { HttpEvent } from '#http/request.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
 type Handler = (event: HttpEvent, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -169,9 +169,7 @@ async function send(request: Request): Promise<APIGatewayProxyStructuredResultV2
 // What is stored, and the dialects' error bodies
 
 async function state(): Promise<{ table: string[]; vault: string[] }> {
-  const { Items = [] } = await reader.dynamoDb.send(
-    new ScanCommand({ TableName: reader.settings.tableName }),
-  );
+  const Items = await scanTable(t.api.clients, reader.settings.tableName);
   const vault = t.api.backend?.vault;
   if (!vault) throw new Error('the test API has no embedded backend');
   return {

@@ -10,7 +10,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { argon2idHasher } from '#adapters/argon2-hasher.ts';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
@@ -22,6 +21,7 @@ import type { Directory, SecretVault } from '#core/ports.ts';
 import { createHandler as createSweeper } from '#functions/sweeper/handler.ts';
 import { deadLetterLogPath } from '#infra/local/event-bus.ts';
 import { notifyGatewayObservers } from '#infra/local/gateway-observers.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import {
   describeLeaks,
   detectorInstalled,
@@ -506,9 +506,7 @@ describe('no plaintext password, across every operation', () => {
   });
 
   it('appears nowhere in the table, idempotency and ticket records included: only hashes', async () => {
-    const { Items = [] } = await reader.dynamoDb.send(
-      new ScanCommand({ TableName: reader.settings.tableName }),
-    );
+    const Items = await scanTable(t.api.clients, reader.settings.tableName);
     const table = JSON.stringify(Items);
     expect(table).toContain('$argon2id$');
     expect(table).toContain('IDEMPOTENCY#');

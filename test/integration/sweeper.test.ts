@@ -3,7 +3,6 @@
  * then swept through the SDK adapters (DynamoDB directory, Secrets Manager vault) against
  * the embedded backend, with one controlled clock for the routes and the sweeper.
  */
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '#adapters/logger.ts';
@@ -16,6 +15,7 @@ import type { Directory, SecretVault } from '#core/ports.ts';
 import { secretNameOf } from '#core/temporary-secrets.ts';
 import { createHandler } from '#functions/sweeper/handler.ts';
 import { DEMO_REALM_ID } from '#infra/local/demo.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { type FaultyPort, faultyPort } from '#test/support/port-faults.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 
@@ -90,8 +90,7 @@ async function trackedSecrets(): Promise<TrackedSecret[]> {
 }
 
 async function referencedSecrets(): Promise<string[]> {
-  const out = await sdk.dynamoDb.send(new ScanCommand({ TableName: 'rekey', ConsistentRead: true }));
-  return (out.Items ?? [])
+  return (await scanTable(t.api.clients, 'rekey'))
     .map((item) => unmarshall(item))
     .filter((item) => item.kind === 'user')
     .flatMap((user) => {

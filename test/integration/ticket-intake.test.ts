@@ -28,6 +28,7 @@ import { newRealm, newUser } from '#core/factories.ts';
 import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { replyDeadLettersPath } from '#infra/local/ticket-replies.ts';
 import { capturingLogs } from '#test/support/capture-output.ts';
+import { scanTable } from '#test/support/dynamodb.ts';
 import { startTestApi, type TestApi } from '#test/support/test-api.ts';
 import {
   type CreatedConnector,
@@ -129,10 +130,7 @@ describe('connector create', () => {
       'rekey/connector/zd/inbound',
       'rekey/connector/zd/reply',
     ]);
-    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
-    const { Items = [] } = await t
-      .runtime()
-      .dynamoDb.send(new ScanCommand({ TableName: t.runtime().settings.tableName }));
+    const Items = await scanTable(t.api.clients, t.runtime().settings.tableName);
     const table = JSON.stringify(Items);
     expect(table).toContain('CONNECTOR#zd');
     for (const c of Object.values(connectors)) expect(table).not.toContain(c.inboundSecret);

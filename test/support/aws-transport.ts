@@ -101,3 +101,32 @@ export function success(request: RecordedRequest): ScriptedAnswer {
     body: `<?xml version="1.0"?>\n<${action}Response xmlns="https://aws.example/doc/"><${action}Result><MessageId>m-1</MessageId></${action}Result><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></${action}Response>`,
   };
 }
+
+/** Sends with the SDK's client and with aws-call, each through its own recording transport. */
+export async function bothWays(
+  viaSdk: (options: object) => Promise<unknown>,
+  viaCall: (options: object) => Promise<unknown>,
+  region = 'eu-west-1',
+): Promise<[RecordedRequest, RecordedRequest]> {
+  const sdk = recordingTransport(success);
+  const call = recordingTransport(success);
+  await viaSdk(through(sdk.transport, region)).catch(() => undefined);
+  await viaCall(through(call.transport, region)).catch(() => undefined);
+  const [first] = sdk.requests;
+  const [second] = call.requests;
+  if (!first || !second) throw new Error('a side sent nothing');
+  return [first, second];
+}
+
+/** What must agree between the two requests: everything AWS reads, less the signature's time. */
+export function wire(request: RecordedRequest) {
+  const { headers } = request;
+  return {
+    method: request.method,
+    hostname: request.hostname,
+    path: request.path,
+    contentType: headers['content-type'],
+    target: headers['x-amz-target'],
+    scope: /Credential=[^/]+\/\d{8}\/([^,]+),/.exec(headers.authorization ?? '')?.[1],
+  };
+}

@@ -9,7 +9,8 @@
  * Steps are named from what a run actually calls, so a test can record a successful run and
  * compare it with its fault matrix: a port call added to the code cannot go unfaulted.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDb } from '#adapters/dynamodb-api.ts';
+import { interceptDynamoDb } from './dynamodb.ts';
 import { injectedFault } from './port-faults.ts';
 
 /** The ports a function drives, as steps name them. */
@@ -74,23 +75,15 @@ export class FaultPlan {
   /**
    * Wraps the DynamoDB client the idempotency layer writes through (the directory has its
    * own client, so only idempotency records go through here). Steps are named after the
-   * command: `idempotency.PutItem#1` is the claim, `#2` the stored result. The injected
-   * error is a plain one, as the SDK throws on a network failure.
+   * operation: `idempotency.PutItem#1` is the claim, `#2` the stored result. The injected
+   * error is a plain one, as a call throws on a network failure.
    */
-  wrapDynamoDb(client: DynamoDBClient): DynamoDBClient {
-    return new Proxy(client, {
-      get: (object, property, receiver) => {
-        const value: unknown = Reflect.get(object, property, receiver);
-        if (property !== 'send' || typeof value !== 'function') return value;
-        return (command: { constructor: { name: string } }, ...rest: unknown[]) =>
-          this.call(
-            'idempotency',
-            command.constructor.name.replace(/Command$/, ''),
-            () => value.call(object, command, ...rest) as Promise<unknown>,
-            sdkFault,
-          );
-      },
-    });
+  wrapDynamoDb(client: DynamoDb): DynamoDb {
+    const wrapped = { ...client };
+    interceptDynamoDb(wrapped, (operation, _input, next) =>
+      this.call('idempotency', operation, next, sdkFault),
+    );
+    return wrapped;
   }
 
   private async call<R>(

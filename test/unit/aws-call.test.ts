@@ -25,6 +25,7 @@ import { ThrottledError, UnavailableError } from '#core/errors.ts';
 import type { Notification } from '#core/ports.ts';
 import { createRequestVerifier } from '#infra/local/sigv4-verifier.ts';
 import {
+  bothWays,
   queryError,
   type RecordedRequest,
   recordingTransport,
@@ -32,6 +33,7 @@ import {
   success,
   TEST_CREDENTIALS,
   through,
+  wire,
 } from '#test/support/aws-transport.ts';
 
 const CREDENTIALS = TEST_CREDENTIALS;
@@ -42,35 +44,6 @@ const EMAIL: Notification = {
   text: 'Line one\nLine two with % and &amp; and spaces',
 };
 const SMS: Notification = { channel: 'phone', to: '+15550100001', subject: '', text: 'code (1) & more *' };
-
-/** Sends with the SDK's client and with aws-call, each through its own recording transport. */
-async function bothWays(
-  viaSdk: (options: object) => Promise<unknown>,
-  viaCall: (options: object) => Promise<unknown>,
-  region = 'eu-west-1',
-): Promise<[RecordedRequest, RecordedRequest]> {
-  const sdk = recordingTransport(success);
-  const call = recordingTransport(success);
-  await viaSdk({ region, credentials: CREDENTIALS, requestHandler: sdk.transport }).catch(() => undefined);
-  await viaCall({ region, credentials: CREDENTIALS, requestHandler: call.transport }).catch(() => undefined);
-  const [first] = sdk.requests;
-  const [second] = call.requests;
-  if (!first || !second) throw new Error('a side sent nothing');
-  return [first, second];
-}
-
-/** What must agree between the two requests: everything AWS reads, less the signature's time. */
-function wire(request: RecordedRequest) {
-  const { headers } = request;
-  return {
-    method: request.method,
-    hostname: request.hostname,
-    path: request.path,
-    contentType: headers['content-type'],
-    target: headers['x-amz-target'],
-    scope: /Credential=[^/]+\/\d{8}\/([^,]+),/.exec(headers.authorization ?? '')?.[1],
-  };
-}
 
 const sesSdk = (options: object) =>
   new SESClient(options).send(

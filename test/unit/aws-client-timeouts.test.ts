@@ -16,6 +16,7 @@ import {
   createSecretsManagerClient,
   SDK_TIMEOUTS,
 } from '#adapters/aws-clients.ts';
+import { createDynamoDb } from '#adapters/dynamodb-api.ts';
 
 const sockets = new Set<Socket>();
 /** A server that accepts every connection and reads the request, but never answers. */
@@ -62,6 +63,7 @@ afterAll(async () => {
 describe('the AWS SDK clients', () => {
   const calls: Array<[string, () => Promise<unknown>]> = [
     ['DynamoDB', () => createDynamoDbClient(options).send(new GetItemCommand({ TableName: 't', Key: {} }))],
+    ['DynamoDB (aws-call)', () => createDynamoDb(options).getItem({ TableName: 't', Key: {} })],
     [
       'Secrets Manager',
       () => createSecretsManagerClient(options).send(new GetSecretValueCommand({ SecretId: 's' })),
@@ -102,6 +104,7 @@ describe('the AWS SDK clients', () => {
       'DynamoDB',
       () => createDynamoDbClient(stallingOptions).send(new GetItemCommand({ TableName: 't', Key: {} })),
     ],
+    ['DynamoDB (aws-call)', () => createDynamoDb(stallingOptions).getItem({ TableName: 't', Key: {} })],
     [
       'EventBridge (aws-call)',
       () => createAwsCaller(EVENTBRIDGE, stallingOptions).json('AWSEvents.PutEvents', { Entries: [] }),

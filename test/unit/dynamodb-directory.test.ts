@@ -12,9 +12,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDirectory } from '#adapters/dynamodb-directory.ts';
 import { ConflictError } from '#core/errors.ts';
 import { newRealm, newUser } from '#core/factories.ts';
+import { sdkDynamoDb } from '#test/support/dynamodb.ts';
 
 const ddb = mockClient(DynamoDBClient);
-const directory = new DynamoDbDirectory(new DynamoDBClient({ region: 'us-east-1' }), 'rekey');
+const directory = new DynamoDbDirectory(sdkDynamoDb(new DynamoDBClient({ region: 'us-east-1' })), 'rekey');
 const alice = newUser({ realmId: 'demo', userId: 'u-alice', username: 'alice' });
 
 beforeEach(() => ddb.reset());

@@ -1,8 +1,8 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
+import { createDynamoDb } from '#adapters/dynamodb-api.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { noMetrics } from '#adapters/metrics.ts';
 import type { Runtime } from '#adapters/runtime.ts';
@@ -300,7 +300,7 @@ const ADMIN_CLAIMS = { sub: 'admin@r1', scope: 'rekey/admin', rekey_realm: 'r1' 
 
 describe('reset-random-password handler', () => {
   let deps: FakeDeps;
-  const dynamoDb = new DynamoDBClient({ region: 'us-east-1' });
+  const dynamoDb = createDynamoDb({ region: 'us-east-1' });
   const handlerWith = (d: FakeDeps) => {
     const runtime: Runtime = {
       logger: createLogger('reset-random-password'),

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryAuditTrail } from '#adapters/audit.ts';
 import { createDynamoDbClient, createSecretsManagerClient } from '#adapters/aws-clients.ts';
 import { ConnectorStore } from '#adapters/connector-store.ts';
+import { createDynamoDb } from '#adapters/dynamodb-api.ts';
 import { createLogger } from '#adapters/logger.ts';
 import { noMetrics } from '#adapters/metrics.ts';
 import type { Runtime } from '#adapters/runtime.ts';
@@ -56,7 +57,7 @@ let sequence = 0;
 /** An SQS message carrying `detail` as a PasswordResetRequested event (or `body` as is). */
 /** A Zendesk connector of realm r1, as `rekey connector create` stores it. */
 async function zendeskConnector(connectorId: string): Promise<void> {
-  await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName).create({
+  await new ConnectorStore(createDynamoDb(backend.clients), localSettings({}).tableName).create({
     connectorId,
     kind: 'zendesk',
     realmId: 'r1',
@@ -124,7 +125,7 @@ describe('ticket worker', () => {
       logger: createLogger('ticket-worker'),
       metrics: noMetrics,
       audit,
-      dynamoDb: createDynamoDbClient(backend.clients),
+      dynamoDb: createDynamoDb(backend.clients),
       secretsManager: createSecretsManagerClient(backend.clients),
       settings: localSettings({}),
       deps,
@@ -198,7 +199,7 @@ describe('ticket worker', () => {
   describe("an event in a connector's name", () => {
     const connectorSource = (id: string) => `rekey.connector.${id}`;
     beforeEach(async () => {
-      await new ConnectorStore(createDynamoDbClient(backend.clients), localSettings({}).tableName)
+      await new ConnectorStore(createDynamoDb(backend.clients), localSettings({}).tableName)
         .create({
           connectorId: `jira-${ticketNumber}`,
           kind: 'jira',
@@ -226,7 +227,7 @@ describe('ticket worker', () => {
         logger: createLogger('ticket-worker'),
         metrics: noMetrics,
         audit,
-        dynamoDb: createDynamoDbClient({ ...backend.clients, endpoint: 'http://127.0.0.1:9' }),
+        dynamoDb: createDynamoDb({ ...backend.clients, endpoint: 'http://127.0.0.1:9' }),
         secretsManager: createSecretsManagerClient(backend.clients),
         settings: localSettings({}),
         deps,
