@@ -70,6 +70,8 @@ export interface AwsService {
   retryBaseDelay?: number;
   /** JSON.parse's reviver for the service's answers (DynamoDB's binary attribute values). */
   reviver?: (key: string, value: unknown) => unknown;
+  /** Codes the SDK's model marks retryable (`$retryable`), which its classifiers then retry. */
+  retryableErrors?: readonly string[];
 }
 
 export const SES: AwsService = {
@@ -110,10 +112,14 @@ export const DYNAMODB: AwsService = {
   signingName: 'dynamodb',
   jsonVersion: '1.0',
   retryBaseDelay: 25,
+  retryableErrors: ['ReplicatedWriteConflictException'],
   // An attribute value's `B` (binary) and `BS` (binary set) are base64 on the wire and
   // Uint8Array in the SDK's answers. Only an attribute value has them: under a map (`M`), a
   // key is an attribute name and its value an object, never a string.
   reviver: (key, value) => {
+    // JSON.parse makes `__proto__` an own key; unmarshall's assignment would then set the
+    // record's prototype. rekey never writes such an attribute (the SDK's client fails on it too).
+    if (key === '__proto__') throw new Error('DynamoDB answered an attribute named __proto__.');
     if (key === 'B' && typeof value === 'string') return fromBase64(value);
     if (key === 'BS' && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
       return value.map(fromBase64);
@@ -134,6 +140,8 @@ export class AwsCallError extends Error {
   readonly $metadata: { httpStatusCode: number; requestId?: string; attempts?: number };
   /** The answer's `Retry-After`, as the SDK reads it, for the retry strategy. */
   retryAfterHint?: Date | undefined;
+  /** Set, as the SDK's modeled exception sets it, for a code its model marks retryable. */
+  $retryable?: object;
   /**
    * DynamoDB's `ConditionalCheckFailedException` member: the item the failed condition saw,
    * when the call asked for it (`ReturnValuesOnConditionCheckFailure`), as the SDK's has it.
@@ -281,12 +289,18 @@ function refusal(
     requestId,
   );
   if (body.Item && typeof body.Item === 'object') error.Item = body.Item as Record<string, unknown>;
+  if (service.retryableErrors?.includes(error.name)) error.$retryable = {};
   return error;
 }
 
-/** JSON.stringify's replacer for binary members: base64, as the SDK's JSON serializers send them. */
-function base64Binary(_key: string, value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value;
+/**
+ * JSON.stringify's replacer for binary members: base64, as the SDK's JSON serializers send
+ * them. It reads the member from its holder, since a Buffer's own toJSON has already run on
+ * `value` (`{type: 'Buffer', data: [...]}`).
+ */
+function base64Binary(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  const raw = this[key];
+  return raw instanceof Uint8Array ? Buffer.from(raw).toString('base64') : value;
 }
 
 /** The SDK retry middleware's classification of an error. */
@@ -411,7 +425,9 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
         body: JSON.stringify(input, base64Binary),
         protocol: 'json',
       });
-      return text === '' ? {} : JSON.parse(text, service.reviver);
+      // An empty answer, or `null`, is an output without members, as the SDK reads it.
+      const out: unknown = text === '' ? {} : JSON.parse(text, service.reviver);
+      return out ?? {};
     },
     destroy() {
       own?.destroy();

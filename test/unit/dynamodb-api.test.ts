@@ -152,6 +152,16 @@ describe('the wire, against the SDK client for the same input', () => {
     expect(JSON.parse(rekey.body)).toEqual(JSON.parse(sdk.body));
   });
 
+  it('sends a Buffer member as base64 too, not as its toJSON object', async () => {
+    const input = { TableName: 'rekey', Item: marshall({ pk: 'USER#u-1', blob: Buffer.from([1, 2, 3]) }) };
+    const [sdk, rekey] = await bothWays(
+      (options) => viaSdk(options).putItem(input),
+      (options) => viaCall(options).putItem(input),
+    );
+    expect(JSON.parse(rekey.body).Item.blob).toEqual({ B: 'AQID' });
+    expect(JSON.parse(rekey.body)).toEqual(JSON.parse(sdk.body));
+  });
+
   it.each(['us-east-1', 'eu-central-2', 'cn-north-1', 'us-gov-west-1', 'ap-southeast-7'])(
     'resolves the endpoint in %s as the SDK does',
     async (region) => {
@@ -240,6 +250,23 @@ describe('answers', () => {
     expect(updated.rekey.out).toEqual(withoutMetadata(updated.sdk.out));
     const put = await readBothWays('putItem', CALLS[1]?.[1] ?? {}, () => answer(200, {}));
     expect(put.rekey.out).toEqual(withoutMetadata(put.sdk.out));
+    const nothing = await readBothWays('deleteItem', CALLS[3]?.[1] ?? {}, () => answer(200, null));
+    expect(nothing.rekey.out).toEqual({});
+    expect(nothing.rekey.out).toEqual(withoutMetadata(nothing.sdk.out));
+  });
+
+  it('refuses an answer with an attribute named __proto__, which would set a record’s prototype', async () => {
+    const { transport } = recordingTransport(() => ({
+      status: 200,
+      headers: { 'content-type': 'application/x-amz-json-1.0' },
+      body: '{"Item":{"pk":{"S":"USER#u-1"},"__proto__":{"M":{"admin":{"BOOL":true}}}}}',
+    }));
+    const error = await viaCall(through(transport))
+      .getItem({ TableName: 'rekey', Key: KEY })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(serviceFailure('directory', error)).toBeInstanceOf(Error);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
   });
 
   it('reads a failed condition, with the item it saw, as the SDK does, and does not retry it', async () => {
@@ -263,6 +290,7 @@ describe('answers', () => {
     ['ResourceNotFoundException', 400],
     ['ValidationException', 400],
     ['ItemCollectionSizeLimitExceededException', 400],
+    ['ReplicatedWriteConflictException', 400],
     ['InternalServerError', 500],
     ['ServiceUnavailable', 503],
   ])('names a %s refusal as the SDK client does, and decides its retry alike', async (code, status) => {
