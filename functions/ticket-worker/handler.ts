@@ -434,7 +434,6 @@ export function createHandler(runtime: Runtime, resultPublisher: ResultPublisher
       );
     } finally {
       metrics.flush();
-      logger.clearContext();
     }
   };
 }

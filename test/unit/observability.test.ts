@@ -4,7 +4,7 @@
  * line and the forwarder that puts those lines on the bus (with the bus refusing or down).
  */
 import { gzipSync } from 'node:zlib';
-import type { CloudWatchLogsEvent } from 'aws-lambda';
+import type { CloudWatchLogsEvent, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type AuditEntry, auditRecordOfLine, LogLineAuditTrail } from '#adapters/audit.ts';
 import type { EventBridgeApi } from '#adapters/eventbridge-publisher.ts';
@@ -169,6 +169,73 @@ function fakeBus(answer: (entries: unknown[], call: number) => Promise<unknown>)
   return { bus, puts };
 }
 
+describe('the logger (Powertools Logger)', () => {
+  const context = {
+    functionName: 'rekey-change-password',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:rekey-change-password',
+    memoryLimitInMB: '1024',
+    awsRequestId: 'req-1',
+  } as Context;
+
+  it("writes Powertools' fields, tagged with the invocation, the cold start and the trace", async () => {
+    const saved = { ...process.env };
+    process.env._X_AMZN_TRACE_ID =
+      'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    // What Lambda sets for an on-demand container; Powertools reports a cold start only then.
+    process.env.AWS_LAMBDA_INITIALIZATION_TYPE = 'on-demand';
+    const logger = new Logger({ serviceName: 'change-password', logLevel: 'INFO' });
+    const { logs } = await capturingLogs(async () => {
+      logger.addContext(context);
+      logger.info('first', { userId: 'u-1' });
+      logger.addContext({ ...context, awsRequestId: 'req-2' });
+      logger.warn('second');
+      logger.debug('not at INFO');
+    });
+    for (const name of ['_X_AMZN_TRACE_ID', 'AWS_LAMBDA_INITIALIZATION_TYPE']) {
+      if (saved[name] === undefined) delete process.env[name];
+      else process.env[name] = saved[name];
+    }
+    const [first, second, ...rest] = logs
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(rest).toEqual([]);
+    expect(first).toMatchObject({
+      level: 'INFO',
+      message: 'first',
+      service: 'change-password',
+      cold_start: true,
+      function_name: 'rekey-change-password',
+      function_request_id: 'req-1',
+      xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+      userId: 'u-1',
+    });
+    expect(Date.parse(first.timestamp)).not.toBeNaN();
+    expect(second).toMatchObject({ level: 'WARN', cold_start: false, function_request_id: 'req-2' });
+  });
+
+  it('blanks attributes named like a password or token, at any depth, and writes an error as its name only', async () => {
+    const secret = 'Tr0ub4dor&3-never-logged';
+    const { logs } = await capturingLogs(async () => {
+      new Logger({ serviceName: 'svc', logLevel: 'INFO' }).error('refused', {
+        password: secret,
+        authorization: `Bearer ${secret}`,
+        detail: { currentPassword: secret, SecretString: secret, idToken: secret },
+        error: Object.assign(new Error(`The service said: ${secret}`), { name: 'ValidationException' }),
+      });
+    });
+    const entry = JSON.parse(logs);
+    expect(entry).toMatchObject({
+      password: '[redacted]',
+      authorization: '[redacted]',
+      detail: { currentPassword: '[redacted]', SecretString: '[redacted]', idToken: '[redacted]' },
+      error: { name: 'ValidationException' },
+    });
+    expect(logs).not.toContain(secret);
+  });
+});
+
 describe('the audit trail in the function log', () => {
   it('writes one JSON line per record, which the forwarder reads back as it was built', async () => {
     const lines: string[] = [];
@@ -206,13 +273,17 @@ describe('the audit trail in the function log', () => {
 });
 
 describe('the audit forwarder', () => {
-  const logger = () => {
-    const lines: string[] = [];
-    return {
-      lines,
-      logger: new Logger({ serviceName: 'audit-forwarder', write: (line) => lines.push(line) }),
-    };
-  };
+  /** The forwarder's logger (Powertools Logger): quiet, or writing to what capturingLogs sees. */
+  const logger = (logLevel: 'INFO' | 'SILENT' = 'SILENT') =>
+    new Logger({ serviceName: 'audit-forwarder', logLevel });
+  /** The messages of the forwarder's own log lines in what a run wrote (EMF documents left out). */
+  const messagesIn = (logs: string) =>
+    logs
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry.service === 'audit-forwarder' && typeof entry.level === 'string')
+      .map((entry) => entry.message);
 
   it('puts each audit line of a delivery on the bus as a PasswordAudit event, ten to a call, and nothing else', async () => {
     const written: string[] = [];
@@ -222,14 +293,20 @@ describe('the audit forwarder', () => {
     const { bus, puts } = fakeBus((entries) =>
       Promise.resolve({ FailedEntryCount: 0, Entries: entries.map((_, i) => ({ EventId: `e${i}` })) }),
     );
-    const { lines, logger: log } = logger();
-    const forward = createForwarder({ bus, busName: 'rekey-bus', logger: log, metrics: noMetrics });
-    await forward(
-      subscriptionEvent([
-        '{"_aws":{"Timestamp":1},"Refused":1}',
-        ...written.map((line) => line.trimEnd()),
-        '{"level":"INFO","message":"request refused"}',
-      ]),
+    const forward = createForwarder({
+      bus,
+      busName: 'rekey-bus',
+      logger: logger('INFO'),
+      metrics: noMetrics,
+    });
+    const { logs } = await capturingLogs(() =>
+      forward(
+        subscriptionEvent([
+          '{"_aws":{"Timestamp":1},"Refused":1}',
+          ...written.map((line) => line.trimEnd()),
+          '{"level":"INFO","message":"request refused"}',
+        ]),
+      ),
     );
     expect(puts.map((entries) => entries.length)).toEqual([10, 1]);
     for (const entry of puts.flat()) {
@@ -240,12 +317,12 @@ describe('the audit forwarder', () => {
       });
     }
     expect(puts.flat().map((entry) => JSON.parse(entry.Detail ?? '{}'))).toEqual(records);
-    expect(lines.map((line) => JSON.parse(line).message)).toEqual(['audit records forwarded']);
+    expect(messagesIn(logs)).toEqual(['audit records forwarded']);
   });
 
   it('puts nothing for the control message a new subscription sends', async () => {
     const { bus, puts } = fakeBus(() => Promise.resolve({ FailedEntryCount: 0, Entries: [] }));
-    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    await createForwarder({ bus, busName: 'b', logger: logger(), metrics: noMetrics })(
       subscriptionEvent(['CWL CONTROL MESSAGE: Checking health of destination'], 'CONTROL_MESSAGE'),
     );
     expect(puts).toHaveLength(0);
@@ -263,7 +340,7 @@ describe('the audit forwarder', () => {
           : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e2' })) },
       ),
     );
-    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    await createForwarder({ bus, busName: 'b', logger: logger(), metrics: noMetrics })(
       subscriptionEvent(written),
     );
     expect(puts.map((entries) => entries.map((e) => JSON.parse(e.Detail ?? '{}').api.request.uid))).toEqual([
@@ -283,7 +360,7 @@ describe('the audit forwarder', () => {
           : { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: 'e' })) },
       ),
     );
-    await createForwarder({ bus, busName: 'b', logger: logger().logger, metrics: noMetrics })(
+    await createForwarder({ bus, busName: 'b', logger: logger(), metrics: noMetrics })(
       subscriptionEvent(written),
     );
     expect(puts).toHaveLength(2);
@@ -295,24 +372,26 @@ describe('the audit forwarder', () => {
     const { bus, puts } = fakeBus(() =>
       Promise.reject(Object.assign(new Error('down'), { name: 'ServiceUnavailable' })),
     );
-    const { lines, logger: log } = logger();
     const { logs } = await capturingLogs(async () => {
       await expect(
-        createForwarder({ bus, busName: 'b', logger: log, metrics: createMetrics('audit-forwarder') })(
-          subscriptionEvent(written),
-        ),
+        createForwarder({
+          bus,
+          busName: 'b',
+          logger: logger('INFO'),
+          metrics: createMetrics('audit-forwarder'),
+        })(subscriptionEvent(written)),
       ).rejects.toThrow(/1 of 1 audit records were not put/);
     });
     expect(puts).toHaveLength(3);
     const emf = emfOf(logs);
     expect(emf.map((doc) => doc.AuditNotPublished)).toEqual([1]);
-    expect(lines.map((line) => JSON.parse(line).message)).toEqual([
+    expect(messagesIn(logs)).toEqual([
       'audit records not put; trying again',
       'audit records not put; trying again',
       'audit records not put; trying again',
       'audit records not put on the bus',
     ]);
-    expect(lines.join('\n')).not.toContain('req-9');
-    expect(lines.join('\n')).not.toContain('u-alice');
+    expect(logs).not.toContain('req-9');
+    expect(logs).not.toContain('u-alice');
   });
 });
