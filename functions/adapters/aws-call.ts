@@ -170,7 +170,8 @@ export interface AwsCaller {
   query(action: string, version: string, params: Readonly<Record<string, string>>): Promise<string>;
   /**
    * An AWS JSON operation (`X-Amz-Target`); resolves to the parsed response. Binary members
-   * (Uint8Array) travel as base64, as the SDK sends them; an answer's come back as text.
+   * (Uint8Array, Buffer) travel as base64, as the SDK sends them; an answer's are decoded by
+   * the service's reviver (DynamoDB's, into Uint8Array), else left as text.
    */
   json(target: string, input: unknown): Promise<unknown>;
   /** Closes the transport's idle connections, if this caller made the transport. */
