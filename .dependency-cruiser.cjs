@@ -98,6 +98,16 @@ module.exports = {
       from: { path: NON_HASHING_ENTRIES },
       to: { path: '(^|/)node_modules/@node-rs/argon2', reachable: true },
     },
+    {
+      name: 'functions-import-no-dev-dependency',
+      comment:
+        'What the functions run is installed from "dependencies": a package only in ' +
+        '"devDependencies" (the SDK clients kept for differential tests, the bench) is missing ' +
+        'from an install without dev packages. Type-only imports are erased and may name one.',
+      severity: 'error',
+      from: { path: '^functions/' },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -25,6 +25,7 @@ const RULES = [
   'operations-are-independent',
   'production-imports-no-local',
   'non-hashing-functions-load-no-argon2',
+  'functions-import-no-dev-dependency',
 ] as const;
 
 async function cruiseTree(baseDir: string): Promise<ICruiseResult> {
@@ -100,6 +101,10 @@ describe('the architecture rules', () => {
     // non-hashing-functions-load-no-argon2: ManageDdmAdmin back on the hashing runtime.
     const ddm = join(copy, 'functions/manage-ddm-admin/handler.ts');
     writeFileSync(ddm, `import '#adapters/runtime.ts';\n${readFileSync(ddm, 'utf8')}`);
+
+    // functions-import-no-dev-dependency: SES's SDK client, kept as a devDependency for the
+    // differential test, imported at run time (the Logger sat there too, for the bench).
+    plant('functions/adapters/planted-dev.ts', "import '@aws-sdk/client-ses';\n");
 
     planted = await cruiseTree(copy);
   }, 60_000);
@@ -204,6 +209,12 @@ describe('the architecture rules', () => {
     );
   });
 
+  it('functions-import-no-dev-dependency: refuses a function importing a devDependency at run time', () => {
+    const found = violationsOf(planted, 'functions-import-no-dev-dependency');
+    expect(found.map((v) => v.from)).toEqual(['functions/adapters/planted-dev.ts']);
+    expect(found[0]?.to).toMatch(/(^|\/)node_modules\/@aws-sdk\/client-ses\//);
+  });
+
   it('match what loads: importing ManageDdmAdmin, the Sweeper, the authorizer or the page loads no argon2id binding', async () => {
     const [ddm, sweeper, authorizer, page, changePassword] = await Promise.all(
       ['manage-ddm-admin', 'sweeper', 'token-authorizer', 'password-page', 'change-password'].map((name) =>
@@ -223,7 +234,8 @@ describe('the architecture rules', () => {
       'operations-are-independent': 1,
       'production-imports-no-local': 1,
       'non-hashing-functions-load-no-argon2': 1,
+      'functions-import-no-dev-dependency': 1,
     });
-    expect(planted.summary.violations).toHaveLength(9);
+    expect(planted.summary.violations).toHaveLength(10);
   });
 });

@@ -215,6 +215,34 @@ describe('the logger (Powertools Logger)', () => {
     expect(second).toMatchObject({ level: 'WARN', cold_start: false, function_request_id: 'req-2' });
   });
 
+  it("keeps the invocation's fields its own: an attribute cannot overwrite the request id, function, cold start or trace", async () => {
+    const saved = process.env._X_AMZN_TRACE_ID;
+    process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1';
+    const logger = new Logger({ serviceName: 'change-password', logLevel: 'INFO' });
+    const { logs } = await capturingLogs(async () => {
+      logger.addContext(context);
+      logger.info('request served', {
+        function_request_id: 'forged',
+        function_name: 'forged',
+        function_arn: 'forged',
+        function_memory_size: 'forged',
+        cold_start: 'forged',
+        xray_trace_id: 'forged',
+        routeKey: 'PUT /20160918/changepassword',
+      });
+    });
+    if (saved === undefined) delete process.env._X_AMZN_TRACE_ID;
+    else process.env._X_AMZN_TRACE_ID = saved;
+    expect(JSON.parse(logs)).toMatchObject({
+      function_request_id: 'req-1',
+      function_name: 'rekey-change-password',
+      function_arn: context.invokedFunctionArn,
+      xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793',
+      routeKey: 'PUT /20160918/changepassword',
+    });
+    expect(logs).not.toContain('forged');
+  });
+
   it('blanks attributes named like a password or token, at any depth, and writes an error as its name only', async () => {
     const secret = 'Tr0ub4dor&3-never-logged';
     const { logs } = await capturingLogs(async () => {
