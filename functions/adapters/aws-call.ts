@@ -427,8 +427,7 @@ export function createAwsCaller(service: AwsService, options: ClientOptions = {}
         protocol: 'json',
       });
       // An empty answer, or `null`, is an output without members, as the SDK reads it.
-      const out: unknown = text === '' ? {} : JSON.parse(text, service.reviver);
-      return out ?? {};
+      return (text === '' ? null : JSON.parse(text, service.reviver)) ?? {};
     },
     destroy() {
       own?.destroy();

@@ -21,9 +21,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '#adapters/aws-clients.ts';
 import { newRealm, newUser } from '#core/factories.ts';
 import { passwordResetCompleted, passwordResetFailed } from '#functions/ticket-worker/result-events.ts';
 import { replyDeadLettersPath } from '#infra/local/ticket-replies.ts';
@@ -382,9 +380,7 @@ describe('a user the realm does not have, asked again and again', () => {
     expect(system.calls.slice(before)).toHaveLength(2);
     // What was asked is kept in neither the clear nor a bare hash (the user field may hold a
     // password typed in the wrong field): only as an HMAC under the connector's secret.
-    const client = createDynamoDbClient(t.api.clients);
-    const table = JSON.stringify((await client.send(new ScanCommand({ TableName: 'rekey' }))).Items);
-    client.destroy();
+    const table = JSON.stringify(await scanTable(t.api.clients, 'rekey'));
     const asked = JSON.stringify(['nobody-else', 'email']);
     const sha = (text: string) => createHash('sha256').update(text).digest('base64url');
     expect(table).toContain('IDEMPOTENCY#ticket-intake');
